@@ -1,0 +1,30 @@
+"""The ``casebook`` command line (typer + rich)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from casebook.cli import admin, audit_cmd, case, lifecycle_cmd, policy_cmd, users_cmd
+from casebook.cli.common import set_root_now
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Casebook: lifecycle and workflow engine of the marketing case library.")
+app.add_typer(case.app, name="case")
+app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(policy_cmd.app, name="policy")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(lifecycle_cmd.app, name="lifecycle")
+admin.register(app)
+
+
+@app.callback()
+def root(now: Annotated[str | None, typer.Option("--now", help="Simulated current time for every command.")] = None
+         ) -> None:
+    """Casebook keeps every case moving through capture, review, publish, update, expiry and archive."""
+    set_root_now(now)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,137 @@
+"""``casebook case …``: capture, edit, submit, fire events, show, history, allowed events."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
+from lifecycle.document import SECTIONS
+from lifecycle.models import Case
+from lifecycle.service import CaseService
+
+app = typer.Typer(no_args_is_help=True, help="Capture and move cases through their lifecycle.")
+
+FileOpt = Annotated[str, typer.Option("--file", "-f", help="YAML or JSON document ('-' for stdin).")]
+ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required to return, reject, withdraw, retire).")]
+
+
+@app.command("new")
+@guarded
+def new(file: FileOpt, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Capture a new case as a draft from a YAML or JSON document."""
+    ctx = context(now)
+    raw = read_document(file)
+    key = CaseService(ctx).create(acting(ctx, as_user), raw)
+    console.print(f"created {key} (draft, version 1)")
+
+
+@app.command("edit")
+@guarded
+def edit(key: str, file: FileOpt, note: Annotated[str | None, typer.Option(help="What changed.")] = None,
+         as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Change fields of a case; saved as a new version."""
+    ctx = context(now)
+    number = CaseService(ctx).edit(acting(ctx, as_user), key, read_document(file), note=note)
+    console.print(f"{key}: saved version {number}")
+
+
+def _fire(key: str, event: str, reason: str | None, as_user: str | None, now: str | None) -> None:
+    ctx = context(now)
+    state = CaseService(ctx).fire(acting(ctx, as_user), key, event, reason=reason)
+    console.print(f"{key}: {event} -> {state}")
+
+
+@app.command("submit")
+@guarded
+def submit(key: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Submit a draft (or an update) for review; the intake checklist must be complete."""
+    _fire(key, "submit", None, as_user, now)
+
+
+@app.command("transition")
+@guarded
+def transition(key: str, event: str, reason: ReasonOpt = None, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Fire any lifecycle event (see `case events` for those allowed now)."""
+    _fire(key, event, reason, as_user, now)
+
+
+@app.command("events")
+@guarded
+def events(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Events the acting user may fire on the case now."""
+    ctx = context(now)
+    allowed = CaseService(ctx).allowed_events(acting(ctx, as_user), key)
+    if json_out:
+        print_json(allowed)
+    else:
+        console.print("\n".join(allowed) if allowed else "(none)")
+
+
+@app.command("show")
+@guarded
+def show(key: str, version: Annotated[int | None, typer.Option(help="A specific version.")] = None,
+         published: Annotated[bool, typer.Option(help="The published version.")] = False,
+         as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Show a case (the acting user must be allowed to view it)."""
+    ctx = context(now)
+    view = CaseService(ctx).view(acting(ctx, as_user), key, version=version, published=published)
+    if json_out:
+        print_json({"key": view.key, "state": view.state, "review_level": view.review_level,
+                    "version": view.version_no, "published_version": view.published_version_no,
+                    **view.facts, "document": view.document})
+        return
+    doc = view.document
+    console.print(f"[bold]{view.key}[/] {doc.get('title')}  [dim]{view.state}, version {view.version_no}"
+                  f"{', published v' + str(view.published_version_no) if view.published_version_no else ''}[/]")
+    console.print(f"{doc.get('library')} / {doc.get('scenario')} / {doc.get('outcome')} · {doc.get('classification')}"
+                  f" · {doc.get('department')} · owner {doc.get('owner')}", highlight=False)
+    for section in SECTIONS:
+        text = (doc.get("body") or {}).get(section)
+        if text:
+            console.print(f"\n[bold]{section}[/]\n{text}", highlight=False)
+
+
+@app.command("history")
+@guarded
+def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Versions and lifecycle events of a case."""
+    ctx = context(now)
+    versions, events_ = CaseService(ctx).history(acting(ctx, as_user), key)
+    if json_out:
+        print_json({"versions": [{"number": v.number, "by": v.created_by, "at": v.created_at.isoformat(),
+                                  "note": v.note} for v in versions],
+                    "events": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                                "before": e.before, "after": e.after, "details": e.details} for e in events_]})
+        return
+    table = Table("when", "who", "what", "state")
+    for e in events_:
+        state = (e.after or {}).get("state", "")
+        table.add_row(e.at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e.actor, e.action, state)
+    console.print(table)
+    console.print(f"{len(versions)} version(s)")
+
+
+@app.command("list")
+@guarded
+def list_cases(state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
+               json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """List cases (key, state, library, department)."""
+    ctx = context(now)
+    with ctx.sessions() as session:
+        stmt = select(Case).order_by(Case.id)
+        if state:
+            stmt = stmt.where(Case.state == state)
+        rows = [{"key": c.key, "title": c.title, "state": c.state, "library": c.library,
+                 "department": c.department, "classification": c.classification}
+                for c in session.scalars(stmt)]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("key", "state", "library", "department", "title")
+    for r in rows:
+        table.add_row(r["key"], r["state"], r["library"], r["department"], r["title"])
+    console.print(table)

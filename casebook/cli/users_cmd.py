@@ -1,0 +1,55 @@
+"""``casebook users add|list``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.errors import Forbidden
+from casebook.users import User, add_user
+
+app = typer.Typer(no_args_is_help=True, help="Manage users (roles, departments and clearances come from policy).")
+
+
+@app.command("add")
+@guarded
+def add(username: str,
+        role: Annotated[str, typer.Option(help="A role from policy.")],
+        department: Annotated[str, typer.Option(help="The user's department.")],
+        name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+        clearance: Annotated[str | None, typer.Option(help="Defaults to the role's clearance.")] = None,
+        locale: Annotated[str, typer.Option(help="zh-Hant, zh-Hans or en.")] = "zh-Hans",
+        email: Annotated[str | None, typer.Option()] = None,
+        as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Add a user (as an admin, or as the local operator when no --as is given)."""
+    ctx = context(now)
+    actor = acting(ctx, as_user, required=False)
+    if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False):
+        raise Forbidden(f"role '{actor.role}' lacks permission 'users.manage'")
+    with ctx.sessions.begin() as session:
+        user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor=actor.username, username=username,
+                        role=role, department=department, display_name=name, clearance=clearance, locale=locale,
+                        email=email)
+    console.print(f"added {username} ({role}, {department}, clearance {user.clearance})")
+
+
+@app.command("list")
+@guarded
+def list_users(json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """List users."""
+    ctx = context(now)
+    with ctx.sessions() as session:
+        users = session.scalars(select(User).order_by(User.username)).all()
+    rows = [{"username": u.username, "name": u.display_name, "role": u.role, "department": u.department,
+             "clearance": u.clearance, "locale": u.locale, "email": u.email, "active": u.active} for u in users]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("username", "name", "role", "department", "clearance", "locale")
+    for r in rows:
+        table.add_row(r["username"], r["name"], r["role"], r["department"], r["clearance"], r["locale"])
+    console.print(table)

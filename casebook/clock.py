@@ -1,0 +1,65 @@
+"""The one injected clock: timezone-aware, movable in tests and simulations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+
+class Clock(Protocol):
+    """Anything that tells the current, timezone-aware time."""
+
+    tz: tzinfo
+
+    def now(self) -> datetime: ...
+
+
+@dataclass
+class SystemClock:
+    """Wall-clock time in the policy's timezone."""
+
+    tz: tzinfo
+
+    def now(self) -> datetime:
+        return datetime.now(self.tz)
+
+
+@dataclass
+class FixedClock:
+    """A clock that stays where it is put: ``--now``, tests and ``casebook simulate`` move it."""
+
+    current: datetime
+    tz: tzinfo = field(default=ZoneInfo("Asia/Shanghai"))
+
+    def __post_init__(self) -> None:
+        if self.current.tzinfo is None:
+            self.current = self.current.replace(tzinfo=self.tz)
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, delta: timedelta) -> datetime:
+        self.current = self.current + delta
+        return self.current
+
+    def set(self, when: datetime) -> None:
+        self.current = when if when.tzinfo else when.replace(tzinfo=self.tz)
+
+
+def parse_now(value: str, tz: tzinfo) -> datetime:
+    """Parse an ISO date or datetime for ``--now``; a naive value is read in the policy timezone."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+
+
+def make_clock(tz_name: str, now: str | None = None) -> Clock:
+    """The clock for one process: fixed at ``now`` when given, else the system clock."""
+    tz = ZoneInfo(tz_name)
+    if now:
+        return FixedClock(parse_now(now, tz), tz)
+    return SystemClock(tz)

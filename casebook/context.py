@@ -1,0 +1,63 @@
+"""The application context: settings, policy, clock, calendar, store and audit key, built once per process."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from casebook.audit import AuditContext
+from casebook.clock import Clock, make_clock
+from casebook.db import make_engine, make_session_factory
+from casebook.settings import Settings, get_settings
+from casebook.workdays import WorkCalendar
+from policies.loader import Policy, load_policy
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    policy: Policy
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sessions = make_session_factory(self.engine)
+
+    @cached_property
+    def calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.policy.doc.calendar)
+
+    @cached_property
+    def audit(self) -> AuditContext:
+        return AuditContext(key=audit_key(self.settings), policy_version=self.policy.version_tag)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def audit_key(settings: Settings) -> bytes:
+    """The audit HMAC key: ``CASEBOOK_AUDIT_KEY``, else a key file under ``CASEBOOK_HOME`` made on first use."""
+    if settings.audit_key:
+        return settings.audit_key.encode()
+    path = Path(settings.home) / "audit.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def build_context(now: str | None = None, settings: Settings | None = None, clock: Clock | None = None,
+                  policy: Policy | None = None) -> AppContext:
+    settings = settings or get_settings()
+    policy = policy or load_policy(settings.policy_path)
+    clock = clock or make_clock(policy.doc.timezone, now)
+    return AppContext(settings=settings, policy=policy, clock=clock, engine=make_engine(settings.database_url))

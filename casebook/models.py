@@ -1,0 +1,8 @@
+"""Imports every table so the metadata (and Alembic) sees the whole schema."""
+
+from casebook.audit import AuditEvent, AuditHead
+from casebook.db import Base
+from casebook.users import User
+from lifecycle.models import Case, CaseVersion
+
+__all__ = ["AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "User"]

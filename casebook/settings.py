@@ -1,0 +1,43 @@
+"""Process settings read from the environment (``CASEBOOK_*``); policy lives in policy files, not here."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Nothing in Casebook phones home: Prefect's analytics are off before Prefect is ever imported.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class Settings(BaseSettings):
+    """Where the store, the policy and the audit key live."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEBOOK_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".casebook")
+    db_url: str | None = None
+    policy: Path | None = None
+    audit_key: str | None = None
+
+    @property
+    def database_url(self) -> str:
+        """The configured URL, or the embedded SQLite file under ``home``."""
+        return self.db_url or f"sqlite:///{self.home / 'casebook.db'}"
+
+    @property
+    def policy_path(self) -> Path:
+        """The policy file in force: ``CASEBOOK_POLICY`` or the packaged default."""
+        if self.policy is not None:
+            return self.policy
+        from policies import DEFAULT_POLICY_PATH
+
+        return DEFAULT_POLICY_PATH
+
+
+def get_settings() -> Settings:
+    """Settings read from the environment now (cheap; not cached so tests and commands see changes)."""
+    return Settings()

@@ -1,0 +1,105 @@
+"""Users and the acting identity: role, department and clearance come from policy-defined roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Boolean, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from casebook import audit
+from casebook.audit import AuditContext
+from casebook.db import Base, UTCDateTime
+from casebook.errors import InvalidInput, NotFound, Problem
+from policies.loader import Policy
+
+LOCALES = ("zh-Hant", "zh-Hans", "en")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(64))
+    department: Mapped[str] = mapped_column(String(120))
+    clearance: Mapped[str] = mapped_column(String(32))
+    locale: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user, or the system itself (flows) which holds every permission."""
+
+    username: str
+    role: str
+    department: str
+    clearance: str
+    user_id: int | None = None
+    is_system: bool = False
+
+    @classmethod
+    def of(cls, user: User) -> "Actor":
+        return cls(user.username, user.role, user.department, user.clearance, user.id)
+
+    @classmethod
+    def system(cls, name: str = "system") -> "Actor":
+        return cls(name, "system", "", "", None, True)
+
+
+def validate_user(policy: Policy, *, username: str, role: str, department: str,
+                  clearance: str | None, locale: str, email: str | None) -> list[Problem]:
+    """Every problem with a user record, each naming its field and the rule."""
+    problems: list[Problem] = []
+    if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
+        problems.append(Problem("username", "1-64 letters, digits, '.', '_' or '-'"))
+    if role not in policy.doc.roles:
+        problems.append(Problem("role", f"must be one of {', '.join(policy.doc.roles)}"))
+    if not department.strip():
+        problems.append(Problem("department", "must not be empty"))
+    if clearance is not None and clearance not in policy.doc.clearances:
+        problems.append(Problem("clearance", f"must be one of {', '.join(policy.doc.clearances)}"))
+    if clearance is not None and role in policy.doc.roles and clearance in policy.doc.clearances:
+        if policy.clearance_rank(clearance) > policy.clearance_rank(policy.role(role).clearance):
+            problems.append(Problem("clearance", f"must not exceed the role's clearance '{policy.role(role).clearance}'"))
+    if locale not in LOCALES:
+        problems.append(Problem("locale", f"must be one of {', '.join(LOCALES)}"))
+    if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
+        problems.append(Problem("email", "must be an e-mail address"))
+    return problems
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user '{username}'")
+    if not user.active:
+        raise NotFound(f"user '{username}' is deactivated")
+    return user
+
+
+def add_user(session: Session, policy: Policy, audit_ctx: AuditContext, now: datetime, *, actor: str, username: str,
+             role: str, department: str, display_name: str | None = None, clearance: str | None = None,
+             locale: str = "zh-Hans", email: str | None = None) -> User:
+    """Create a user (audited in the same transaction); the clearance defaults to the role's and never exceeds it."""
+    problems = validate_user(policy, username=username, role=role, department=department,
+                             clearance=clearance, locale=locale, email=email)
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        problems.append(Problem("username", f"'{username}' already exists"))
+    if problems:
+        raise InvalidInput(problems, "user")
+    user = User(username=username, display_name=display_name or username, role=role, department=department,
+                clearance=clearance or policy.role(role).clearance, locale=locale, email=email, active=True,
+                created_at=now)
+    session.add(user)
+    session.flush()
+    audit.record(session, audit_ctx, at=now, actor=actor, action="user.add", subject_type="user",
+                 subject_id=username, before=None,
+                 after={"role": user.role, "department": user.department, "clearance": user.clearance,
+                        "locale": user.locale})
+    return user

@@ -1,0 +1,1 @@
+"""Prefect flows and their schedules: thin shells over the packages' due-work functions (issue: flows)."""

@@ -1,0 +1,166 @@
+"""The case document at the edge: pydantic shape plus the policy's vocabularies and intake checklist."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from casebook.errors import InvalidInput, Problem
+from policies.loader import Policy
+
+SECTIONS = ("background", "goal", "strategy", "execution", "data", "reflection")
+
+
+class Edge(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Body(Edge):
+    """The six-part template 背景-目標-策略-執行-數據-反思."""
+
+    background: str | None = None
+    goal: str | None = None
+    strategy: str | None = None
+    execution: str | None = None
+    data: str | None = None
+    reflection: str | None = None
+
+
+class Budget(Edge):
+    amount: Decimal = Field(ge=0)
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+
+
+class Metric(Edge):
+    """A key figure; ``source`` names the data source it is traced to."""
+
+    name: str = Field(min_length=1)
+    value: float
+    unit: str | None = None
+    source: str | None = None
+
+
+class DataSource(Edge):
+    """Where figures come from: traceability is mandatory (source, interviewees, validation method)."""
+
+    name: str = Field(min_length=1)
+    kind: str | None = None
+    interviewees: list[str] = Field(default_factory=list)
+    validation_method: str | None = None
+
+
+class CaseDocument(Edge):
+    title: str | None = Field(default=None, max_length=300)
+    library: str | None = None
+    scenario: str | None = None
+    outcome: str | None = None
+    classification: str | None = None
+    department: str | None = None
+    owner: str | None = None
+    micro: bool = False
+    project_start: date | None = None
+    project_end: date | None = None
+    target_users: str | None = None
+    budget: Budget | None = None
+    channels: list[str] = Field(default_factory=list)
+    tags: dict[str, list[str]] = Field(default_factory=dict)
+    body: Body = Field(default_factory=Body)
+    metrics: list[Metric] = Field(default_factory=list)
+    data_sources: list[DataSource] = Field(default_factory=list)
+
+
+def _pydantic_problems(exc: ValidationError) -> list[Problem]:
+    out = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"]) or "(document)"
+        rule = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
+        out.append(Problem(path, rule))
+    return out
+
+
+def policy_problems(policy: Policy, doc: CaseDocument, *, required: list[str]) -> list[Problem]:
+    """Problems against the policy's vocabularies, the required fields and date order."""
+    p = policy.doc
+    problems: list[Problem] = []
+    data = doc.model_dump()
+    for name in required:
+        if is_empty(lookup(data, name)):
+            problems.append(Problem(name, "is required"))
+    checks = [("library", list(p.libraries)), ("scenario", p.scenarios), ("outcome", p.outcomes),
+              ("classification", p.classifications)]
+    for field, allowed in checks:
+        value = getattr(doc, field)
+        if value is not None and value not in allowed:
+            problems.append(Problem(field, f"must be one of {', '.join(allowed)} (got '{value}')"))
+    for facet, values in doc.tags.items():
+        spec = p.tag_facets.get(facet)
+        if spec is None:
+            problems.append(Problem(f"tags.{facet}", f"unknown tag facet; known: {', '.join(p.tag_facets)}"))
+        elif not spec.open:
+            for i, v in enumerate(values):
+                if v not in spec.values:
+                    problems.append(Problem(f"tags.{facet}.{i}", f"must be one of {', '.join(spec.values)} (got '{v}')"))
+    if doc.project_start and doc.project_end and doc.project_end < doc.project_start:
+        problems.append(Problem("project_end", "must not be before project_start"))
+    names = [s.name for s in doc.data_sources]
+    if len(set(names)) != len(names):
+        problems.append(Problem("data_sources", "names must be unique"))
+    return problems
+
+
+def parse_document(policy: Policy, raw: Any, *, required: list[str]) -> CaseDocument:
+    """Validate a whole document; every problem (shape, vocabulary, required, dates) is listed at once."""
+    if not isinstance(raw, dict):
+        raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+    try:
+        doc = CaseDocument.model_validate(raw)
+    except ValidationError as exc:
+        problems = _pydantic_problems(exc)
+        # Still report policy problems of the fields that did parse, so the user fixes everything in one go.
+        ok_fields = {k: v for k, v in raw.items() if not any(pr.field.split(".")[0] == k for pr in problems)}
+        try:
+            partial = CaseDocument.model_validate(ok_fields)
+            problems += [pr for pr in policy_problems(policy, partial, required=required)
+                         if pr.field.split(".")[0] not in {q.field.split(".")[0] for q in problems}]
+        except ValidationError:
+            pass
+        raise InvalidInput(problems, "case") from None
+    problems = policy_problems(policy, doc, required=required)
+    if problems:
+        raise InvalidInput(problems, "case")
+    return doc
+
+
+def lookup(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, (str, list, dict)) and len(value) == 0)
+
+
+def submit_problems(policy: Policy, document: dict[str, Any]) -> list[Problem]:
+    """The submit guard: the intake checklist (shorter for micro-cases) and figure traceability."""
+    intake = policy.doc.intake
+    checklist = intake.micro_mandatory_on_submit if document.get("micro") else intake.mandatory_on_submit
+    problems = [Problem(path, f"mandatory intake item '{item}' is missing")
+                for item, path in checklist.items() if is_empty(lookup(document, path))]
+    if intake.traceability_required:
+        sources = {s["name"] for s in document.get("data_sources") or []}
+        for i, metric in enumerate(document.get("metrics") or []):
+            if not metric.get("source"):
+                problems.append(Problem(f"metrics.{i}.source", "every figure must name its data source"))
+            elif metric["source"] not in sources:
+                problems.append(Problem(f"metrics.{i}.source", f"'{metric['source']}' is not a listed data source"))
+        for i, src in enumerate(document.get("data_sources") or []):
+            if not src.get("validation_method"):
+                problems.append(Problem(f"data_sources.{i}.validation_method", "every data source must say how it was validated"))
+    return problems

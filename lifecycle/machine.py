@@ -1,0 +1,136 @@
+"""The state machine: one ``transitions.Machine`` per policy and thread, bound once to one plain model object.
+
+The machine never touches the ORM row: ``CaseModel`` is a plain object that is loaded with one case's
+facts (the stored state as its state) before each use; the service writes the outcome back in one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import EventData, Machine
+
+from lifecycle import states as S
+from lifecycle.document import submit_problems
+from policies.loader import Policy
+
+
+class CaseModel:
+    """What the guards need to know about one case at one moment."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.state = S.DRAFT
+        self.library = ""
+        self.micro = False
+        self.review_level = 0
+        self.reentry_level = 1
+        self.failed_guards: list[str] = []
+        self._load_document: Callable[[], dict[str, Any]] = dict
+
+    def load(self, *, library: str, micro: bool, review_level: int, reentry_level: int,
+             document: Callable[[], dict[str, Any]]) -> None:
+        self.library, self.micro = library, micro
+        self.review_level, self.reentry_level = review_level, reentry_level
+        self._load_document = document  # fetched only by guards that read content
+        self.failed_guards = []
+
+    # --- guards (conditions); each notes why it failed so refusals can say which rule ---
+    def intake_complete(self, event: EventData) -> bool:
+        problems = submit_problems(self.policy, self._load_document())
+        if problems:
+            self.failed_guards.append("intake incomplete: " + "; ".join(str(p) for p in problems))
+        return not problems
+
+    def has_reason(self, event: EventData) -> bool:
+        ok = bool((event.kwargs.get("reason") or "").strip())
+        if not ok:
+            self.failed_guards.append(f"a reason is required for '{event.event.name}'")
+        return ok
+
+    def chain_length(self) -> int:
+        return len(self.policy.chain_for(self.library, self.micro))
+
+    def at_last_level(self, event: EventData) -> bool:
+        return self.review_level >= self.chain_length()
+
+    def instant_channel(self, event: EventData) -> bool:
+        return self.micro or self.policy.doc.libraries[self.library].publish_channel == "instant"
+
+    def entry_level(self) -> int:
+        return min(self.reentry_level, self.chain_length())
+
+
+def _entry_guard(level: int) -> Callable[[EventData], bool]:
+    def guard(event: EventData) -> bool:
+        return event.model.entry_level() == level
+
+    guard.__name__ = f"enters_at_l{level}"
+    return guard
+
+
+class _PerThread(threading.local):
+    def __init__(self) -> None:
+        self.bound: dict[str, tuple[Machine, CaseModel]] = {}
+
+
+_local = _PerThread()
+
+
+def _transitions(levels: int) -> list[dict[str, Any]]:
+    table = S.transitions(levels)
+    for t in table:
+        t["conditions"] = [_entry_guard(int(c.removeprefix("enters_at_l"))) if c.startswith("enters_at_l") else c
+                           for c in t.get("conditions", [])]
+    return table
+
+
+def bound_machine(policy: Policy) -> tuple[Machine, CaseModel]:
+    """This thread's machine for the policy and the one plain model bound to it."""
+    pair = _local.bound.get(policy.version_tag)
+    if pair is None:
+        model = CaseModel(policy)
+        levels = policy.max_review_levels
+        machine = Machine(model=model, states=S.states(levels), transitions=_transitions(levels), initial=S.DRAFT,
+                          auto_transitions=False, send_event=True, ignore_invalid_triggers=False)
+        pair = (machine, model)
+        _local.bound[policy.version_tag] = pair
+    return pair
+
+
+def machine_for(policy: Policy) -> Machine:
+    return bound_machine(policy)[0]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Result of trying an event: the new state, or why not."""
+
+    ok: bool
+    source: str
+    dest: str
+    reason: str = ""
+
+
+def try_event(policy: Policy, state: str, event: str, *, library: str, micro: bool, review_level: int,
+              reentry_level: int, document: Callable[[], dict[str, Any]], **kwargs: Any) -> Outcome:
+    """Fire ``event`` from ``state`` on the plain model; never raises for an illegal event, says why instead."""
+    machine, model = bound_machine(policy)
+    if event not in machine.events or not machine.get_transitions(trigger=event, source=state):
+        return Outcome(False, state, state, f"'{event}' is not defined from '{state}'")
+    model.load(library=library, micro=micro, review_level=review_level, reentry_level=reentry_level,
+               document=document)
+    machine.set_state(state, model)
+    fired = machine.events[event].trigger(model, **kwargs)
+    if not fired:
+        return Outcome(False, state, state, "; ".join(dict.fromkeys(model.failed_guards)) or "guard failed")
+    return Outcome(True, state, model.state)
+
+
+def defined_events(policy: Policy, state: str) -> list[str]:
+    """Events that have a transition from ``state`` (before guards and permissions)."""
+    machine = machine_for(policy)
+    return [e for e in machine.get_triggers(state) if e in machine.events]

@@ -1,0 +1,74 @@
+"""The case row (identity, state, dates the flows read) and its immutable versions (the content)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from casebook.db import Base, UTCDateTime
+
+
+class Case(Base):
+    """One case. ``state`` changes only through ``lifecycle.service``; ``row_version`` makes racing writers lose."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(32), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(32))
+    review_level: Mapped[int] = mapped_column(Integer, default=0)
+    reentry_level: Mapped[int] = mapped_column(Integer, default=1)
+    library: Mapped[str] = mapped_column(String(64))
+    classification: Mapped[str] = mapped_column(String(32))
+    department: Mapped[str] = mapped_column(String(120))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    micro: Mapped[bool] = mapped_column(Boolean, default=False)
+    project_start: Mapped[date | None] = mapped_column(Date)
+    project_end: Mapped[date | None] = mapped_column(Date)
+    submission_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    current_version_no: Mapped[int] = mapped_column(Integer, default=1)
+    published_version_no: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    content_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    policy_version: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    versions: Mapped[list["CaseVersion"]] = relationship(back_populates="case", order_by="CaseVersion.number",
+                                                         lazy="raise_on_sql")
+
+    __mapper_args__ = {"version_id_col": row_version}
+    __table_args__ = (
+        Index("ix_cases_state", "state"),
+        Index("ix_cases_submission_due", "state", "submission_due"),
+        Index("ix_cases_expires_at", "state", "expires_at"),
+        Index("ix_cases_department", "department"),
+    )
+
+
+class CaseVersion(Base):
+    """An immutable snapshot of the case document; every edit adds one."""
+
+    __tablename__ = "case_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    note: Mapped[str | None] = mapped_column(String(500))
+    policy_version: Mapped[str] = mapped_column(String(64))
+
+    case: Mapped[Case] = relationship(back_populates="versions")
+
+    __table_args__ = (UniqueConstraint("case_id", "number", name="uq_case_versions_case_number"),)

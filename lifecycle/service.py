@@ -1,0 +1,316 @@
+"""Case operations: create, edit (new version), fire lifecycle events, list allowed events.
+
+Each operation is one transaction: the row change and its audit event commit together or not at all.
+Racing writers on one case are stopped by the row's version column: exactly one wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from casebook import audit
+from casebook.access import can_fire, can_view
+from casebook.context import AppContext
+from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
+from casebook.users import Actor, User, get_user
+from lifecycle import states as S
+from lifecycle.document import CaseDocument, parse_document
+from lifecycle.machine import Outcome, defined_events, try_event
+from lifecycle.models import Case, CaseVersion
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as a caller sees it: the row's lifecycle facts plus one version's document."""
+
+    key: str
+    state: str
+    review_level: int
+    version_no: int
+    published_version_no: int | None
+    document: dict[str, Any]
+    facts: dict[str, Any]
+
+
+def _load(session: Session, key: str) -> Case:
+    case = session.scalar(select(Case).where(Case.key == key))
+    if case is None:
+        raise NotFound(f"no case '{key}'")
+    return case
+
+
+def _version(session: Session, case: Case, number: int) -> CaseVersion:
+    version = session.scalar(select(CaseVersion).where(CaseVersion.case_id == case.id, CaseVersion.number == number))
+    if version is None:
+        raise NotFound(f"{case.key} has no version {number}")
+    return version
+
+
+def _facts(case: Any) -> dict[str, Any]:
+    """The lifecycle facts recorded before and after each change (works on ORM rows and Core rows)."""
+    return {"state": case.state, "review_level": case.review_level, "version": case.current_version_no}
+
+
+CASES = Case.__table__
+# Built once so their compiled forms are cached (transitions are the hot path).
+#: The columns a transition reads (no dates: they are written, never needed to decide).
+_TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "library", "micro", "department",
+                       "classification", "owner_id", "author_id", "current_version_no", "row_version")
+_READ_CASE = select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key"))
+_EV = audit.AuditEvent.__table__.c
+_ROUND_APPROVALS = select(_EV.actor, _EV.action).where(
+    _EV.subject_type == "case", _EV.subject_id == bindparam("b_key"),
+    _EV.action.in_(["case.approve", "case.submit"])).order_by(_EV.seq.desc())
+_READ_DOCUMENT = select(CaseVersion.__table__.c.document).where(
+    CaseVersion.__table__.c.case_id == bindparam("b_id"), CaseVersion.__table__.c.number == bindparam("b_no"))
+_UPDATE_CASE = CASES.update().where(CASES.c.id == bindparam("b_id"), CASES.c.row_version == bindparam("b_rv"))
+REVIEW_DECISIONS = frozenset({"approve", "return_for_revision", "reject"})
+
+
+class CaseService:
+    """The only code that changes a case row."""
+
+    def __init__(self, ctx: AppContext) -> None:
+        self.ctx = ctx
+        self.policy = ctx.policy
+
+    # ----- helpers -----
+    def _submission_due(self, doc: CaseDocument) -> datetime | None:
+        if doc.project_end is None:
+            return None
+        days = self.policy.doc.deadlines.submission.days_after_project_end
+        tz = self.ctx.clock.tz
+        return datetime.combine(doc.project_end + timedelta(days=days), time(23, 59, 59), tz)
+
+    def _is_owner(self, case: Any, actor: Actor) -> bool:
+        return actor.user_id is not None and actor.user_id in (case.owner_id, case.author_id)
+
+    def _audit(self, db: Session | Connection, actor: Actor, action: str, case: Any, *, before: dict[str, Any] | None,
+               after: dict[str, Any] | None, details: dict[str, Any] | None = None, ip: str | None = None) -> None:
+        audit.record(db, self.ctx.audit, at=self.ctx.clock.now(), actor=actor.username, action=action,
+                     subject_type="case", subject_id=case.key or str(case.id), before=before, after=after,
+                     details=details, ip=ip)
+
+    def _apply_document(self, case: Case, doc: CaseDocument, owner: User) -> None:
+        case.title = doc.title or case.title
+        case.library = doc.library or case.library
+        case.classification = doc.classification or case.classification
+        case.department = doc.department or case.department
+        case.owner_id = owner.id
+        case.micro = doc.micro
+        case.project_start, case.project_end = doc.project_start, doc.project_end
+        case.submission_due = self._submission_due(doc)
+
+    # ----- create / edit -----
+    def create(self, actor: Actor, raw: Any, *, ip: str | None = None) -> str:
+        """Capture a new case as a draft (version 1)."""
+        if not actor.is_system and not self.policy.may(actor.role, "case.create", own=False):
+            raise Forbidden(f"role '{actor.role}' lacks permission 'case.create'")
+        doc = parse_document(self.policy, raw, required=self.policy.doc.intake.required_on_create)
+        now = self.ctx.clock.now()
+        with self.ctx.sessions.begin() as session:
+            owner = self._owner(session, doc, actor)
+            document = doc.model_dump(mode="json")
+            document["owner"] = owner.username
+            case = Case(title=doc.title or "", state=S.DRAFT, review_level=0, reentry_level=1,
+                        library=doc.library or "", classification=doc.classification or "",
+                        department=doc.department or "", owner_id=owner.id,
+                        author_id=actor.user_id if actor.user_id is not None else owner.id, micro=doc.micro,
+                        current_version_no=1, state_changed_at=now, policy_version=self.policy.version_tag,
+                        created_at=now, updated_at=now, content_updated_at=now)
+            self._apply_document(case, doc, owner)
+            session.add(case)
+            session.flush()
+            case.key = f"CB-{case.id:06d}"
+            session.add(CaseVersion(case_id=case.id, number=1, document=document, created_by=actor.username,
+                                    created_at=now, note="captured", policy_version=self.policy.version_tag))
+            self._audit(session, actor, "case.create", case, before=None, after=_facts(case) | {"key": case.key},
+                        ip=ip)
+            return case.key
+
+    def _owner(self, session: Session, doc: CaseDocument, actor: Actor) -> User:
+        name = doc.owner or actor.username
+        try:
+            return get_user(session, name)
+        except NotFound:
+            raise InvalidInput([Problem("owner", f"'{name}' is not an active user")], "case") from None
+
+    def edit(self, actor: Actor, key: str, changes: Any, *, note: str | None = None, ip: str | None = None) -> int:
+        """Save changed fields as a new version; the published version stays readable meanwhile."""
+        if not isinstance(changes, dict):
+            raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+        now = self.ctx.clock.now()
+        try:
+            with self.ctx.sessions.begin() as session:
+                case = _load(session, key)
+                own = self._is_owner(case, actor)
+                if not actor.is_system and not self.policy.may(actor.role, "case.edit", own=own):
+                    raise Forbidden(f"role '{actor.role}' lacks permission 'case.edit' on {key}")
+                if case.state not in S.EDITABLE_STATES:
+                    raise IllegalTransition(key, "edit", case.state, self._allowed(session.connection(), case, actor),
+                                            f"content can be edited only in {', '.join(sorted(S.EDITABLE_STATES))}")
+                current = _version(session, case, case.current_version_no).document
+                merged = {**current, **changes}
+                doc = parse_document(self.policy, merged, required=self.policy.doc.intake.required_on_create)
+                owner = self._owner(session, doc, actor)
+                document = doc.model_dump(mode="json") | {"owner": owner.username}
+                if document == current:
+                    raise InvalidInput([Problem("(document)", "no change to save")], "edit")
+                before = _facts(case)
+                case.current_version_no += 1
+                self._apply_document(case, doc, owner)
+                case.updated_at = case.content_updated_at = now
+                session.add(CaseVersion(case_id=case.id, number=case.current_version_no, document=document,
+                                        created_by=actor.username, created_at=now, note=note,
+                                        policy_version=self.policy.version_tag))
+                changed = sorted(k for k in set(document) | set(current) if document.get(k) != current.get(k))
+                session.flush()
+                self._audit(session, actor, "case.edit", case, before=before, after=_facts(case),
+                            details={"fields": changed, "note": note}, ip=ip)
+                return case.current_version_no
+        except StaleDataError:
+            raise ConcurrentModification(f"{key} was changed by someone else; nothing was saved, try again") from None
+
+    # ----- lifecycle events -----
+    def _try(self, conn: Connection, case: Any, event: str, reason: str | None) -> Outcome:
+        def document() -> dict[str, Any]:
+            return conn.execute(_READ_DOCUMENT, {"b_id": case.id, "b_no": case.current_version_no}).scalar_one()
+
+        return try_event(self.policy, case.state, event, library=case.library, micro=case.micro,
+                         review_level=case.review_level, reentry_level=case.reentry_level, document=document,
+                         reason=reason)
+
+    def _allowed(self, conn: Connection, case: Any, actor: Actor) -> list[str]:
+        own = self._is_owner(case, actor)
+        out = []
+        for event in defined_events(self.policy, case.state):
+            if not can_fire(self.policy, actor, event, department=case.department, is_owner=own)[0]:
+                continue
+            if self._review_refusal(conn, case, actor, event):
+                continue
+            if self._try(conn, case, event, "(listing)").ok:
+                out.append(event)
+        return out
+
+    def allowed_events(self, actor: Actor, key: str) -> list[str]:
+        with self.ctx.sessions() as session:
+            return self._allowed(session.connection(), _load(session, key), actor)
+
+    def _review_refusal(self, conn: Connection, case: Any, actor: Actor, event: str) -> str:
+        """Review decisions: the level's role and scope, never one's own case, never two levels of one case."""
+        if event not in REVIEW_DECISIONS or actor.is_system or not case.state.startswith("review_l"):
+            return ""
+        chain = self.policy.chain_for(case.library, case.micro)
+        level = chain[min(case.review_level, len(chain)) - 1]
+        if actor.role != level.role:
+            return f"level {case.review_level} ({level.name}) is decided by role '{level.role}'"
+        if level.scope == "case_department" and actor.department != case.department:
+            return f"level {case.review_level} ({level.name}) is decided within department '{case.department}'"
+        if self._is_owner(case, actor):
+            return "separation of duties: an author or owner never reviews their own case"
+        if event == "approve" and self._approved_in_this_round(conn, case, actor):
+            return "separation of duties: one person never approves two levels of one case"
+        return ""
+
+    def _approved_in_this_round(self, conn: Connection, case: Any, actor: Actor) -> bool:
+        """Whether the actor already approved a level since the case was last submitted (resubmits continue)."""
+        rows = conn.execute(_ROUND_APPROVALS, {"b_key": case.key})
+        for who, action in rows:
+            if action == "case.submit":
+                return False
+            if who == actor.username:
+                return True
+        return False
+
+    def fire(self, actor: Actor, key: str, event: str, *, reason: str | None = None, ip: str | None = None,
+             session: Session | None = None) -> str:
+        """Apply one lifecycle event; refuse with the current state and the allowed events if it may not happen."""
+        if session is not None:
+            return self._fire(session.connection(), actor, key, event, reason, ip)
+        with self.ctx.engine.begin() as conn:
+            return self._fire(conn, actor, key, event, reason, ip)
+
+    def _fire(self, conn: Connection, actor: Actor, key: str, event: str, reason: str | None,
+              ip: str | None) -> str:
+        """The hot path, in Core: read the row, run the machine, versioned UPDATE, append the audit event."""
+        case = conn.execute(_READ_CASE, {"b_key": key}).one_or_none()
+        if case is None:
+            raise NotFound(f"no case '{key}'")
+        refusal = ""
+        if event in self.policy.doc.event_permissions:
+            own = self._is_owner(case, actor)
+            refusal = can_fire(self.policy, actor, event, department=case.department, is_owner=own)[1]
+        else:
+            refusal = f"unknown event '{event}'"
+        refusal = refusal or self._review_refusal(conn, case, actor, event)
+        if not refusal:
+            outcome = self._try(conn, case, event, reason)
+            refusal = "" if outcome.ok else outcome.reason
+        if refusal:
+            raise IllegalTransition(key, event, case.state, self._allowed(conn, case, actor), refusal)
+        now = self.ctx.clock.now()
+        changes = self._effects(case, outcome.source, outcome.dest, now) | {
+            "state": outcome.dest, "state_changed_at": now, "updated_at": now,
+            "policy_version": self.policy.version_tag, "row_version": case.row_version + 1}
+        result = conn.execute(_UPDATE_CASE, changes | {"b_id": case.id, "b_rv": case.row_version})
+        if result.rowcount != 1:
+            raise ConcurrentModification(f"{key} was changed by someone else; '{event}' was not applied")
+        before = _facts(case)
+        after = before | {k: changes[k] for k in ("review_level", "version") if k in changes} | {"state": outcome.dest}
+        self._audit(conn, actor, f"case.{event}", case, before=before, after=after,
+                    details={"reason": reason} if reason else None, ip=ip)
+        return outcome.dest
+
+    def _effects(self, case: Any, source: str, dest: str, now: datetime) -> dict[str, Any]:
+        """Row facts that follow from entering ``dest`` (dates the flows read live in columns)."""
+        changes: dict[str, Any] = {}
+        if dest == S.SUBMITTED:
+            changes["submitted_at"] = now
+            if source != S.RETURNED:
+                changes["reentry_level"] = 1
+        if dest.startswith("review_l"):
+            changes["review_level"] = int(dest.removeprefix("review_l"))
+        if dest == S.RETURNED:
+            same = self.policy.doc.review.return_reentry == "same_level"
+            changes["reentry_level"] = case.review_level if same else 1
+        if dest == S.PUBLISHED:
+            months = self.policy.doc.libraries[case.library].validity_months
+            changes |= {"published_version_no": case.current_version_no, "published_at": now,
+                        "expires_at": now + relativedelta(months=months), "content_updated_at": now}
+        return changes
+
+    # ----- reading -----
+    def view(self, actor: Actor, key: str, *, version: int | None = None, published: bool = False) -> CaseView:
+        with self.ctx.sessions() as session:
+            case = _load(session, key)
+            if not can_view(self.policy, actor, classification=case.classification, department=case.department,
+                            is_owner=self._is_owner(case, actor)):
+                raise Forbidden(f"{actor.username} may not view {key} ({case.classification}, {case.department})")
+            number = version or (case.published_version_no if published else case.current_version_no)
+            if number is None:
+                raise NotFound(f"{key} has no published version yet")
+            doc = _version(session, case, number).document
+            facts = {"title": case.title, "library": case.library, "classification": case.classification,
+                     "department": case.department, "micro": case.micro,
+                     "submission_due": case.submission_due.isoformat() if case.submission_due else None,
+                     "published_at": case.published_at.isoformat() if case.published_at else None,
+                     "expires_at": case.expires_at.isoformat() if case.expires_at else None,
+                     "policy_version": case.policy_version}
+            return CaseView(case.key or "", case.state, case.review_level, number, case.published_version_no, doc,
+                            facts)
+
+    def history(self, actor: Actor, key: str) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
+        self.view(actor, key)  # same read check
+        with self.ctx.sessions() as session:
+            case = _load(session, key)
+            versions = list(session.scalars(select(CaseVersion).where(CaseVersion.case_id == case.id)
+                                            .order_by(CaseVersion.number)))
+            return versions, audit.events_for(session, "case", key)

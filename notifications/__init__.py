@@ -1,0 +1,1 @@
+"""Outbox, channels, templates, digests and preferences (issue: flows and notifications)."""

@@ -1,0 +1,102 @@
+"""Load, check and query a policy file; every stored decision records ``Policy.version_tag``."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from casebook.errors import InvalidInput, Problem
+from policies.schema import PolicyDocument, ReviewLevel, RolePolicy
+
+
+def _problems_from_validation(exc: ValidationError) -> list[Problem]:
+    problems: list[Problem] = []
+    for err in exc.errors():
+        path = ".".join(str(p) for p in err["loc"])
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        if not path and ": " in msg:
+            # Cross-reference problems carry their own paths, several to one error.
+            for part in msg.split("; "):
+                where, _, rule = part.partition(": ")
+                problems.append(Problem(where, rule))
+        else:
+            problems.append(Problem(path or "(document)", msg))
+    return problems
+
+
+def parse_policy(text: str, source: str = "policy") -> "Policy":
+    """Parse policy YAML; raise ``InvalidInput`` listing every problem with its path."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else source
+        raise InvalidInput([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], source) from None
+    if not isinstance(raw, dict):
+        raise InvalidInput([Problem("(document)", "must be a mapping")], source)
+    try:
+        doc = PolicyDocument.model_validate(raw)
+    except ValidationError as exc:
+        raise InvalidInput(_problems_from_validation(exc), source) from None
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return Policy(doc=doc, digest=digest)
+
+
+def load_policy(path: Path) -> "Policy":
+    return parse_policy(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def check_policy_file(path: Path) -> list[Problem]:
+    """Every problem in a policy file (empty when it is valid)."""
+    try:
+        load_policy(path)
+    except InvalidInput as exc:
+        return exc.problems
+    except OSError as exc:
+        return [Problem(str(path), f"cannot be read: {exc.strerror}")]
+    return []
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A validated policy plus the questions the rest of Casebook asks of it."""
+
+    doc: PolicyDocument
+    digest: str
+    _cache: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def version_tag(self) -> str:
+        """Version plus content hash: recorded with every decision so it can be replayed."""
+        return f"{self.doc.version}+{self.digest}"
+
+    def role(self, name: str) -> RolePolicy:
+        return self.doc.roles[name]
+
+    def clearance_rank(self, level: str) -> int:
+        return self.doc.clearances.index(level)
+
+    def classification_rank(self, level: str) -> int:
+        return self.doc.classifications.index(level)
+
+    def may(self, role: str, permission: str, *, own: bool) -> bool:
+        """Whether a role holds a permission, either outright or restricted to its own cases."""
+        perms = self.doc.roles[role].permissions
+        return permission in perms or (own and f"{permission}:own" in perms)
+
+    def event_permission(self, event: str) -> str:
+        return self.doc.event_permissions[event]
+
+    def chain_for(self, library: str, micro: bool) -> list[ReviewLevel]:
+        name = self.doc.review.micro_chain if micro else self.doc.libraries[library].review_chain
+        return self.doc.review.chains[name]
+
+    @cached_property
+    def max_review_levels(self) -> int:
+        return max(len(levels) for levels in self.doc.review.chains.values())

@@ -1,0 +1,197 @@
+"""The policy schema: every number and rule of SPEC.md as a typed, validated document."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+
+class Strict(BaseModel):
+    """Policy models refuse unknown keys so a typo is an error, not a silently ignored rule."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Locale = Literal["zh-Hant", "zh-Hans", "en"]
+Labels = dict[str, str]
+
+
+class CalendarPolicy(Strict):
+    """Working days: the Chinese statutory calendar (with make-up working days) or plain weekends."""
+
+    mode: Literal["cn_statutory", "weekends"] = "cn_statutory"
+    holidays: dict[int, list[date]] = Field(default_factory=dict)
+    makeup_workdays: dict[int, list[date]] = Field(default_factory=dict)
+    working_hours_start: time = time(9, 0)
+    working_hours_end: time = time(18, 0)
+
+    @model_validator(mode="after")
+    def _years_match(self) -> "CalendarPolicy":
+        for table in (self.holidays, self.makeup_workdays):
+            for year, days in table.items():
+                for d in days:
+                    if d.year != year:
+                        raise ValueError(f"date {d} is listed under year {year}")
+        return self
+
+
+class LibraryPolicy(Strict):
+    labels: Labels
+    validity_months: int = Field(gt=0)
+    publish_channel: Literal["instant", "monthly_batch"]
+    review_chain: str
+
+
+class TagFacet(Strict):
+    open: bool = True
+    values: list[str] = Field(default_factory=list)
+
+
+class IntakePolicy(Strict):
+    """Which fields a capture needs to be saved, and which a case needs before it may be submitted."""
+
+    required_on_create: list[str]
+    mandatory_on_submit: dict[str, str]  # intake item -> field path in the case document
+    micro_mandatory_on_submit: dict[str, str]
+    traceability_required: bool = True
+
+
+class SubmissionPolicy(Strict):
+    days_after_project_end: int = Field(gt=0)
+    reminder_offsets_days: list[int]
+    escalation_chain: list[str]
+    escalation_interval_days: int = Field(gt=0)
+
+
+class DeadlinePolicy(Strict):
+    submission: SubmissionPolicy
+    micro_case_live_hours: int = Field(gt=0)
+
+
+class ReviewLevel(Strict):
+    """One level of a review chain: who may decide it, where scoped, and its SLA."""
+
+    name: str
+    labels: Labels
+    role: str
+    scope: Literal["any", "case_department"] = "any"
+    sla_working_days: float = Field(gt=0)
+    backup_role: str
+    manager_role: str
+    redaction_signoff: bool = False
+
+
+class RubricPolicy(Strict):
+    criteria: list[str]
+    levels: int = Field(ge=2)
+    pass_min: int = Field(ge=1)
+
+
+class ReviewPolicy(Strict):
+    chains: dict[str, list[ReviewLevel]]
+    micro_chain: str
+    due_soon_working_days: float = Field(ge=0)
+    rubric: RubricPolicy
+    return_reentry: Literal["same_level", "first_level"] = "same_level"
+
+    @field_validator("chains")
+    @classmethod
+    def _non_empty(cls, chains: dict[str, list[ReviewLevel]]) -> dict[str, list[ReviewLevel]]:
+        for name, levels in chains.items():
+            if not levels:
+                raise ValueError(f"chain '{name}' has no levels")
+        return chains
+
+
+class LifecyclePolicy(Strict):
+    staleness_months: int = Field(gt=0)
+    evaluation_task_working_days: float = Field(gt=0)
+    archive_after_retired_days: int = Field(ge=0)
+
+
+class RatingPolicy(Strict):
+    scale_max: int = Field(gt=1)
+    rectification_below: float
+    rectification_start_hours: int = Field(gt=0)
+    correction_answer_hours: int = Field(gt=0)
+
+
+class HealthCheckPolicy(Strict):
+    quarterly_retire_share: float = Field(ge=0, le=1)
+    yearly_retire_share: float = Field(ge=0, le=1)
+    yearly_update_share: float = Field(ge=0, le=1)
+    yearly_restructure_share: float = Field(ge=0, le=1)
+
+
+class RolePolicy(Strict):
+    labels: Labels
+    clearance: str
+    department_scoped: bool = True
+    permissions: list[str] = Field(default_factory=list)
+
+
+class FlowSchedule(Strict):
+    cron: str
+
+
+class SecurityPolicy(Strict):
+    bulk_download_max: int = Field(gt=0)
+    bulk_download_window_minutes: int = Field(gt=0)
+
+
+class PolicyDocument(Strict):
+    """The whole policy file."""
+
+    version: str
+    timezone: str
+    calendar: CalendarPolicy
+    classifications: list[str]
+    clearances: list[str]
+    libraries: dict[str, LibraryPolicy]
+    scenarios: list[str]
+    outcomes: list[str]
+    tag_facets: dict[str, TagFacet]
+    intake: IntakePolicy
+    deadlines: DeadlinePolicy
+    review: ReviewPolicy
+    lifecycle: LifecyclePolicy
+    ratings: RatingPolicy
+    health_check: HealthCheckPolicy
+    roles: dict[str, RolePolicy]
+    event_permissions: dict[str, str]
+    flows: dict[str, FlowSchedule]
+    security: SecurityPolicy
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "PolicyDocument":
+        """Names that point elsewhere in the document must resolve; each broken reference is reported."""
+        errors: list[str] = []
+        for name, lib in self.libraries.items():
+            if lib.review_chain not in self.review.chains:
+                errors.append(f"libraries.{name}.review_chain: unknown chain '{lib.review_chain}'")
+        if self.review.micro_chain not in self.review.chains:
+            errors.append(f"review.micro_chain: unknown chain '{self.review.micro_chain}'")
+        for cname, levels in self.review.chains.items():
+            for i, level in enumerate(levels):
+                for attr in ("role", "backup_role", "manager_role"):
+                    if getattr(level, attr) not in self.roles:
+                        errors.append(f"review.chains.{cname}.{i}.{attr}: unknown role '{getattr(level, attr)}'")
+        for rname, role in self.roles.items():
+            if role.clearance not in self.clearances:
+                errors.append(f"roles.{rname}.clearance: unknown clearance '{role.clearance}'")
+        for i, role in enumerate(self.deadlines.submission.escalation_chain):
+            if role not in self.roles:
+                errors.append(f"deadlines.submission.escalation_chain.{i}: unknown role '{role}'")
+        if self.review.rubric.pass_min > self.review.rubric.levels:
+            errors.append("review.rubric.pass_min: must not exceed review.rubric.levels")
+        try:
+            from zoneinfo import ZoneInfo
+
+            ZoneInfo(self.timezone)
+        except Exception:
+            errors.append(f"timezone: unknown timezone '{self.timezone}'")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self

@@ -1,0 +1,1 @@
+"""Presidio analyzer with Casebook's zh/en recognizers, operators and tier rendering (issue: redaction)."""

@@ -1,0 +1,127 @@
+"""The command line as users and scripts meet it: exit codes, listed problems, nothing written on refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from sqlalchemy import func, select
+
+from casebook import audit
+from lifecycle.models import Case
+from tests.conftest import FIXTURES
+
+
+def counts(ctx) -> tuple[int, int]:
+    with ctx.sessions() as s:
+        return (s.scalar(select(func.count()).select_from(Case)),
+                s.scalar(select(func.count()).select_from(audit.AuditEvent)))
+
+
+def add_team(cli) -> None:
+    for args in (["alice", "--role", "staff", "--department", "marketing"],
+                 ["spec", "--role", "case_specialist", "--department", "ops"],
+                 ["head", "--role", "department_head", "--department", "marketing"],
+                 ["com", "--role", "committee_member", "--department", "committee"]):
+        code, _, err = cli("users", "add", *args)
+        assert code == 0, err
+
+
+def test_three_levels_from_the_cli(cli, ctx) -> None:
+    add_team(cli)
+    code, out, _ = cli("case", "new", "--file", str(FIXTURES / "case_full.yaml"), "--as", "alice")
+    assert code == 0 and "CB-000001" in out
+    assert cli("case", "submit", "CB-000001", "--as", "alice", "--now", "2026-10-20T09:00")[0] == 0
+    assert cli("case", "transition", "CB-000001", "start_review", "--as", "spec")[0] == 0
+    code, out, _ = cli("case", "events", "CB-000001", "--as", "spec", "--json")
+    assert json.loads(out) == ["approve", "return_for_revision", "reject"]
+    assert cli("case", "transition", "CB-000001", "approve", "--as", "spec")[0] == 0
+    code, _, err = cli("case", "transition", "CB-000001", "approve", "--as", "alice")
+    assert code == 3 and "state 'review_l2'" in err and "lacks permission 'case.review'" in err
+    assert cli("case", "transition", "CB-000001", "approve", "--as", "head")[0] == 0
+    assert cli("case", "transition", "CB-000001", "approve", "--as", "com")[0] == 0
+    code, out, _ = cli("case", "show", "CB-000001", "--as", "alice", "--json")
+    shown = json.loads(out)
+    assert shown["state"] == "approved" and shown["document"]["owner"] == "alice"
+    code, out, _ = cli("case", "history", "CB-000001", "--as", "alice", "--json")
+    actions = [e["action"] for e in json.loads(out)["events"]]
+    assert actions == ["case.create", "case.submit", "case.start_review", "case.approve", "case.approve",
+                       "case.approve"]
+    submit = json.loads(out)["events"][1]
+    assert submit["at"].startswith("2026-10-20T01:00")                 # --now, read in Asia/Shanghai
+    assert cli("audit", "verify")[0] == 0
+
+
+def test_illegal_transition_exit_code_names_state_and_allowed(cli, ctx) -> None:
+    add_team(cli)
+    cli("case", "new", "--file", str(FIXTURES / "case_full.yaml"), "--as", "alice")
+    before = counts(ctx)
+    code, _, err = cli("case", "transition", "CB-000001", "archive", "--as", "alice")
+    assert code == 3
+    assert "state 'draft'" in err and "allowed now: submit, withdraw" in err
+    assert counts(ctx) == before
+
+
+def test_bad_input_lists_every_problem_and_writes_nothing(cli, ctx, tmp_path: Path) -> None:
+    add_team(cli)
+    before = counts(ctx)
+    doc = yaml.safe_load((FIXTURES / "case_full.yaml").read_text(encoding="utf-8"))
+    doc.pop("title")
+    doc["library"] = "gossip"
+    doc["colour"] = "red"
+    doc["project_end"] = "2026-08-01"
+    doc["tags"]["budget_scale"] = ["enormous"]
+    doc["budget"] = {"amount": -5}
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    code, _, err = cli("case", "new", "--file", str(path), "--as", "alice")
+    assert code == 2
+    for expected in ("title: is required", "library: must be one of", "colour: unknown field",
+                     "project_end: must not be before project_start", "tags.budget_scale.0: must be one of",
+                     "budget.amount"):
+        assert expected in err, (expected, err)
+    assert counts(ctx) == before
+
+
+def test_broken_yaml_and_missing_file(cli, ctx, tmp_path: Path) -> None:
+    add_team(cli)
+    before = counts(ctx)
+    path = tmp_path / "broken.yaml"
+    path.write_text("title: [unclosed\nlibrary: x\n", encoding="utf-8")
+    code, _, err = cli("case", "new", "--file", str(path), "--as", "alice")
+    assert code == 2 and "line " in err
+    code, _, err = cli("case", "new", "--file", str(tmp_path / "nope.yaml"), "--as", "alice")
+    assert code == 2 and "--file: cannot be read" in err
+    code, _, err = cli("case", "new", "--file", "-", "--as", "alice", input='{"title": "t"}')
+    assert code == 2 and "library: is required" in err
+    code, _, err = cli("case", "new", "--file", str(FIXTURES / "case_full.yaml"))
+    assert code == 2 and "--as: is required" in err
+    assert counts(ctx) == before
+
+
+def test_users_add_rejects_bad_records(cli, ctx) -> None:
+    code, _, err = cli("users", "add", "x y", "--role", "wizard", "--department", "", "--locale", "fr",
+                       "--clearance", "cosmic")
+    assert code == 2
+    for field in ("username", "role", "department", "locale", "clearance"):
+        assert f"{field}:" in err
+    add_team(cli)
+    code, _, err = cli("users", "add", "alice", "--role", "staff", "--department", "marketing")
+    assert code == 2 and "already exists" in err
+    code, _, err = cli("users", "add", "eve", "--role", "intern", "--department", "x", "--clearance", "confidential")
+    assert code == 2 and "must not exceed the role's clearance" in err
+    code, _, err = cli("users", "add", "eve", "--role", "intern", "--department", "x", "--as", "alice")
+    assert code == 6 and "users.manage" in err
+    code, out, _ = cli("users", "list", "--json")
+    assert {u["username"] for u in json.loads(out)} == {"alice", "spec", "head", "com"}
+
+
+def test_diagram_and_init(cli, ctx) -> None:
+    code, out, _ = cli("lifecycle", "diagram", "--format", "mermaid")
+    assert code == 0 and out.startswith("stateDiagram-v2")
+    assert "review_l3 --> approved : approve [at_last_level]" in out
+    assert "to_" not in out                                             # no auto transitions back door
+    code, out, _ = cli("init")
+    assert code == 0 and "already current" in out
+    assert cli("lifecycle", "diagram", "--format", "dot")[0] == 2
