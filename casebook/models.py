@@ -4,5 +4,7 @@ from casebook.audit import AuditEvent, AuditHead
 from casebook.db import Base
 from casebook.users import User
 from lifecycle.models import Case, CaseVersion
+from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "User"]
+__all__ = ["AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "ReviewDecision", "ReviewTask",
+           "User"]

@@ -40,6 +40,7 @@ class Metric(Edge):
     name: str = Field(min_length=1)
     value: float
     unit: str | None = None
+    kind: str | None = None  # what the figure is, for consistency checks: revenue, cost, roi, share, …
     source: str | None = None
 
 

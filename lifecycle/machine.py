@@ -40,6 +40,8 @@ class CaseModel:
 
     # --- guards (conditions); each notes why it failed so refusals can say which rule ---
     def intake_complete(self, event: EventData) -> bool:
+        if self.policy.doc.review.prechecks.severity["mandatory_fields"] != "block":
+            return True  # policy makes the checklist a warning, shown to reviewers by the pre-checks
         problems = submit_problems(self.policy, self._load_document())
         if problems:
             self.failed_guards.append("intake incomplete: " + "; ".join(str(p) for p in problems))

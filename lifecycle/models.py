@@ -22,6 +22,7 @@ class Case(Base):
     state: Mapped[str] = mapped_column(String(32))
     review_level: Mapped[int] = mapped_column(Integer, default=0)
     reentry_level: Mapped[int] = mapped_column(Integer, default=1)
+    review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     library: Mapped[str] = mapped_column(String(64))
     classification: Mapped[str] = mapped_column(String(32))
     department: Mapped[str] = mapped_column(String(120))
@@ -52,6 +53,8 @@ class Case(Base):
         Index("ix_cases_submission_due", "state", "submission_due"),
         Index("ix_cases_expires_at", "state", "expires_at"),
         Index("ix_cases_department", "department"),
+        Index("ix_cases_owner", "owner_id"),
+        Index("ix_cases_author", "author_id"),
     )
 
 

@@ -21,6 +21,7 @@ from casebook.access import can_fire, can_view
 from casebook.context import AppContext
 from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
 from casebook.users import Actor, User, get_user
+from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.document import CaseDocument, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
@@ -62,7 +63,8 @@ def _facts(case: Any) -> dict[str, Any]:
 CASES = Case.__table__
 # Built once so their compiled forms are cached (transitions are the hot path).
 #: The columns a transition reads (no dates: they are written, never needed to decide).
-_TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "library", "micro", "department",
+_TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "review_round", "library", "micro",
+                       "department",
                        "classification", "owner_id", "author_id", "current_version_no", "row_version")
 _READ_CASE = select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key"))
 _EV = audit.AuditEvent.__table__.c
@@ -120,7 +122,7 @@ class CaseService:
             owner = self._owner(session, doc, actor)
             document = doc.model_dump(mode="json")
             document["owner"] = owner.username
-            case = Case(title=doc.title or "", state=S.DRAFT, review_level=0, reentry_level=1,
+            case = Case(title=doc.title or "", state=S.DRAFT, review_level=0, reentry_level=1, review_round=0,
                         library=doc.library or "", classification=doc.classification or "",
                         department=doc.department or "", owner_id=owner.id,
                         author_id=actor.user_id if actor.user_id is not None else owner.id, micro=doc.micro,
@@ -180,13 +182,26 @@ class CaseService:
             raise ConcurrentModification(f"{key} was changed by someone else; nothing was saved, try again") from None
 
     # ----- lifecycle events -----
-    def _try(self, conn: Connection, case: Any, event: str, reason: str | None) -> Outcome:
-        def document() -> dict[str, Any]:
-            return conn.execute(_READ_DOCUMENT, {"b_id": case.id, "b_no": case.current_version_no}).scalar_one()
+    def _try(self, conn: Connection, case: Any, event: str, reason: str | None,
+             scratch: dict[str, Any] | None = None) -> Outcome:
+        """The machine's verdict, then the guards other packages contribute (e.g. blocking pre-checks)."""
+        loaded: list[dict[str, Any]] = []
 
-        return try_event(self.policy, case.state, event, library=case.library, micro=case.micro,
-                         review_level=case.review_level, reentry_level=case.reentry_level, document=document,
-                         reason=reason)
+        def document() -> dict[str, Any]:
+            if not loaded:
+                loaded.append(conn.execute(_READ_DOCUMENT, {"b_id": case.id,
+                                                            "b_no": case.current_version_no}).scalar_one())
+            return loaded[0]
+
+        outcome = try_event(self.policy, case.state, event, library=case.library, micro=case.micro,
+                            review_level=case.review_level, reentry_level=case.reentry_level, document=document,
+                            reason=reason)
+        if outcome.ok:
+            scratch = {} if scratch is None else scratch
+            problems = [p for check in hooks.guards_for(event) for p in check(conn, self, case, document(), scratch)]
+            if problems:
+                return Outcome(False, outcome.source, outcome.source, "; ".join(problems))
+        return outcome
 
     def _allowed(self, conn: Connection, case: Any, actor: Actor) -> list[str]:
         own = self._is_owner(case, actor)
@@ -196,7 +211,7 @@ class CaseService:
                 continue
             if self._review_refusal(conn, case, actor, event):
                 continue
-            if self._try(conn, case, event, "(listing)").ok:
+            if self._try(conn, case, event, "(listing)", {"listing": True}).ok:
                 out.append(event)
         return out
 
@@ -231,15 +246,18 @@ class CaseService:
         return False
 
     def fire(self, actor: Actor, key: str, event: str, *, reason: str | None = None, ip: str | None = None,
-             session: Session | None = None) -> str:
-        """Apply one lifecycle event; refuse with the current state and the allowed events if it may not happen."""
-        if session is not None:
-            return self._fire(session.connection(), actor, key, event, reason, ip)
-        with self.ctx.engine.begin() as conn:
-            return self._fire(conn, actor, key, event, reason, ip)
+             conn: Connection | None = None, details: dict[str, Any] | None = None) -> str:
+        """Apply one lifecycle event; refuse with the current state and the allowed events if it may not happen.
+
+        Given ``conn``, it runs inside the caller's transaction (a review decision, a flow batch).
+        """
+        if conn is not None:
+            return self._fire(conn, actor, key, event, reason, ip, details)
+        with self.ctx.engine.begin() as own:
+            return self._fire(own, actor, key, event, reason, ip, details)
 
     def _fire(self, conn: Connection, actor: Actor, key: str, event: str, reason: str | None,
-              ip: str | None) -> str:
+              ip: str | None, details: dict[str, Any] | None = None) -> str:
         """The hot path, in Core: read the row, run the machine, versioned UPDATE, append the audit event."""
         case = conn.execute(_READ_CASE, {"b_key": key}).one_or_none()
         if case is None:
@@ -251,8 +269,9 @@ class CaseService:
         else:
             refusal = f"unknown event '{event}'"
         refusal = refusal or self._review_refusal(conn, case, actor, event)
+        scratch: dict[str, Any] = {"details": details or {}}
         if not refusal:
-            outcome = self._try(conn, case, event, reason)
+            outcome = self._try(conn, case, event, reason, scratch)
             refusal = "" if outcome.ok else outcome.reason
         if refusal:
             raise IllegalTransition(key, event, case.state, self._allowed(conn, case, actor), refusal)
@@ -265,8 +284,11 @@ class CaseService:
             raise ConcurrentModification(f"{key} was changed by someone else; '{event}' was not applied")
         before = _facts(case)
         after = before | {k: changes[k] for k in ("review_level", "version") if k in changes} | {"state": outcome.dest}
-        self._audit(conn, actor, f"case.{event}", case, before=before, after=after,
-                    details={"reason": reason} if reason else None, ip=ip)
+        extra = (details or {}) | ({"reason": reason} if reason else {})
+        self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip)
+        for listener in hooks.listeners():
+            listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
+                                           reason, details or {}, scratch))
         return outcome.dest
 
     def _effects(self, case: Any, source: str, dest: str, now: datetime) -> dict[str, Any]:
@@ -274,8 +296,9 @@ class CaseService:
         changes: dict[str, Any] = {}
         if dest == S.SUBMITTED:
             changes["submitted_at"] = now
-            if source != S.RETURNED:
+            if source != S.RETURNED:  # a resubmit continues the round; a new submit starts one
                 changes["reentry_level"] = 1
+                changes["review_round"] = case.review_round + 1
         if dest.startswith("review_l"):
             changes["review_level"] = int(dest.removeprefix("review_l"))
         if dest == S.RETURNED:

@@ -89,12 +89,41 @@ class RubricPolicy(Strict):
     pass_min: int = Field(ge=1)
 
 
+Severity = Literal["block", "warn", "off"]
+
+
+class PrecheckPolicy(Strict):
+    """Automatic checks run on submit; a failed 'block' check refuses the submit, 'warn' is shown to reviewers."""
+
+    severity: dict[Literal["mandatory_fields", "figure_consistency", "absolute_terms", "sensitive_information",
+                           "near_duplicate"], Severity]
+    roi_tolerance: float = Field(ge=0)
+    near_duplicate_threshold: float = Field(gt=0, le=1)
+    # Regular expressions in Simplified script; text is matched after Traditional->Simplified normalisation.
+    absolute_terms: list[str]
+
+    @field_validator("absolute_terms")
+    @classmethod
+    def _compiles(cls, terms: list[str]) -> list[str]:
+        import re
+
+        for i, term in enumerate(terms):
+            try:
+                re.compile(term)
+            except re.error as exc:
+                raise ValueError(f"absolute_terms.{i}: not a valid pattern ({exc})") from None
+        return terms
+
+
 class ReviewPolicy(Strict):
     chains: dict[str, list[ReviewLevel]]
     micro_chain: str
     due_soon_working_days: float = Field(ge=0)
+    escalate_to_manager_after_working_days: float = Field(ge=0)
     rubric: RubricPolicy
     return_reentry: Literal["same_level", "first_level"] = "same_level"
+    auto_start_after_prechecks: bool = True
+    prechecks: PrecheckPolicy
 
     @field_validator("chains")
     @classmethod

@@ -141,3 +141,27 @@ def cli(ctx: AppContext):
         return result.exit_code, result.stdout, result.stderr
 
     return run
+
+
+PASSING = {"authenticity": 4, "completeness": 4, "inspiration": 3, "operability": 4}  # all at or above 3
+
+
+def open_task(ctx: AppContext, key: str) -> tuple[int, str, str | None]:
+    """The case's live review task: (id, status, claimed_by)."""
+    with ctx.engine.connect() as conn:
+        row = conn.execute(text("SELECT id, status, claimed_by FROM review_tasks WHERE case_key = :k "
+                                "AND status IN ('open', 'claimed')"), {"k": key}).one()
+    return row.id, row.status, row.claimed_by
+
+
+def decide(ctx: AppContext, actor: Actor, key: str, decision: str = "approve", **raw) -> str:
+    """Claim the case's live task as ``actor`` (unless already held) and decide it (passing scores unless given)."""
+    from review import decisions, queue
+
+    task_id, status, holder = open_task(ctx, key)
+    if not (status == "claimed" and holder == actor.username):
+        queue.claim(ctx, actor, task_id)
+    payload = {"decision": decision, **raw}
+    if decision == "approve":
+        payload.setdefault("scores", PASSING)
+    return decisions.decide(ctx, actor, task_id, payload)

@@ -6,21 +6,21 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
+from sqlalchemy.exc import NoResultFound
 
 from casebook import audit
 from casebook.errors import CasebookError
 from casebook.users import Actor
 from lifecycle import states as S
 from lifecycle.service import CaseService
-from tests.conftest import _truncate, make_users
+from tests.conftest import PASSING, _truncate, decide, make_users, open_task
 
 
 def _case_with_events(ctx, users, full_case) -> str:
     svc = CaseService(ctx)
     key = svc.create(users["alice"], full_case)
-    svc.fire(users["alice"], key, "submit")
-    svc.fire(users["spec"], key, "start_review")
-    svc.fire(users["spec"], key, "approve")
+    svc.fire(users["alice"], key, "submit")              # + automatic start_review
+    decide(ctx, users["spec"], key)                      # claim + approve
     return key
 
 
@@ -32,7 +32,7 @@ def _verify(ctx) -> audit.VerifyResult:
 def test_intact_chain_verifies(ctx, users, full_case) -> None:
     _case_with_events(ctx, users, full_case)
     result = _verify(ctx)
-    assert result.ok and result.checked == len(users) + 4
+    assert result.ok and result.checked == len(users) + 5
 
 
 @pytest.mark.parametrize("tamper", ["change", "delete_middle", "delete_tail", "insert", "relink"])
@@ -75,6 +75,7 @@ def test_audit_verify_cli(cli, ctx, users, full_case) -> None:
 
 
 EVENTS = S.events(3)
+DECISIONS = {"approve": "approve", "return_for_revision": "return", "reject": "reject"}
 ACTORS = ["alice", "spec", "spec2", "head", "com", "ops", "system"]
 
 
@@ -92,8 +93,13 @@ def test_random_event_sequences_stay_in_declared_states(ctx, policy, full_case, 
     for event, who, with_reason in steps:
         before = svc.view(users["system"], key).state
         try:
-            after = svc.fire(users[who], key, event, reason="because" if with_reason else None)
-        except CasebookError:
+            if event in DECISIONS and who != "system":   # decisions go through the task queue
+                after = decide(ctx, users[who], key, DECISIONS[event],
+                               reasons=[{"section": "data", "text": "recheck"}] if with_reason else [],
+                               **({"scores": PASSING} if event == "approve" else {}))
+            else:
+                after = svc.fire(users[who], key, event, reason="because" if with_reason else None)
+        except (CasebookError, NoResultFound):   # refused, or no live task to decide
             after = svc.view(users["system"], key).state
             assert after == before                           # a refusal changes nothing
         assert after in declared

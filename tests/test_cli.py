@@ -28,29 +28,41 @@ def add_team(cli) -> None:
         assert code == 0, err
 
 
-def test_three_levels_from_the_cli(cli, ctx) -> None:
+def test_three_levels_from_the_cli(cli, ctx, monkeypatch) -> None:
+    monkeypatch.setenv("CASEBOOK_NOW", "2026-10-20T10:00")              # every command at one simulated time
     add_team(cli)
     code, out, _ = cli("case", "new", "--file", str(FIXTURES / "case_full.yaml"), "--as", "alice")
     assert code == 0 and "CB-000001" in out
     assert cli("case", "submit", "CB-000001", "--as", "alice", "--now", "2026-10-20T09:00")[0] == 0
-    assert cli("case", "transition", "CB-000001", "start_review", "--as", "spec")[0] == 0
     code, out, _ = cli("case", "events", "CB-000001", "--as", "spec", "--json")
     assert json.loads(out) == ["approve", "return_for_revision", "reject"]
-    assert cli("case", "transition", "CB-000001", "approve", "--as", "spec")[0] == 0
+    code, _, err = cli("case", "transition", "CB-000001", "approve", "--as", "spec")
+    assert code == 3 and "made on a claimed task" in err                # decisions go through the queue
+    scores = ["--score", "authenticity=4", "--score", "completeness=4", "--score", "inspiration=3",
+              "--score", "operability=4"]
+    for level, who in ((1, "spec"), (2, "head"), (3, "com")):
+        code, out, err = cli("review", "queue", "--as", who, "--json")
+        [item] = json.loads(out)
+        assert (item["case"], item["level"], item["sla"]) == ("CB-000001", level, "on_time")
+        assert cli("review", "queue", "--as", "alice", "--json")[1].strip() == "[]"   # never one's own case
+        assert cli("review", "claim", str(item["task"]), "--as", who)[0] == 0
+        code, _, err = cli("review", "decide", str(item["task"]), "--decision", "approve", *scores, "--as", who)
+        assert code == 0, err
     code, _, err = cli("case", "transition", "CB-000001", "approve", "--as", "alice")
-    assert code == 3 and "state 'review_l2'" in err and "lacks permission 'case.review'" in err
-    assert cli("case", "transition", "CB-000001", "approve", "--as", "head")[0] == 0
-    assert cli("case", "transition", "CB-000001", "approve", "--as", "com")[0] == 0
+    assert code == 3 and "state 'approved'" in err
     code, out, _ = cli("case", "show", "CB-000001", "--as", "alice", "--json")
     shown = json.loads(out)
     assert shown["state"] == "approved" and shown["document"]["owner"] == "alice"
     code, out, _ = cli("case", "history", "CB-000001", "--as", "alice", "--json")
-    actions = [e["action"] for e in json.loads(out)["events"]]
-    assert actions == ["case.create", "case.submit", "case.start_review", "case.approve", "case.approve",
-                       "case.approve"]
-    submit = json.loads(out)["events"][1]
+    events = json.loads(out)["events"]
+    assert [e["action"] for e in events] == ["case.create", "case.submit", "case.start_review", "case.approve",
+                                             "case.approve", "case.approve"]
+    submit = events[1]
     assert submit["at"].startswith("2026-10-20T01:00")                 # --now, read in Asia/Shanghai
     assert cli("audit", "verify")[0] == 0
+    code, out, _ = cli("review", "stats", "--json")
+    stats = json.loads(out)
+    assert stats["decisions"] == 3 and stats["pass_rate"] == 1.0
 
 
 def test_illegal_transition_exit_code_names_state_and_allowed(cli, ctx) -> None:

@@ -13,6 +13,7 @@ from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition
 from casebook.users import Actor
 from lifecycle.models import Case, CaseVersion
 from lifecycle.service import CaseService
+from tests.conftest import decide
 
 
 def audit_count(ctx) -> int:
@@ -21,11 +22,11 @@ def audit_count(ctx) -> int:
 
 
 def through_review(svc: CaseService, users, key: str) -> None:
-    svc.fire(users["alice"], key, "submit")
-    svc.fire(users["spec"], key, "start_review")
-    svc.fire(users["spec"], key, "approve")
-    svc.fire(users["head"], key, "approve")
-    svc.fire(users["com"], key, "approve")
+    assert svc.fire(users["alice"], key, "submit") == "submitted"
+    assert svc.view(users["alice"], key).state == "review_l1"           # pre-checks passed: review started
+    assert decide(svc.ctx, users["spec"], key) == "review_l2"
+    assert decide(svc.ctx, users["head"], key) == "review_l3"
+    assert decide(svc.ctx, users["com"], key) == "approved"
 
 
 def test_full_lifecycle_monthly_batch(ctx, users, full_case, clock) -> None:
@@ -44,10 +45,10 @@ def test_full_lifecycle_monthly_batch(ctx, users, full_case, clock) -> None:
     assert svc.view(users["alice"], key, published=True).document["title"] == full_case["title"]
     assert svc.view(users["alice"], key).document["title"] == "秋季新品快閃店(更新)"
     svc.fire(users["alice"], key, "submit")
-    assert svc.fire(users["spec"], key, "start_review") == "review_l1"
-    svc.fire(users["spec2"], key, "approve")
-    svc.fire(users["head"], key, "approve")
-    svc.fire(users["com"], key, "approve")
+    assert svc.view(users["alice"], key).state == "review_l1"
+    decide(ctx, users["spec2"], key)
+    decide(ctx, users["head"], key)
+    decide(ctx, users["com"], key)
     clock.advance(timedelta(days=30))
     svc.fire(users["ops"], key, "publish")
     svc.fire(users["ops"], key, "release")
@@ -102,8 +103,7 @@ def test_micro_case_has_short_checklist_and_fast_track(ctx, users) -> None:
              "body": {"background": "互動率低於預期", "strategy": "改為整點抽獎", "reflection": "規則要提前預案"}}
     key = svc.create(users["alice"], micro)
     svc.fire(users["alice"], key, "submit")
-    svc.fire(users["spec"], key, "start_review")
-    assert svc.fire(users["spec"], key, "approve") == "approved"        # one-level micro chain
+    assert decide(ctx, users["spec"], key) == "approved"               # one-level micro chain
     assert svc.fire(users["ops"], key, "publish") == "published"        # micro-cases go live at once
 
 
@@ -111,28 +111,32 @@ def test_separation_of_duties(ctx, users, full_case) -> None:
     svc = CaseService(ctx)
     key = svc.create(users["spec"], full_case | {"owner": "spec"})
     svc.fire(users["spec"], key, "submit")
-    svc.fire(users["ops"], key, "start_review")
-    with pytest.raises(IllegalTransition, match="never reviews their own case"):
-        svc.fire(users["spec"], key, "approve")
-    svc.fire(users["spec2"], key, "approve")
+    with pytest.raises(Forbidden, match="never reviews their own case"):
+        decide(ctx, users["spec"], key)
+    decide(ctx, users["spec2"], key)
+    with pytest.raises(Forbidden, match="is for role 'department_head'"):
+        decide(ctx, users["spec2"], key)
+    with pytest.raises(Forbidden, match="in department 'marketing'"):
+        decide(ctx, users["head_sales"], key)
+    # The machine itself refuses decisions that do not come through a claimed task.
     with pytest.raises(IllegalTransition, match="decided by role 'department_head'"):
         svc.fire(users["spec2"], key, "approve")
-    with pytest.raises(IllegalTransition, match="within department 'marketing'"):
-        svc.fire(users["head_sales"], key, "approve")
+    with pytest.raises(IllegalTransition, match="made on a claimed task"):
+        svc.fire(users["head"], key, "approve")
 
 
 def test_return_reenters_at_the_same_level(ctx, users, full_case) -> None:
     svc = CaseService(ctx)
     key = svc.create(users["alice"], full_case)
     svc.fire(users["alice"], key, "submit")
-    svc.fire(users["spec"], key, "start_review")
-    svc.fire(users["spec"], key, "approve")
-    with pytest.raises(IllegalTransition, match="reason is required"):
-        svc.fire(users["head"], key, "return_for_revision")
-    svc.fire(users["head"], key, "return_for_revision", reason="strategy: explain the rainy-day fallback")
+    decide(ctx, users["spec"], key)
+    with pytest.raises(InvalidInput, match="reasons: a return needs at least one reason"):
+        decide(ctx, users["head"], key, "return")
+    reasons = [{"section": "strategy", "text": "explain the rainy-day fallback"}]
+    assert decide(ctx, users["head"], key, "return", reasons=reasons) == "returned"
     svc.edit(users["alice"], key, {"body": full_case["body"] | {"strategy": "加入雨天室內備選點位"}})
     svc.fire(users["alice"], key, "resubmit")
-    assert svc.fire(users["spec"], key, "start_review") == "review_l2"
+    assert svc.view(users["alice"], key).state == "review_l2"            # re-enters where it was returned
 
 
 def test_permissions_and_visibility(ctx, users, full_case) -> None:
@@ -158,7 +162,7 @@ def test_edit_is_a_new_version_and_only_in_editable_states(ctx, users, full_case
     fields = {p.field for p in err.value.problems}
     assert fields == {"outcome", "project_end"}
     svc.fire(users["alice"], key, "submit")
-    with pytest.raises(IllegalTransition, match="state 'submitted'"):
+    with pytest.raises(IllegalTransition, match="state 'review_l1'"):
         svc.edit(users["alice"], key, {"title": "x"})
     with ctx.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseVersion)) == 2
@@ -175,8 +179,6 @@ def test_submission_deadline_is_stored_from_policy(ctx, users, full_case) -> Non
 def test_concurrent_transitions_exactly_one_wins(ctx, users, full_case) -> None:
     svc = CaseService(ctx)
     key = svc.create(users["alice"], full_case)
-    svc.fire(users["alice"], key, "submit")
-    svc.fire(users["spec"], key, "start_review")
     before = audit_count(ctx)
     results: list[str] = []
     barrier = threading.Barrier(8)
@@ -184,7 +186,7 @@ def test_concurrent_transitions_exactly_one_wins(ctx, users, full_case) -> None:
     def worker(i: int) -> None:
         barrier.wait()
         try:
-            results.append(svc.fire(users["spec2"] if i % 2 else users["spec"], key, "approve"))
+            results.append(svc.fire(users["alice"], key, "submit"))
         except (IllegalTransition, ConcurrentModification) as exc:
             results.append(type(exc).__name__)
 
@@ -193,6 +195,7 @@ def test_concurrent_transitions_exactly_one_wins(ctx, users, full_case) -> None:
         t.start()
     for t in threads:
         t.join()
-    assert results.count("review_l2") == 1, results
-    assert audit_count(ctx) == before + 1
-    assert svc.view(users["alice"], key).state == "review_l2"
+    assert results.count("submitted") == 1, results
+    assert audit_count(ctx) == before + 2                                # submit + automatic start_review
+    assert svc.view(users["alice"], key).state == "review_l1"
+

@@ -1,0 +1,170 @@
+"""``casebook review …``: queue, claim, release, reassign, decide, prechecks, due, stats."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
+from casebook.errors import InvalidInput, NotFound, Problem
+from lifecycle.models import Case
+from review import decisions, queue
+from review.due import due_review_work
+from review.prechecks import stored_results
+from review.stats import review_stats
+
+app = typer.Typer(no_args_is_help=True, help="Reviewer task queue, decisions, pre-checks and statistics.")
+
+
+@app.command("queue")
+@guarded
+def show_queue(as_user: AsOpt = None, json_out: JsonOpt = False, limit: int = 50, now: NowOpt = None) -> None:
+    """What the acting user may work on, most urgent first, with SLA status."""
+    ctx = context(now)
+    items = queue.list_queue(ctx, acting(ctx, as_user), limit=limit)
+    if json_out:
+        print_json([i.as_json(ctx.clock.tz) for i in items])
+        return
+    table = Table("task", "case", "level", "status", "due", "sla", "title")
+    for i in items:
+        table.add_row(str(i.task_id), i.case_key, f"{i.level} {i.level_name}", i.status,
+                      i.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), i.sla, i.title)
+    console.print(table)
+
+
+@app.command("claim")
+@guarded
+def claim(task: Annotated[int | None, typer.Argument(help="Task id; omit with --next.")] = None,
+          next_: Annotated[bool, typer.Option("--next", help="Claim the most urgent task I may take.")] = False,
+          as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Claim a task exclusively."""
+    ctx = context(now)
+    actor = acting(ctx, as_user)
+    if next_:
+        got = queue.claim_next(ctx, actor)
+        console.print(f"claimed task {got}" if got else "nothing to claim")
+        return
+    if task is None:
+        raise InvalidInput([Problem("task", "give a task id or --next")], "command")
+    queue.claim(ctx, actor, task)
+    console.print(f"claimed task {task}")
+
+
+@app.command("release")
+@guarded
+def release(task: int, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Give a claimed task back to its group."""
+    ctx = context(now)
+    queue.release(ctx, acting(ctx, as_user), task)
+    console.print(f"released task {task}")
+
+
+@app.command("reassign")
+@guarded
+def reassign(task: int, to: Annotated[str, typer.Option("--to", help="The reviewer to hand it to.")],
+             as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Hand a task to a named reviewer (operations)."""
+    ctx = context(now)
+    queue.reassign(ctx, acting(ctx, as_user), task, to)
+    console.print(f"task {task} now with {to}")
+
+
+def _pairs(values: list[str], option: str, sep: str) -> list[tuple[str, str]]:
+    out, problems = [], []
+    for v in values:
+        k, found, rest = v.partition(sep)
+        if not found or not k.strip() or not rest.strip():
+            problems.append(Problem(option, f"'{v}' is not of the form NAME{sep}VALUE"))
+        out.append((k.strip(), rest.strip()))
+    if problems:
+        raise InvalidInput(problems, "decision")
+    return out
+
+
+@app.command("decide")
+@guarded
+def decide(task: int,
+           decision: Annotated[str | None, typer.Option("--decision", help="approve, return or reject.")] = None,
+           score: Annotated[list[str], typer.Option("--score", help="criterion=1..4, once per criterion.")] = [],
+           reason: Annotated[list[str], typer.Option("--reason", help="section:text (background, goal, strategy, "
+                                                                        "execution, data, reflection).")] = [],
+           comment: Annotated[str | None, typer.Option(help="Free comment.")] = None,
+           file: Annotated[str | None, typer.Option("--file", help="The decision as YAML/JSON instead.")] = None,
+           as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Decide a task you hold; a score below the pass mark forces a return."""
+    ctx = context(now)
+    if file:
+        raw = read_document(file)
+    else:
+        scores = {}
+        for k, v in _pairs(score, "--score", "="):
+            try:
+                scores[k] = int(v)
+            except ValueError:
+                raise InvalidInput([Problem(f"scores.{k}", "must be a whole number")], "decision") from None
+        raw = {"decision": decision, "scores": scores, "comment": comment,
+               "reasons": [{"section": k, "text": v} for k, v in _pairs(reason, "--reason", ":")]}
+    state = decisions.decide(ctx, acting(ctx, as_user), task, raw)
+    console.print(f"task {task}: {raw.get('decision')} -> case now {state}")
+
+
+@app.command("prechecks")
+@guarded
+def prechecks(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """The automatic pre-check results of a case's current version."""
+    ctx = context(now)
+    from lifecycle.service import CaseService
+
+    view = CaseService(ctx).view(acting(ctx, as_user), key)
+    with ctx.engine.connect() as conn:
+        case_id = conn.execute(select(Case.__table__.c.id).where(Case.__table__.c.key == key)).scalar_one()
+        results = stored_results(conn, case_id, view.version_no)
+    if not results:
+        raise NotFound(f"{key} version {view.version_no} has not been submitted, so it has no pre-check results")
+    if json_out:
+        print_json(results)
+        return
+    for r in results:
+        colour = {"pass": "green", "fail": "red" if r["severity"] == "block" else "yellow"}.get(r["status"], "magenta")
+        console.print(f"[{colour}]{r['status']:8}[/] {r['check']} ({r['severity']})")
+        for f in r["findings"]:
+            where = f.get("field") or f.get("case")
+            console.print(f"    - {where + ': ' if where else ''}{f['rule']}", highlight=False)
+
+
+@app.command("due")
+@guarded
+def due(json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Review tasks due soon or overdue now, and who is next in each escalation chain."""
+    ctx = context(now)
+    with ctx.engine.connect() as conn:
+        items = due_review_work(conn, ctx.policy, ctx.calendar, ctx.clock.now())
+    rows = [{"task": i.task_id, "case": i.case_key, "level": i.level, "status": i.status, "step": i.step,
+             "notify_role": i.notify_role, "notify_department": i.notify_department, "claimed_by": i.claimed_by,
+             "due_at": i.due_at.astimezone(ctx.clock.tz).isoformat(),
+             "overdue_working_days": i.overdue_working_days} for i in items]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table("task", "case", "level", "status", "next", "overdue wd")
+    for r in rows:
+        table.add_row(str(r["task"]), r["case"], str(r["level"]), r["status"],
+                      r["step"] + (f" ({r['notify_role']})" if r["notify_role"] else ""), str(r["overdue_working_days"]))
+    console.print(table)
+
+
+@app.command("stats")
+@guarded
+def stats(json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Pass rate, return reasons, cycle time per level, overdue counts."""
+    ctx = context(now)
+    with ctx.engine.connect() as conn:
+        data = review_stats(conn, ctx.clock.now())
+    if json_out:
+        print_json(data)
+        return
+    for k, v in data.items():
+        console.print(f"{k}: {v}", highlight=False)

@@ -1,0 +1,180 @@
+"""The reviewer task queue: list what a user may work on, claim exclusively, release, reassign.
+
+A claim is a compare-and-set (``UPDATE … WHERE status = 'open'``), so when many reviewers claim one task
+exactly one wins on any backend; "give me the next task" uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.engine import Connection
+
+from casebook import audit
+from casebook.context import AppContext
+from casebook.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.users import Actor, User
+from lifecycle.models import Case
+from review.chain import eligible
+from review.models import CLAIMED, OPEN, ReviewDecision, ReviewTask
+from review.sla import sla_status
+
+TASKS = ReviewTask.__table__
+CASES = Case.__table__
+DECISIONS = ReviewDecision.__table__
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    task_id: int
+    case_key: str
+    title: str
+    level: int
+    level_name: str
+    status: str
+    claimed_by: str | None
+    due_at: datetime
+    sla: str
+
+    def as_json(self, tz: Any) -> dict[str, Any]:
+        return {"task": self.task_id, "case": self.case_key, "title": self.title, "level": self.level,
+                "level_name": self.level_name, "status": self.status, "claimed_by": self.claimed_by,
+                "due_at": self.due_at.astimezone(tz).isoformat(), "sla": self.sla}
+
+
+def _eligible_clause(actor: Actor) -> Any:
+    """SQL for 'this actor may work on the task': candidate group, no own case, no second approval."""
+    owned = CASES.alias("owned")
+    own_case = exists().where(owned.c.id == TASKS.c.case_id,
+                              or_(owned.c.owner_id == actor.user_id, owned.c.author_id == actor.user_id))
+    approved_before = exists().where(DECISIONS.c.case_id == TASKS.c.case_id, DECISIONS.c.round == TASKS.c.round,
+                                     DECISIONS.c.reviewer == actor.username, DECISIONS.c.decision == "approve")
+    return and_(TASKS.c.candidate_role == actor.role,
+                or_(TASKS.c.candidate_department.is_(None), TASKS.c.candidate_department == actor.department),
+                ~own_case, ~approved_before)
+
+
+def list_queue(ctx: AppContext, actor: Actor, *, limit: int = 50) -> list[QueueItem]:
+    """Tasks the actor holds and open tasks the actor may claim, by due time, with SLA status.
+
+    Two queries, each walking its own index in due order (an OR of the two would defeat both).
+    """
+    now = ctx.clock.now()
+    columns = (TASKS.c.id, TASKS.c.case_key, CASES.c.title, TASKS.c.level, TASKS.c.level_name, TASKS.c.status,
+               TASKS.c.claimed_by, TASKS.c.due_at)
+    mine = (select(*columns).join(CASES, CASES.c.id == TASKS.c.case_id)
+            .where(TASKS.c.claimed_by == actor.username, TASKS.c.status == CLAIMED)
+            .order_by(TASKS.c.due_at, TASKS.c.id).limit(limit))
+    claimable = (select(*columns).join(CASES, CASES.c.id == TASKS.c.case_id)
+                 .where(TASKS.c.status == OPEN, _eligible_clause(actor))
+                 .order_by(TASKS.c.due_at, TASKS.c.id).limit(limit))
+    with ctx.engine.connect() as conn:
+        rows = sorted([*conn.execute(mine), *conn.execute(claimable)], key=lambda r: (r.due_at, r.id))[:limit]
+    due_soon = ctx.policy.doc.review.due_soon_working_days
+    return [QueueItem(r.id, r.case_key, r.title, r.level, r.level_name, r.status, r.claimed_by, r.due_at,
+                      sla_status(ctx.calendar, r.due_at, now, due_soon)) for r in rows]
+
+
+def _task(conn: Connection, task_id: int, *, lock: bool = False) -> Any:
+    stmt = select(TASKS).where(TASKS.c.id == task_id)
+    if lock and conn.dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = conn.execute(stmt).one_or_none()
+    if row is None:
+        raise NotFound(f"no review task {task_id}")
+    return row
+
+
+def _why_not(conn: Connection, actor: Actor, task: Any) -> str:
+    """The rule that keeps an actor from a task, or '' when none does."""
+    if not eligible(actor, task.candidate_role, task.candidate_department):
+        scope = f" in department '{task.candidate_department}'" if task.candidate_department else ""
+        return f"task {task.id} is for role '{task.candidate_role}'{scope}"
+    case = conn.execute(select(CASES.c.owner_id, CASES.c.author_id).where(CASES.c.id == task.case_id)).one()
+    if actor.user_id in (case.owner_id, case.author_id):
+        return "separation of duties: an author or owner never reviews their own case"
+    approved = conn.execute(select(DECISIONS.c.id).where(
+        DECISIONS.c.case_id == task.case_id, DECISIONS.c.round == task.round, DECISIONS.c.reviewer == actor.username,
+        DECISIONS.c.decision == "approve").limit(1)).first()
+    if approved:
+        return "separation of duties: one person never approves two levels of one case"
+    return ""
+
+
+def _record(ctx: AppContext, conn: Connection, actor: Actor, action: str, task: Any, after: dict[str, Any]) -> None:
+    audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action=action,
+                 subject_type="review_task", subject_id=str(task.id),
+                 before={"status": task.status, "claimed_by": task.claimed_by}, after=after,
+                 details={"case": task.case_key, "level": task.level})
+
+
+def claim(ctx: AppContext, actor: Actor, task_id: int) -> None:
+    """Take an open task; exactly one of many simultaneous claimers wins."""
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        task = _task(conn, task_id)
+        if task.status != OPEN:
+            holder = f" by {task.claimed_by}" if task.status == CLAIMED else ""
+            raise Forbidden(f"task {task_id} is already {task.status}{holder}")
+        reason = _why_not(conn, actor, task)
+        if reason:
+            raise Forbidden(reason)
+        won = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == OPEN)
+                           .values(status=CLAIMED, claimed_by=actor.username, claimed_at=now)).rowcount == 1
+        if not won:
+            raise Forbidden(f"task {task_id} was claimed by someone else first")
+        _record(ctx, conn, actor, "review.claim", task, {"status": CLAIMED, "claimed_by": actor.username})
+
+
+def claim_next(ctx: AppContext, actor: Actor) -> int | None:
+    """Claim the most urgent open task the actor may work on; None when there is none."""
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        stmt = (select(TASKS).where(TASKS.c.status == OPEN, _eligible_clause(actor))
+                .order_by(TASKS.c.due_at, TASKS.c.id).limit(1))
+        if conn.dialect.name == "postgresql":
+            stmt = stmt.with_for_update(skip_locked=True, of=TASKS)
+        task = conn.execute(stmt).one_or_none()
+        if task is None:
+            return None
+        won = conn.execute(TASKS.update().where(TASKS.c.id == task.id, TASKS.c.status == OPEN)
+                           .values(status=CLAIMED, claimed_by=actor.username, claimed_at=now)).rowcount == 1
+        if not won:  # pragma: no cover - SKIP LOCKED / BEGIN IMMEDIATE make this unreachable
+            return None
+        _record(ctx, conn, actor, "review.claim", task, {"status": CLAIMED, "claimed_by": actor.username})
+        return int(task.id)
+
+
+def release(ctx: AppContext, actor: Actor, task_id: int) -> None:
+    """Give a claimed task back to its candidate group."""
+    with ctx.engine.begin() as conn:
+        task = _task(conn, task_id, lock=True)
+        if task.status != CLAIMED or task.claimed_by != actor.username:
+            raise Forbidden(f"task {task_id} is not claimed by {actor.username}")
+        conn.execute(TASKS.update().where(TASKS.c.id == task_id)
+                     .values(status=OPEN, claimed_by=None, claimed_at=None))
+        _record(ctx, conn, actor, "review.release", task, {"status": OPEN, "claimed_by": None})
+
+
+def reassign(ctx: AppContext, actor: Actor, task_id: int, to_username: str) -> None:
+    """Operations hands an open or claimed task to a named eligible reviewer."""
+    if not actor.is_system and not ctx.policy.may(actor.role, "review.reassign", own=False):
+        raise Forbidden(f"role '{actor.role}' lacks permission 'review.reassign'")
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        task = _task(conn, task_id, lock=True)
+        if task.status not in (OPEN, CLAIMED):
+            raise Forbidden(f"task {task_id} is {task.status}; only open or claimed tasks can be reassigned")
+        user = conn.execute(select(User.__table__).where(User.__table__.c.username == to_username)).one_or_none()
+        if user is None or not user.active:
+            raise InvalidInput([Problem("--to", f"'{to_username}' is not an active user")], "reassignment")
+        target = Actor(user.username, user.role, user.department, user.clearance, user.id)
+        reason = _why_not(conn, target, task)
+        if reason:
+            raise Forbidden(f"cannot reassign to {to_username}: {reason}")
+        conn.execute(TASKS.update().where(TASKS.c.id == task_id)
+                     .values(status=CLAIMED, claimed_by=to_username, claimed_at=now))
+        _record(ctx, conn, actor, "review.reassign", task, {"status": CLAIMED, "claimed_by": to_username})

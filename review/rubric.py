@@ -1,0 +1,24 @@
+"""The quality rubric: every criterion scored on the policy's levels; any score below the pass mark forces a return."""
+
+from __future__ import annotations
+
+from casebook.errors import Problem
+from policies.schema import RubricPolicy
+
+
+def rubric_problems(rubric: RubricPolicy, scores: dict[str, int], decision: str) -> list[Problem]:
+    problems: list[Problem] = []
+    for name in scores:
+        if name not in rubric.criteria:
+            problems.append(Problem(f"scores.{name}", f"unknown criterion; use {', '.join(rubric.criteria)}"))
+    if decision == "approve":
+        for name in rubric.criteria:
+            if name not in scores:
+                problems.append(Problem(f"scores.{name}", "is required to approve"))
+    for name, value in scores.items():
+        if not isinstance(value, int) or not 1 <= value <= rubric.levels:
+            problems.append(Problem(f"scores.{name}", f"must be a whole number from 1 to {rubric.levels}"))
+        elif decision == "approve" and name in rubric.criteria and value < rubric.pass_min:
+            problems.append(Problem(f"scores.{name}",
+                                    f"{value} is below {rubric.pass_min}: a score below {rubric.pass_min} forces a return"))
+    return problems

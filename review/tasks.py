@@ -1,0 +1,47 @@
+"""Tasks follow the case: entering a review level opens one for its candidate group; leaving closes the rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import bindparam
+
+from lifecycle import hooks
+from review.chain import candidate_department, level_of
+from review.models import CANCELLED, CLAIMED, OPEN, ReviewTask
+
+TASKS = ReviewTask.__table__
+_CANCEL_OPEN = TASKS.update().where(TASKS.c.case_id == bindparam("b_case"),
+                                    TASKS.c.status.in_([OPEN, CLAIMED])).values(status=CANCELLED,
+                                                                                  decided_at=bindparam("b_now"))
+
+
+@hooks.on_transition
+def follow_case(t: hooks.TransitionEvent) -> None:
+    """Keep the task list in step with the case's state, in the transition's own transaction."""
+    if t.source.startswith("review_l"):
+        # The decided task is already closed by the decision; anything still open is moot now.
+        t.conn.execute(_CANCEL_OPEN, {"b_case": t.case.id, "b_now": t.now})
+    if t.dest.startswith("review_l"):
+        level_no = int(t.dest.removeprefix("review_l"))
+        policy, calendar = t.service.policy, t.service.ctx.calendar
+        level = level_of(policy, t.case, level_no)
+        t.conn.execute(TASKS.insert(), {
+            "case_id": t.case.id, "case_key": t.case.key, "round": t.case.review_round, "level": level_no,
+            "level_name": level.name, "candidate_role": level.role,
+            "candidate_department": candidate_department(level, t.case.department), "status": OPEN,
+            "claimed_by": None, "claimed_at": None, "created_at": t.now,
+            "due_at": calendar.add_workdays(t.now, level.sla_working_days), "decided_at": None, "decision": None,
+            "policy_version": policy.version_tag})
+
+
+def _decided_through_task(conn: Any, service: Any, case: Any, document: dict[str, Any],
+                          scratch: dict[str, Any]) -> list[str]:
+    """Review decisions carry their task (and so the rubric and the claim); listings ask what would be allowed."""
+    if scratch.get("listing") or scratch.get("details", {}).get("task"):
+        return []
+    return ["review decisions are made on a claimed task: casebook review claim / review decide"]
+
+
+for _event in ("approve", "return_for_revision", "reject"):
+    hooks.guard(_event)(_decided_through_task)
