@@ -165,3 +165,13 @@ def submit_problems(policy: Policy, document: dict[str, Any]) -> list[Problem]:
             if not src.get("validation_method"):
                 problems.append(Problem(f"data_sources.{i}.validation_method", "every data source must say how it was validated"))
     return problems
+
+
+def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every non-empty free-text field of a case document, with its path (what detection and redaction scan)."""
+    out = [("title", document.get("title") or ""), ("target_users", document.get("target_users") or "")]
+    body = document.get("body") or {}
+    out += [(f"body.{s}", body.get(s) or "") for s in SECTIONS]
+    for i, source in enumerate(document.get("data_sources") or []):
+        out.append((f"data_sources.{i}.validation_method", source.get("validation_method") or ""))
+    return [(path, text) for path, text in out if text]

@@ -39,6 +39,8 @@ class CaseView:
     published_version_no: int | None
     document: dict[str, Any]
     facts: dict[str, Any]
+    case_id: int = 0
+    viewer_is_author: bool = False
 
 
 def _load(session: Session, key: str) -> Case:
@@ -328,7 +330,7 @@ class CaseService:
                      "expires_at": case.expires_at.isoformat() if case.expires_at else None,
                      "policy_version": case.policy_version}
             return CaseView(case.key or "", case.state, case.review_level, number, case.published_version_no, doc,
-                            facts)
+                            facts, case.id, self._is_owner(case, actor))
 
     def history(self, actor: Actor, key: str) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
         self.view(actor, key)  # same read check

@@ -170,6 +170,55 @@ class SecurityPolicy(Strict):
     bulk_download_window_minutes: int = Field(gt=0)
 
 
+Entity = Literal["MONEY", "PERCENTAGE", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CN_ID_CARD", "BANK_CARD"]
+ENTITY_NAMES: tuple[str, ...] = Entity.__args__  # type: ignore[attr-defined]
+Action = Literal["keep", "generalise", "mask", "remove"]
+
+
+class RedactionRule(Strict):
+    """One row of the tier table; an omitted condition matches anything. The first matching rule wins."""
+
+    entities: list[Entity] | None = None
+    classifications: list[str] | None = None
+    clearances: list[str] | None = None
+    own_department: bool | None = None
+    viewer_is_author: bool | None = None
+    action: Action
+
+
+class MaskSpec(Strict):
+    """How many significant characters (digits, or the mailbox name) stay visible at each end."""
+
+    keep_start: int = Field(ge=0)
+    keep_end: int = Field(ge=0)
+
+
+class RedactionPolicy(Strict):
+    """What the analyzer reports and how each audience sees it (SPEC §4)."""
+
+    threshold: float = Field(gt=0, le=1)
+    money_bucket_mantissas: list[float] = Field(min_length=1)  # bucket edges per power of ten, e.g. 1, 3, 7
+    percentage_band_edges: list[float] = Field(min_length=2)
+    masks: dict[Entity, MaskSpec]
+    metric_kinds: dict[Entity, list[str]] = Field(default_factory=dict)  # metric kind -> entity it is
+    metric_units: dict[Entity, list[str]] = Field(default_factory=dict)
+    rules: list[RedactionRule] = Field(min_length=1)
+
+    @field_validator("money_bucket_mantissas")
+    @classmethod
+    def _mantissas(cls, v: list[float]) -> list[float]:
+        if v != sorted(set(v)) or v[0] < 1 or v[-1] >= 10:
+            raise ValueError("must be strictly increasing values in [1, 10)")
+        return v
+
+    @field_validator("percentage_band_edges")
+    @classmethod
+    def _edges(cls, v: list[float]) -> list[float]:
+        if v != sorted(set(v)) or v[0] < 0:
+            raise ValueError("must be strictly increasing and not negative")
+        return v
+
+
 class PolicyDocument(Strict):
     """The whole policy file."""
 
@@ -192,6 +241,7 @@ class PolicyDocument(Strict):
     event_permissions: dict[str, str]
     flows: dict[str, FlowSchedule]
     security: SecurityPolicy
+    redaction: RedactionPolicy
 
     @model_validator(mode="after")
     def _cross_references(self) -> "PolicyDocument":
@@ -213,6 +263,7 @@ class PolicyDocument(Strict):
         for i, role in enumerate(self.deadlines.submission.escalation_chain):
             if role not in self.roles:
                 errors.append(f"deadlines.submission.escalation_chain.{i}: unknown role '{role}'")
+        errors += self._redaction_problems()
         if self.review.rubric.pass_min > self.review.rubric.levels:
             errors.append("review.rubric.pass_min: must not exceed review.rubric.levels")
         try:
@@ -224,3 +275,42 @@ class PolicyDocument(Strict):
         if errors:
             raise ValueError("; ".join(errors))
         return self
+
+    def _redaction_problems(self) -> list[str]:
+        """Rules name known levels, and every combination has a rule: the tier table never fails open."""
+        errors: list[str] = []
+        for i, rule in enumerate(self.redaction.rules):
+            for attr, known in (("classifications", self.classifications), ("clearances", self.clearances)):
+                for value in getattr(rule, attr) or []:
+                    if value not in known:
+                        errors.append(f"redaction.rules.{i}.{attr}: unknown level '{value}'")
+        if errors:
+            return errors
+        for entity in ENTITY_NAMES:
+            for classification in self.classifications:
+                for clearance in self.clearances:
+                    for own in (True, False):
+                        for author in (True, False):
+                            if not any(_matches(r, entity, classification, clearance, own, author)
+                                       for r in self.redaction.rules):
+                                errors.append(f"redaction.rules: no rule covers {entity} in a {classification} case "
+                                              f"for {clearance} clearance (own department {own}, author {author})")
+                                return errors
+        return errors
+
+
+def _matches(rule: RedactionRule, entity: str, classification: str, clearance: str, own: bool, author: bool) -> bool:
+    return ((rule.entities is None or entity in rule.entities)
+            and (rule.classifications is None or classification in rule.classifications)
+            and (rule.clearances is None or clearance in rule.clearances)
+            and (rule.own_department is None or rule.own_department == own)
+            and (rule.viewer_is_author is None or rule.viewer_is_author == author))
+
+
+def redaction_action(policy: "PolicyDocument", entity: str, classification: str, clearance: str, *,
+                     own_department: bool, viewer_is_author: bool) -> str:
+    """The tier table as a pure function: the first matching rule's action (``remove`` if none, never keep)."""
+    for rule in policy.redaction.rules:
+        if _matches(rule, entity, classification, clearance, own_department, viewer_is_author):
+            return rule.action
+    return "remove"

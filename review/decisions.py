@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from sqlalchemy import select
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from casebook.context import AppContext
@@ -15,11 +16,15 @@ from casebook.errors import Forbidden, InvalidInput, Problem
 from casebook.users import Actor
 from lifecycle.document import SECTIONS
 from lifecycle.service import CaseService
+from lifecycle.models import Case
+from review.chain import level_of
+from review.signoff import signoff_record
 from review.models import CLAIMED, DONE, ReviewDecision, ReviewTask
 from review.queue import _task, _why_not
 from review.rubric import rubric_problems
 
 TASKS = ReviewTask.__table__
+CASES = Case.__table__
 EVENTS = {"approve": "approve", "return": "return_for_revision", "reject": "reject"}
 
 
@@ -76,11 +81,19 @@ def decide(ctx: AppContext, actor: Actor, task_id: int, raw: dict[str, Any], *, 
         if closed != 1:  # pragma: no cover - the row lock / BEGIN IMMEDIATE keeps this from happening
             raise Forbidden(f"task {task_id} changed while deciding")
         reasons = [r.model_dump() for r in data.reasons]
+        signoff = None
+        if data.decision == "approve":
+            case = conn.execute(select(CASES.c.library, CASES.c.micro, CASES.c.current_version_no)
+                                .where(CASES.c.id == task.case_id)).one()
+            if level_of(ctx.policy, case, task.level).redaction_signoff:
+                signoff = signoff_record(conn, ctx, task.case_id, case.current_version_no)
         conn.execute(ReviewDecision.__table__.insert(), {
+            "redaction_signoff": signoff,
             "task_id": task.id, "case_id": task.case_id, "round": task.round, "level": task.level,
             "level_name": task.level_name, "reviewer": actor.username, "decision": data.decision,
             "scores": data.scores or None, "reasons": reasons or None, "comment": data.comment, "decided_at": now,
             "cycle_seconds": int((now - task.created_at).total_seconds()), "policy_version": ctx.policy.version_tag})
         text = "; ".join(f"{r['section']}: {r['text']}" for r in reasons) or data.comment
         return service.fire(actor, task.case_key, EVENTS[data.decision], reason=text, ip=ip, conn=conn,
-                            details={"task": task.id, "level": task.level, "scores": data.scores or None})
+                            details={"task": task.id, "level": task.level, "scores": data.scores or None,
+                                     **({"redaction_signoff": signoff} if signoff else {})})

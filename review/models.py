@@ -57,6 +57,7 @@ class ReviewDecision(Base):
     decision: Mapped[str] = mapped_column(String(32))
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     reasons: Mapped[list[Any] | None] = mapped_column(JSON)
+    redaction_signoff: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # set by approvals at sign-off levels
     comment: Mapped[str | None] = mapped_column(String(2000))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     cycle_seconds: Mapped[int] = mapped_column(Integer)

@@ -19,7 +19,7 @@ from casebook.textnorm import to_simplified
 from casebook.users import Actor
 from lifecycle import hooks
 from lifecycle import states as S
-from lifecycle.document import SECTIONS, submit_problems
+from lifecycle.document import submit_problems, text_fields
 from lifecycle.models import Case, CaseVersion
 from policies.loader import Policy
 from review.models import PrecheckResult
@@ -32,14 +32,6 @@ class CheckResult:
     check: str
     status: str
     findings: list[dict[str, Any]] = field(default_factory=list)
-
-
-def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every free-text field of a case document, with its path."""
-    out = [("title", document.get("title") or ""), ("target_users", document.get("target_users") or "")]
-    body = document.get("body") or {}
-    out += [(f"body.{s}", body.get(s) or "") for s in SECTIONS]
-    return [(path, text) for path, text in out if text]
 
 
 def check_mandatory_fields(policy: Policy, conn: Connection, case: Any, document: dict[str, Any]) -> CheckResult:
@@ -101,7 +93,7 @@ def check_sensitive_information(policy: Policy, conn: Connection, case: Any, doc
     except ImportError:
         return CheckResult("sensitive_information", NOT_RUN,
                            [{"rule": "the redaction detector is not installed in this build; check by hand"}])
-    findings = detect_document(document)
+    findings = detect_document(document, threshold=policy.doc.redaction.threshold)
     return CheckResult("sensitive_information", FAIL if findings else PASS, findings)
 
 

@@ -166,7 +166,10 @@ def test_prechecks_block_warn_and_never_silently_pass(ctx, users, full_case) -> 
     found = terms["findings"][0]
     assert body["goal"][found["start"]:found["end"]] == found["text"]    # offsets into the original script
     sensitive = results["sensitive_information"]
-    assert sensitive["status"] == "not_run" and "not installed" in sensitive["findings"][0]["rule"]
+    assert sensitive["status"] == "fail" and sensitive["severity"] == "warn"     # found and shown, not blocking
+    money = [f for f in sensitive["findings"] if f["entity_type"] == "MONEY"]
+    assert money and money[0]["field"] == "body.data"
+    assert body["data"][money[0]["start"]:money[0]["end"]] == money[0]["text"] == "四十八萬元"
 
 
 def test_near_duplicate_is_reported(ctx, users, full_case) -> None:

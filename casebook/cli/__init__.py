@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli import admin, audit_cmd, case, lifecycle_cmd, policy_cmd, review_cmd, users_cmd
+from casebook.cli import admin, audit_cmd, case, lifecycle_cmd, policy_cmd, redact_cmd, review_cmd, users_cmd
 from casebook.cli.common import set_root_now
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -17,6 +17,7 @@ app.add_typer(policy_cmd.app, name="policy")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(lifecycle_cmd.app, name="lifecycle")
 app.add_typer(review_cmd.app, name="review")
+app.add_typer(redact_cmd.app, name="redact")
 admin.register(app)
 
 

@@ -12,6 +12,7 @@ from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context
 from lifecycle.document import SECTIONS
 from lifecycle.models import Case
 from lifecycle.service import CaseService
+from redaction.views import rendered_view
 
 app = typer.Typer(no_args_is_help=True, help="Capture and move cases through their lifecycle.")
 
@@ -76,23 +77,31 @@ def events(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowO
 def show(key: str, version: Annotated[int | None, typer.Option(help="A specific version.")] = None,
          published: Annotated[bool, typer.Option(help="The published version.")] = False,
          as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
-    """Show a case (the acting user must be allowed to view it)."""
+    """Show a case at the acting user's tier (the user must be allowed to view it)."""
     ctx = context(now)
-    view = CaseService(ctx).view(acting(ctx, as_user), key, version=version, published=published)
+    view, audience = rendered_view(ctx, acting(ctx, as_user), key, version=version, published=published)
     if json_out:
         print_json({"key": view.key, "state": view.state, "review_level": view.review_level,
                     "version": view.version_no, "published_version": view.published_version_no,
-                    **view.facts, "document": view.document})
+                    **view.facts, "tier": audience.clearance, "document": view.document})
         return
     doc = view.document
     console.print(f"[bold]{view.key}[/] {doc.get('title')}  [dim]{view.state}, version {view.version_no}"
                   f"{', published v' + str(view.published_version_no) if view.published_version_no else ''}[/]")
     console.print(f"{doc.get('library')} / {doc.get('scenario')} / {doc.get('outcome')} · {doc.get('classification')}"
                   f" · {doc.get('department')} · owner {doc.get('owner')}", highlight=False)
+    budget = doc.get("budget")
+    if budget:
+        shown = budget.get("display") or f"{budget.get('amount')} {budget.get('currency')}"
+        console.print(f"budget {shown}", highlight=False)
+    for metric in doc.get("metrics") or []:
+        shown = metric.get("display") or f"{metric.get('value')}{metric.get('unit') or ''}"
+        console.print(f"  {metric.get('name')}: {shown}", highlight=False)
     for section in SECTIONS:
         text = (doc.get("body") or {}).get(section)
         if text:
             console.print(f"\n[bold]{section}[/]\n{text}", highlight=False)
+    console.print(f"\n[dim]shown at the {audience.clearance} tier[/]", highlight=False)
 
 
 @app.command("history")

@@ -168,3 +168,48 @@ def stats(json_out: JsonOpt = False, now: NowOpt = None) -> None:
         return
     for k, v in data.items():
         console.print(f"{k}: {v}", highlight=False)
+
+
+@app.command("signoff")
+@guarded
+def signoff_sheet(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Level-3 redaction sign-off sheet: the findings and the case at every tier."""
+    from review.signoff import sheet
+
+    ctx = context(now)
+    data = sheet(ctx, acting(ctx, as_user), key)
+    if json_out:
+        print_json(data)
+        return
+    table = Table("field", "type", "span", "text", "score")
+    for f in data["findings"]:
+        table.add_row(f["field"], f["entity_type"], f"{f['start']}-{f['end']}", f["text"], f"{f['score']:.2f}")
+    console.print(f"[bold]{key}[/] version {data['version']}: {len(data['findings'])} finding(s), "
+                  f"{len(data['overrides'])} override(s)")
+    console.print(table)
+    for tier, doc in data["renderings"].items():
+        console.print(f"\n[bold]{tier}[/]")
+        for section, text in (doc.get("body") or {}).items():
+            if text:
+                console.print(f"  {section}: {text}", highlight=False)
+
+
+@app.command("override")
+@guarded
+def add_override(key: str,
+                 action: Annotated[str, typer.Option("--action", help="add (a missed finding) or remove (a false one).")],
+                 field: Annotated[str, typer.Option("--field", help="Text field path, e.g. body.data.")],
+                 start: Annotated[int, typer.Option("--start")], end: Annotated[int, typer.Option("--end")],
+                 entity: Annotated[str | None, typer.Option("--entity", help="Entity type, for add.")] = None,
+                 as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Correct the detector for the current version; later renderings honour it."""
+    from review.signoff import override
+
+    ctx = context(now)
+    row = override(ctx, acting(ctx, as_user), key, action=action, field=field, start=start, end=end,
+                   entity_type=entity)
+    if json_out:
+        print_json(row)
+        return
+    console.print(f"{row['action']} {row['entity_type']} '{row['text']}' in {row['field']} "
+                  f"(version {row['version_no']})", highlight=False)

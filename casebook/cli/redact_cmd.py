@@ -1,0 +1,125 @@
+"""``casebook redact …``: detection and tiered rendering of free text, single documents or JSON lines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from casebook.cli.common import JsonOpt, console, guarded, print_json
+from casebook.errors import InvalidInput, Problem
+from casebook.settings import get_settings
+from policies.loader import Policy, load_policy
+from redaction.analyzer import Lang, detect
+from redaction.render import render_text
+from redaction.tiers import Audience
+
+app = typer.Typer(no_args_is_help=True, help="Find sensitive figures and personal data; render text for a tier.")
+
+LangOpt = Annotated[str, typer.Option("--lang", help="auto (by script), zh or en.")]
+JsonlOpt = Annotated[Path | None, typer.Option("--jsonl", help='Input lines {"id": …, "text": …}; output per line.')]
+
+
+def _policy() -> Policy:
+    return load_policy(get_settings().policy_path)
+
+
+def _lang(value: str) -> Lang:
+    if value not in ("auto", "zh", "en"):
+        raise InvalidInput([Problem("--lang", f"must be auto, zh or en (got '{value}')")], "option")
+    return value  # type: ignore[return-value]
+
+
+def _read_text(file: str) -> str:
+    try:
+        return sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput([Problem("FILE", f"cannot be read: {exc.strerror}")], "input") from None
+    except UnicodeDecodeError:
+        raise InvalidInput([Problem("FILE", "must be UTF-8 text")], "input") from None
+
+
+def _lines(path: Path) -> Iterator[tuple[Any, str]]:
+    """Validate every line first, so bad input is refused before any output (and lists every problem)."""
+    try:
+        raw = path.read_text(encoding="utf-8") if str(path) != "-" else sys.stdin.read()
+    except OSError as exc:
+        raise InvalidInput([Problem("--jsonl", f"cannot be read: {exc.strerror}")], "input") from None
+    items, problems = [], []
+    for n, line in enumerate(raw.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(Problem(f"line {n}", f"not valid JSON: {exc.msg}"))
+            continue
+        if not isinstance(obj, dict) or "id" not in obj or not isinstance(obj.get("text"), str):
+            problems.append(Problem(f"line {n}", 'must be an object with "id" and a string "text"'))
+            continue
+        items.append((obj["id"], obj["text"]))
+    if problems:
+        raise InvalidInput(problems, "input")
+    return iter(items)
+
+
+def _audience(policy: Policy, tier: str, classification: str | None, own_department: bool) -> Audience:
+    problems = []
+    if tier not in policy.doc.clearances:
+        problems.append(Problem("--tier", f"must be one of {', '.join(policy.doc.clearances)} (got '{tier}')"))
+    classification = classification or tier
+    if classification not in policy.doc.classifications:
+        problems.append(Problem("--case-classification",
+                                f"must be one of {', '.join(policy.doc.classifications)} (got '{classification}')"))
+    if problems:
+        raise InvalidInput(problems, "option")
+    return Audience(tier, classification, own_department=own_department)
+
+
+@app.command("detect")
+@guarded
+def detect_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for stdin.")] = "-",
+               lang: LangOpt = "auto", json_out: JsonOpt = False, jsonl: JsonlOpt = None) -> None:
+    """Sensitive spans (offsets are Python string indices into the text as given)."""
+    language = _lang(lang)
+    threshold = _policy().doc.redaction.threshold
+    if jsonl is not None:
+        out = sys.stdout
+        for ident, text in _lines(jsonl):
+            findings = [f.as_json() for f in detect(text, language, threshold=threshold)]
+            out.write(json.dumps({"id": ident, "findings": findings}, ensure_ascii=False) + "\n")
+        return
+    text = _read_text(file)
+    findings = detect(text, language, threshold=threshold)
+    if json_out:
+        print_json([f.as_json() for f in findings])
+        return
+    for f in findings:
+        console.print(f"{f.start:>6}-{f.end:<6} {f.entity_type:<14} {f.score:.2f}  {f.text}", highlight=False)
+    console.print(f"[dim]{len(findings)} finding(s)[/]")
+
+
+@app.command("render")
+@guarded
+def render_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for stdin.")] = "-",
+               tier: Annotated[str, typer.Option("--tier", help="The viewer's clearance: public, internal, "
+                                                               "confidential.")] = "public",
+               case_classification: Annotated[str | None, typer.Option(
+                   "--case-classification", help="The case's classification (default: same as --tier).")] = None,
+               own_department: Annotated[bool, typer.Option(help="The viewer is in the case's department.")] = False,
+               lang: LangOpt = "auto", jsonl: JsonlOpt = None) -> None:
+    """Text as the tier may see it (ranges, masks, labels from policy)."""
+    policy = _policy()
+    audience = _audience(policy, tier, case_classification, own_department)
+    language = _lang(lang)
+    if jsonl is not None:
+        out = sys.stdout
+        for ident, text in _lines(jsonl):
+            out.write(json.dumps({"id": ident, "text": render_text(policy, text, audience, lang=language)},
+                                 ensure_ascii=False) + "\n")
+        return
+    sys.stdout.write(render_text(policy, _read_text(file), audience, lang=language))

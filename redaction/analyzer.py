@@ -1,0 +1,112 @@
+"""The analyzer: Presidio's AnalyzerEngine on blank spaCy pipelines with Casebook's recognizers only.
+
+No model is downloaded or needed: ``spacy.blank("zh")`` / ``spacy.blank("en")`` tokenise, and every
+recognizer carries its own patterns, context and validation. The language is chosen per text by script.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, Literal
+
+import spacy
+from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
+from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
+from spacy.tokens import Doc
+
+from redaction.recognizers import ENTITIES, recognizers_for
+
+LANGUAGES = ("zh", "en")
+Lang = Literal["auto", "zh", "en"]
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+class BlankSpacyNlpEngine(SpacyNlpEngine):
+    """SpacyNlpEngine whose pipelines are ``spacy.blank(lang)``: tokenisation only, nothing to download."""
+
+    def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
+        super().__init__(models=[{"lang_code": lang, "model_name": f"blank:{lang}"} for lang in languages],
+                         ner_model_configuration=NerModelConfiguration(labels_to_ignore=["*"]))
+        self._languages = languages
+
+    def load(self) -> None:
+        self.nlp = {lang: spacy.blank(lang) for lang in self._languages}
+
+    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
+        """Tokens only: blank pipelines have no lemmas or entities, and our recognizers carry their own context
+        words, so Presidio's lemma keywords (half of the analysis time) are not built."""
+        return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self, language=language)
+
+
+class OwnContextEnhancer(ContextAwareEnhancer):
+    """Each recognizer scores its own context (titles, speech verbs, money words) in both scripts, so the
+    generic lemma-window enhancer (which cannot read Chinese without lemmas) passes results through."""
+
+    def __init__(self) -> None:
+        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                         context_prefix_count=0, context_suffix_count=0)
+
+    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # type: ignore[no-untyped-def]
+        return raw_results
+
+
+def detect_language(text: str) -> str:
+    """'zh' when the text holds Han characters, else 'en'."""
+    return "zh" if _HAN.search(text) else "en"
+
+
+@lru_cache(maxsize=1)
+def blank_nlp_engine() -> BlankSpacyNlpEngine:
+    engine = BlankSpacyNlpEngine()
+    engine.load()
+    return engine
+
+
+@lru_cache(maxsize=1)
+def analyzer() -> AnalyzerEngine:
+    """Our engine, built once per process."""
+    registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
+    for lang in LANGUAGES:
+        for recognizer in recognizers_for(lang):
+            registry.add_recognizer(recognizer)
+    from redaction.recognizers.zh.person import warm_up
+
+    warm_up()
+    return AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES),
+                          context_aware_enhancer=OwnContextEnhancer())
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One detected span; offsets are Python string indices into the text as given."""
+
+    entity_type: str
+    start: int
+    end: int
+    text: str
+    score: float
+
+    def as_json(self) -> dict[str, Any]:
+        return {"entity_type": self.entity_type, "start": self.start, "end": self.end, "text": self.text,
+                "score": round(self.score, 3)}
+
+
+def _resolve(results: list[RecognizerResult]) -> list[RecognizerResult]:
+    """Overlapping spans: keep the higher score, then the longer span (Presidio keeps both types otherwise)."""
+    kept: list[RecognizerResult] = []
+    for r in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start)):
+        if not any(k.start < r.end and r.start < k.end for k in kept):
+            kept.append(r)
+    return sorted(kept, key=lambda r: r.start)
+
+
+def detect(text: str, lang: Lang = "auto", *, threshold: float = 0.5) -> list[Finding]:
+    """Sensitive spans in ``text`` (Traditional or Simplified Chinese, or English)."""
+    if not text:
+        return []
+    language = detect_language(text) if lang == "auto" else lang
+    results = analyzer().analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
+    return [Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in _resolve(results)]

@@ -1,0 +1,1 @@
+"""Recognizers (see redaction.recognizers)."""

@@ -1,0 +1,160 @@
+"""The one rendering path: every output that shows case text (CLI, API, pages, search snippets, exports,
+notifications) turns it into the audience's version here, with the policy's tier table and the reviewers'
+overrides. Detection runs on every render, so a new version is always re-scanned.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from presidio_anonymizer import AnonymizerEngine
+from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
+
+from lifecycle.document import text_fields
+from policies.loader import Policy
+from redaction.analyzer import Finding, Lang, detect
+from redaction.operators import script_of
+from redaction.tiers import Audience, action_for, operator
+
+
+@dataclass(frozen=True)
+class Override:
+    """A reviewer's correction in one field: ``add`` a missed span or ``remove`` a false positive."""
+
+    field: str
+    action: str
+    entity_type: str
+    start: int
+    end: int
+    text: str
+
+
+@lru_cache(maxsize=1)
+def _anonymizer() -> AnonymizerEngine:
+    return AnonymizerEngine()
+
+
+def apply_overrides(text: str, findings: list[Finding], overrides: list[Override]) -> list[Finding]:
+    """Findings after the reviewers' removals and additions (an added span wins over what it overlaps)."""
+    out = list(findings)
+    for o in overrides:
+        if o.action == "remove":
+            out = [f for f in out if not (f.start < o.end and o.start < f.end and f.text == o.text)]
+    for o in overrides:
+        if o.action != "add":
+            continue
+        spans = [(o.start, o.end)] if text[o.start:o.end] == o.text else []
+        if not spans:  # the text moved (a later version): honour the addition wherever it now stands
+            pos = text.find(o.text)
+            while pos >= 0 and o.text:
+                spans.append((pos, pos + len(o.text)))
+                pos = text.find(o.text, pos + 1)
+        for start, end in spans:
+            out = [f for f in out if not (f.start < end and start < f.end)]
+            out.append(Finding(o.entity_type, start, end, text[start:end], 1.0))
+    return sorted(out, key=lambda f: f.start)
+
+
+def findings_for(policy: Policy, text: str, overrides: list[Override] = (), lang: Lang = "auto") -> list[Finding]:
+    """Detected spans of one text, with overrides applied."""
+    found = detect(text, lang, threshold=policy.doc.redaction.threshold)
+    return apply_overrides(text, found, list(overrides)) if overrides else found
+
+
+def render_text(policy: Policy, text: str, audience: Audience, *, findings: list[Finding] | None = None,
+                lang: Lang = "auto") -> str:
+    """``text`` as ``audience`` may see it."""
+    if not text:
+        return text
+    if findings is None:
+        findings = findings_for(policy, text, lang=lang)
+    if not findings:
+        return text
+    script = script_of(text)
+    results, configs = [], {}
+    for f in findings:
+        action = action_for(policy, f.entity_type, audience)
+        if action == "keep":
+            continue
+        results.append(RecognizerResult(f.entity_type, f.start, f.end, f.score))
+        if f.entity_type not in configs:
+            configs[f.entity_type] = OperatorConfig("custom", {"lambda": operator(policy, f.entity_type, action,
+                                                                                   script)})
+    if not results:
+        return text
+    return _anonymizer().anonymize(text=text, analyzer_results=results, operators=configs).text
+
+
+def _structured(policy: Policy, entity: str, shown: str, audience: Audience, script: str) -> str | None:
+    """A structured value's display under the audience's action, or None to keep it exact."""
+    action = action_for(policy, entity, audience)
+    if action == "keep":
+        return None
+    return operator(policy, entity, action, script)(shown)
+
+
+def metric_entity(policy: Policy, metric: dict[str, Any]) -> str | None:
+    """Whether a structured metric is money, a percentage, or (None) not sensitive, by its kind or unit."""
+    red = policy.doc.redaction
+    kind = (metric.get("kind") or "").lower()
+    unit = metric.get("unit") or ""
+    for entity in ("MONEY", "PERCENTAGE"):
+        if kind in red.metric_kinds.get(entity, []) or unit in red.metric_units.get(entity, []):  # type: ignore[call-overload]
+            return entity
+    return None
+
+
+def render_document(policy: Policy, document: dict[str, Any], audience: Audience,
+                    overrides: list[Override] = ()) -> dict[str, Any]:
+    """A whole case document at the audience's tier: free text, budget, metrics, owner and interviewees.
+
+    A value that is not shown exactly is replaced by ``None`` with a ``display`` string beside it, so no
+    exact figure survives in a structured field either.
+    """
+    doc = copy.deepcopy(document)
+    script = script_of(" ".join(t for _, t in text_fields(document)) or "")
+    by_field: dict[str, list[Override]] = {}
+    for o in overrides:
+        by_field.setdefault(o.field, []).append(o)
+    for path, text in text_fields(document):
+        rendered = render_text(policy, text, audience, findings=findings_for(policy, text, by_field.get(path, [])))
+        _set(doc, path, rendered)
+    budget = doc.get("budget")
+    if budget and budget.get("amount") is not None:
+        shown = f"{Decimal(str(budget['amount'])):,} {budget.get('currency') or 'CNY'}"
+        display = _structured(policy, "MONEY", shown, audience, script)
+        if display is not None:
+            doc["budget"] = {"amount": None, "currency": budget.get("currency"), "display": display}
+    for metric in doc.get("metrics") or []:
+        entity = metric_entity(policy, metric)
+        if entity is None or metric.get("value") is None:
+            continue
+        unit = metric.get("unit") or ""
+        value = Decimal(str(metric["value"])).normalize()
+        shown = f"{value:f}{unit}" if entity == "PERCENTAGE" else f"{value:,f} {unit or 'CNY'}"
+        display = _structured(policy, entity, shown, audience, script)
+        if display is not None:
+            metric["value"], metric["display"] = None, display
+    if doc.get("owner"):
+        display = _structured(policy, "PERSON", doc["owner"], audience, script)
+        if display is not None:
+            doc["owner"] = display
+    for source in doc.get("data_sources") or []:
+        people = source.get("interviewees")
+        if not people:
+            continue
+        shown = [_structured(policy, "PERSON", p, audience, script) for p in people]
+        source["interviewees"] = [p if s is None else s for p, s in zip(people, shown)]
+    return doc
+
+
+def _set(doc: dict[str, Any], path: str, value: str) -> None:
+    node: Any = doc
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[int(part)] if isinstance(node, list) else node[part]
+    node[parts[-1]] = value
