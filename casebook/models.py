@@ -4,8 +4,10 @@ from casebook.audit import AuditEvent, AuditHead
 from casebook.db import Base
 from casebook.users import User
 from lifecycle.models import Case, CaseVersion
+from lifecycle.worklist import Rating, WorkItem
+from notifications.models import OutboxMessage, Preference
 from redaction.models import RedactionOverride
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
+__all__ = ["OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
            "User"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -22,6 +23,18 @@ class Settings(BaseSettings):
     db_url: str | None = None
     policy: Path | None = None
     audit_key: str | None = None
+    # Mail (aiosmtplib): one connection per delivery batch.
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal["none", "starttls", "ssl"] = "none"
+    smtp_timeout: float = 30.0
+    mail_from: str = "casebook@localhost"
+    # Chat groups: role -> apprise URL (wecombot://…, dingtalk://…, feishu://…, lark://…, slack://…), as JSON.
+    chat_groups: dict[str, str] = Field(default_factory=dict)
+    # Where generated reports (health checks) are written; default CASEBOOK_HOME/reports.
+    reports_dir: Path | None = None
 
     @property
     def database_url(self) -> str:

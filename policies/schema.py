@@ -219,6 +219,23 @@ class RedactionPolicy(Strict):
         return v
 
 
+class NotificationPolicy(Strict):
+    """Delivery: batches, retries with exponential backoff, dead letters; digests; the brief's value score."""
+
+    batch_size: int = Field(gt=0)
+    max_attempts: int = Field(gt=0)
+    backoff_seconds: int = Field(gt=0)
+    backoff_max_seconds: int = Field(gt=0)
+    lease_seconds: int = Field(gt=0)
+    default_mode: Literal["instant", "digest"] = "instant"
+    dead_letter_role: str
+    reviewer_digest_roles: list[str]
+    brief_roles: list[str]
+    brief_top: int = Field(gt=0)
+    value_score: dict[Literal["rating", "ratings_count", "freshness"], float]
+    rectification_min_ratings: int = Field(gt=0)
+
+
 class PolicyDocument(Strict):
     """The whole policy file."""
 
@@ -242,6 +259,7 @@ class PolicyDocument(Strict):
     flows: dict[str, FlowSchedule]
     security: SecurityPolicy
     redaction: RedactionPolicy
+    notifications: NotificationPolicy
 
     @model_validator(mode="after")
     def _cross_references(self) -> "PolicyDocument":

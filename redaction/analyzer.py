@@ -107,6 +107,16 @@ def detect(text: str, lang: Lang = "auto", *, threshold: float = 0.5) -> list[Fi
     """Sensitive spans in ``text`` (Traditional or Simplified Chinese, or English)."""
     if not text:
         return []
+    return list(_detect_cached(text, lang, threshold) if len(text) <= 2000 else _detect(text, lang, threshold))
+
+
+@lru_cache(maxsize=8192)
+def _detect_cached(text: str, lang: Lang, threshold: float) -> tuple[Finding, ...]:
+    """Titles and snippets repeat across recipients and digests: detection is deterministic, so remember it."""
+    return _detect(text, lang, threshold)
+
+
+def _detect(text: str, lang: Lang, threshold: float) -> tuple[Finding, ...]:
     language = detect_language(text) if lang == "auto" else lang
     results = analyzer().analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
-    return [Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in _resolve(results)]
+    return tuple(Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in _resolve(results))

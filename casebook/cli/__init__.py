@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli import admin, audit_cmd, case, lifecycle_cmd, policy_cmd, redact_cmd, review_cmd, users_cmd
-from casebook.cli.common import set_root_now
+from casebook.cli import admin, audit_cmd, case, flows_cmd, notify_cmd, lifecycle_cmd, policy_cmd, redact_cmd, review_cmd, users_cmd
+from casebook.cli.common import guarded, set_root_now
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
                   help="Casebook: lifecycle and workflow engine of the marketing case library.")
@@ -18,6 +18,9 @@ app.add_typer(users_cmd.app, name="users")
 app.add_typer(lifecycle_cmd.app, name="lifecycle")
 app.add_typer(review_cmd.app, name="review")
 app.add_typer(redact_cmd.app, name="redact")
+app.add_typer(flows_cmd.app, name="flows")
+app.add_typer(notify_cmd.app, name="notifications")
+app.command("simulate")(guarded(flows_cmd.simulate_cmd))
 admin.register(app)
 
 
@@ -29,4 +32,16 @@ def root(now: Annotated[str | None, typer.Option("--now", help="Simulated curren
 
 
 def main() -> None:
+    import os
+    import sys
+
+    import structlog
+
+    from casebook.settings import get_settings
+
+    # Log lines go to stderr, so --json output on stdout stays parseable.
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
+
+    # Prefect keeps its local state (ephemeral API database, served flows) beside Casebook's own store.
+    os.environ.setdefault("PREFECT_HOME", str(get_settings().home / "prefect"))
     app()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from casebook import store
@@ -25,13 +27,37 @@ def init(now: NowOpt = None) -> None:
 
 
 @guarded
-def up(now: NowOpt = None) -> None:
-    """Run the main job on embedded defaults: migrate the store and report what is served."""
+def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (written for Casebook).")] = False,
+       flows: Annotated[bool, typer.Option("--flows/--no-flows", help="Serve the scheduled flows here.")] = True,
+       now: NowOpt = None) -> None:
+    """The main job on embedded defaults: migrate, check channels, serve every flow on its policy schedule
+    (Prefect's local API) until Ctrl-C."""
+    from notifications.channels import check_channels
+
     ctx = context(now)
     before, after = store.upgrade(ctx.engine)
     _ = ctx.audit
+    check_channels(ctx.settings)
     console.print(f"[bold]Casebook[/] store ready: {ctx.engine.url.render_as_string(hide_password=True)} "
                   f"(schema {after}), policy {ctx.policy.version_tag}, timezone {ctx.policy.doc.timezone}")
-    console.print("serving: command line (case, review and audit commands). "
-                  "Scheduled flows and the web/API are not part of this build yet.")
+    if demo:
+        from casebook.demo import load_demo
+
+        console.print(f"demo data: {load_demo(ctx)}")
+    if not flows:
+        console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
+        ctx.close()
+        return
+    from prefect import serve
+
+    from flows.definitions import deployments
+
+    deps = deployments(ctx.policy)
+    console.print(f"serving {len(deps)} flows: " + ", ".join(d.name for d in deps), highlight=False)
+    console.print("Ctrl-C stops.", highlight=False)
     ctx.close()
+    try:
+        serve(*deps, print_starting_message=False)
+    except KeyboardInterrupt:
+        pass
+    console.print("stopped.")

@@ -144,3 +144,16 @@ def list_cases(state: Annotated[str | None, typer.Option(help="Only this state."
     for r in rows:
         table.add_row(r["key"], r["state"], r["library"], r["department"], r["title"])
     console.print(table)
+
+
+@app.command("rate")
+@guarded
+def rate_case(key: str, stars: Annotated[int, typer.Option("--stars", help="1 to the policy's scale.")],
+              comment: Annotated[str | None, typer.Option(help="Optional remark.")] = None,
+              as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Rate a published case (one rating per reader; a new one replaces the old)."""
+    from lifecycle.jobs import rate
+
+    ctx = context(now)
+    rate(ctx, acting(ctx, as_user), key, stars, comment)
+    console.print(f"rated {key}: {stars}")

@@ -1,0 +1,5 @@
+"""``python -m casebook`` runs the command line."""
+
+from casebook.cli import main
+
+main()

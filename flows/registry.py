@@ -1,0 +1,43 @@
+"""Every scheduled job by name: the functions the Prefect flows, ``casebook flows run`` and ``casebook
+simulate`` all call. Each decides what is due at the context clock's time and applies idempotent actions;
+notifications are delivered after the job's transactions commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from casebook.context import AppContext
+from lifecycle import health, jobs
+from notifications import digests
+from notifications.delivery import deliver
+from review.escalations import review_escalations
+
+
+def deliver_notifications(ctx: AppContext) -> dict[str, int]:
+    report = deliver(ctx)
+    return {"notifications_sent": report.sent, "delivery_failures": report.failed, "dead_letters": report.dead,
+            "deferred": report.deferred}
+
+
+JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
+    "deliver_notifications": deliver_notifications,
+    "submission_reminders": jobs.submission_reminders,
+    "review_escalations": review_escalations,
+    "publish_approved": jobs.publish_approved,
+    "monthly_publish": jobs.monthly_publish,
+    "expiry_audit": jobs.expiry_audit,
+    "staleness_audit": jobs.staleness_audit,
+    "low_rating_rectification": jobs.low_rating_rectification,
+    "quarterly_review": health.quarterly_review,
+    "yearly_health_check": health.yearly_health_check,
+    "digests": digests.digests,
+}
+
+
+def run_job(ctx: AppContext, name: str, *, deliver_after: bool = True) -> dict[str, int]:
+    """One job at the context's time, then (unless it is delivery itself) delivery of what it queued."""
+    counts = dict(JOBS[name](ctx))
+    if deliver_after and name != "deliver_notifications":
+        for k, v in deliver_notifications(ctx).items():
+            counts[k] = counts.get(k, 0) + v
+    return counts

@@ -1,0 +1,262 @@
+"""Scheduled lifecycle work as "what is due at time T" (pure selection from stored state, policy and clock)
+plus idempotent actions: transitions through the state machine and outbox rows, a batch per transaction.
+
+Every function takes the application context (its clock says what T is) and returns counts of what it did;
+the Prefect flows and ``casebook simulate`` call exactly these.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import and_, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from casebook.context import AppContext
+from casebook.errors import IllegalTransition
+from casebook.users import Actor
+from lifecycle import states as S
+from lifecycle.models import Case
+from lifecycle.service import CaseService
+from lifecycle.worklist import Rating, WorkItem
+from notifications.audience import case_ref, username_of, users_with_role
+from notifications.outbox import enqueue
+
+CASES = Case.__table__
+RATINGS = Rating.__table__
+WORK = WorkItem.__table__
+FLOW_ACTOR = Actor.system("flow")
+
+
+def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _fire(ctx: AppContext, conn: Connection, key: str, event: str, reason: str | None = None) -> bool:
+    """Fire a flow transition; a case that moved meanwhile (another run, a person) is skipped, not an error."""
+    try:
+        CaseService(ctx).fire(FLOW_ACTOR, key, event, reason=reason, conn=conn)
+        return True
+    except IllegalTransition:
+        return False
+
+
+def add_work_item(conn: Connection, ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None,
+                  reason: str, due_at: datetime) -> bool:
+    row = {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "reason": reason, "status": "open",
+           "due_at": due_at, "created_at": ctx.clock.now(), "policy_version": ctx.policy.version_tag}
+    insert = postgresql.insert(WORK) if conn.dialect.name == "postgresql" else sqlite.insert(WORK)
+    return conn.execute(insert.values(**row).on_conflict_do_nothing(index_elements=["key"])
+                        .returning(WORK.c.id)).first() is not None
+
+
+# -- submission reminders -------------------------------------------------------------------------------------
+
+def submission_decisions(policy: Any, case: Any, today: Any) -> list[tuple[str, str, int]]:
+    """Pure: for one draft case, [(kind, period, escalation step)] due today. Reminders before the deadline
+    at the policy's offsets (the nearest one passed, so a missed run never sends a burst), then escalation
+    along the policy chain every ``escalation_interval_days`` after it."""
+    sub = policy.doc.deadlines.submission
+    due = case.submission_due_local
+    days_left = (due - today).days
+    if days_left >= 0:
+        passed = [o for o in sub.reminder_offsets_days if days_left <= o]
+        return [("submission_reminder", f"before-{min(passed)}", -1)] if passed else []
+    overdue = -days_left
+    step = min((overdue - 1) // sub.escalation_interval_days, len(sub.escalation_chain) - 1)
+    return [("submission_overdue", f"overdue-{step}", step)]
+
+
+def submission_reminders(ctx: AppContext) -> dict[str, int]:
+    now = ctx.clock.now()
+    tz = ctx.clock.tz
+    today = now.astimezone(tz).date()
+    horizon = now + timedelta(days=max(ctx.policy.doc.deadlines.submission.reminder_offsets_days) + 1)
+    counts = {"reminders": 0, "escalations": 0}
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(CASES).where(CASES.c.state == S.DRAFT, CASES.c.submission_due.is_not(None),
+                                                CASES.c.submission_due <= horizon)).all()
+    chain = ctx.policy.doc.deadlines.submission.escalation_chain
+    for batch in _batches(rows, ctx.policy.doc.notifications.batch_size):
+        with ctx.engine.begin() as conn:
+            for case in batch:
+                view = type("Due", (), {"submission_due_local": case.submission_due.astimezone(tz).date()})
+                for kind, period, step in submission_decisions(ctx.policy, view, today):
+                    author = username_of(conn, case.author_id)
+                    payload = {"case": case_ref(case), "due": view.submission_due_local.isoformat(),
+                               "days_left": (view.submission_due_local - today).days,
+                               "days_overdue": (today - view.submission_due_local).days, "author": author}
+                    targets = [author] if step < 0 else [author] + users_with_role(conn, ctx.policy, chain[step],
+                                                                                   case.department)
+                    for user in dict.fromkeys(t for t in targets if t):
+                        if enqueue(conn, kind=kind, subject_id=case.key, recipient=user, period=period,
+                                   payload=payload, now=now):
+                            counts["reminders" if step < 0 else "escalations"] += 1
+    return counts
+
+
+# -- publishing -------------------------------------------------------------------------------------------------
+
+def publish_approved(ctx: AppContext) -> dict[str, int]:
+    """Approved cases go live: instant channels publish now, batch channels are scheduled for the month."""
+    with ctx.engine.connect() as conn:
+        keys = list(conn.execute(select(CASES.c.key).where(CASES.c.state == S.APPROVED)).scalars())
+    counts = {"published": 0, "scheduled": 0}
+    for batch in _batches(keys, ctx.policy.doc.notifications.batch_size):
+        with ctx.engine.begin() as conn:
+            for key in batch:
+                if _fire(ctx, conn, key, "publish"):
+                    state = conn.execute(select(CASES.c.state).where(CASES.c.key == key)).scalar_one()
+                    counts["published" if state == S.PUBLISHED else "scheduled"] += 1
+                    if state == S.PUBLISHED:
+                        _notify_published(ctx, conn, key)
+    return counts
+
+
+def _notify_published(ctx: AppContext, conn: Connection, key: str) -> None:
+    case = conn.execute(select(CASES).where(CASES.c.key == key)).one()
+    for user_id in {case.author_id, case.owner_id}:
+        user = username_of(conn, user_id)
+        if user:
+            enqueue(conn, kind="case_published", subject_id=key, recipient=user,
+                    period=f"v{case.published_version_no}", payload={"case": case_ref(case)}, now=ctx.clock.now())
+
+
+def monthly_publish(ctx: AppContext) -> dict[str, int]:
+    """The monthly batch: every scheduled case is released at once."""
+    with ctx.engine.connect() as conn:
+        keys = list(conn.execute(select(CASES.c.key).where(CASES.c.state == S.SCHEDULED)).scalars())
+    released = 0
+    for batch in _batches(keys, ctx.policy.doc.notifications.batch_size):
+        with ctx.engine.begin() as conn:
+            for key in batch:
+                if _fire(ctx, conn, key, "release"):
+                    released += 1
+                    _notify_published(ctx, conn, key)
+    return {"published": released}
+
+
+# -- expiry, staleness ------------------------------------------------------------------------------------------
+
+def expiry_audit(ctx: AppContext) -> dict[str, int]:
+    """Cases past their validity (by library) move to pending evaluation with an evaluation task for operations."""
+    now = ctx.clock.now()
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(CASES).where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]),
+                                                CASES.c.expires_at <= now)).all()
+    expired = 0
+    lp = ctx.policy.doc.lifecycle
+    for batch in _batches(rows, ctx.policy.doc.notifications.batch_size):
+        with ctx.engine.begin() as conn:
+            for case in batch:
+                if not _fire(ctx, conn, case.key, "expire"):
+                    continue
+                expired += 1
+                due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
+                add_work_item(conn, ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation",
+                              case_id=case.id, role="operations", reason="validity period ended", due_at=due)
+                payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
+                           .isoformat(), "evaluation_due": due.astimezone(ctx.clock.tz).date().isoformat()}
+                owner = username_of(conn, case.owner_id)
+                for user in dict.fromkeys([*users_with_role(conn, ctx.policy, "operations"), owner]):
+                    if user:
+                        enqueue(conn, kind="expiry_evaluation", subject_id=case.key, recipient=user,
+                                period=str(case.expires_at.date()), payload=payload, now=now)
+    return {"expired": expired}
+
+
+def staleness_audit(ctx: AppContext) -> dict[str, int]:
+    """Published cases whose content has not changed for the policy's months are flagged for update."""
+    now = ctx.clock.now()
+    cutoff = now - relativedelta(months=ctx.policy.doc.lifecycle.staleness_months)
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(CASES).where(CASES.c.state == S.PUBLISHED,
+                                                CASES.c.content_updated_at <= cutoff)).all()
+    flagged = 0
+    for batch in _batches(rows, ctx.policy.doc.notifications.batch_size):
+        with ctx.engine.begin() as conn:
+            for case in batch:
+                if not _fire(ctx, conn, case.key, "flag_update"):
+                    continue
+                flagged += 1
+                last = case.content_updated_at.astimezone(ctx.clock.tz).date().isoformat()
+                for user_id in {case.owner_id, case.author_id}:
+                    user = username_of(conn, user_id)
+                    if user:
+                        enqueue(conn, kind="stale_case", subject_id=case.key, recipient=user, period=last,
+                                payload={"case": case_ref(case), "last_update": last}, now=now)
+    return {"stale": flagged}
+
+
+# -- ratings ----------------------------------------------------------------------------------------------------
+
+def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | None = None) -> None:
+    """A reader's rating of a published case (one per reader; a new rating replaces the old)."""
+    from casebook.errors import InvalidInput, Problem
+
+    scale = ctx.policy.doc.ratings.scale_max
+    if not 1 <= stars <= scale:
+        raise InvalidInput([Problem("stars", f"must be between 1 and {scale}")], "rating")
+    view = CaseService(ctx).view(actor, key)
+    if view.published_version_no is None:
+        raise InvalidInput([Problem("case", "only published cases can be rated")], "rating")
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        insert = postgresql.insert(RATINGS) if conn.dialect.name == "postgresql" else sqlite.insert(RATINGS)
+        conn.execute(insert.values(case_id=view.case_id, username=actor.username, stars=stars, comment=comment,
+                                   rated_at=now).on_conflict_do_update(
+            index_elements=["case_id", "username"], set_={"stars": stars, "comment": comment, "rated_at": now}))
+
+
+def rating_stats(conn: Connection) -> dict[int, tuple[float, int]]:
+    rows = conn.execute(select(RATINGS.c.case_id, func.avg(RATINGS.c.stars), func.count())
+                        .group_by(RATINGS.c.case_id)).all()
+    return {r[0]: (float(r[1]), int(r[2])) for r in rows}
+
+
+def low_rating_rectification(ctx: AppContext) -> dict[str, int]:
+    """Published cases averaging below the policy's threshold get a rectification task due to start in 48 h."""
+    now = ctx.clock.now()
+    rp, np_ = ctx.policy.doc.ratings, ctx.policy.doc.notifications
+    month = now.astimezone(ctx.clock.tz).strftime("%Y-%m")
+    created = 0
+    with ctx.engine.begin() as conn:
+        stats = rating_stats(conn)
+        low = [cid for cid, (avg, n) in stats.items() if n >= np_.rectification_min_ratings
+               and avg < rp.rectification_below]
+        if low:
+            rows = conn.execute(select(CASES).where(CASES.c.id.in_(low), CASES.c.state == S.PUBLISHED)).all()
+            for case in rows:
+                avg, n = stats[case.id]
+                start_by = now + timedelta(hours=rp.rectification_start_hours)
+                if not add_work_item(conn, ctx, key=f"rectification|{case.key}|{month}", kind="rectification",
+                                     case_id=case.id, role="operations", due_at=start_by,
+                                     reason=f"average rating {avg:.1f} over {n} ratings"):
+                    continue
+                created += 1
+                payload = {"case": case_ref(case), "average": f"{avg:.1f}", "ratings": n,
+                           "start_by": start_by.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
+                owner = username_of(conn, case.owner_id)
+                for user in dict.fromkeys([owner, *users_with_role(conn, ctx.policy, "operations")]):
+                    if user:
+                        enqueue(conn, kind="rectification", subject_id=case.key, recipient=user, period=month,
+                                payload=payload, now=now, digestible=False)
+    return {"rectifications": created}
+
+
+def value_score(policy: Any, case: Any, stats: dict[int, tuple[float, int]], now: datetime) -> float:
+    """The documented value score (policy ``notifications.value_score``): stars, how many rated, freshness."""
+    weights = policy.doc.notifications.value_score
+    avg, n = stats.get(case.id, (0.0, 0))
+    validity = policy.doc.libraries[case.library].validity_months if case.library in policy.doc.libraries else 12
+    updated = case.content_updated_at or case.created_at
+    months = (now - updated).days / 30.4
+    return round(weights.get("rating", 0) * avg / policy.doc.ratings.scale_max
+                 + weights.get("ratings_count", 0) * min(1.0, n / 10)
+                 + weights.get("freshness", 0) * max(0.0, 1 - months / validity), 4)

@@ -1,0 +1,31 @@
+"""Who receives a notification: users by role (scoped to a department where the role is), and case facts
+carried in payloads so each recipient's copy is redacted at their own tier."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from casebook.users import User
+from policies.loader import Policy
+
+USERS = User.__table__
+
+
+def users_with_role(conn: Connection, policy: Policy, role: str, department: str | None = None) -> list[str]:
+    stmt = select(USERS.c.username).where(USERS.c.role == role, USERS.c.active.is_(True))
+    if department is not None and policy.role(role).department_scoped:
+        stmt = stmt.where(USERS.c.department == department)
+    return list(conn.execute(stmt.order_by(USERS.c.username)).scalars())
+
+
+def username_of(conn: Connection, user_id: int) -> str | None:
+    return conn.execute(select(USERS.c.username).where(USERS.c.id == user_id)).scalar_one_or_none()
+
+
+def case_ref(case: Any) -> dict[str, Any]:
+    """What a template may show of a case; ``title`` is redacted per recipient before rendering."""
+    return {"key": case.key, "title": case.title, "classification": case.classification,
+            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}

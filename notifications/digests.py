@@ -1,0 +1,126 @@
+"""Digests: the daily reviewer digest (open review work plus anything a user asked to receive as a digest),
+the weekly scenario pack (Mondays) and the monthly management brief (the 1st, top cases by value score)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from casebook.context import AppContext
+from casebook.users import Actor, User
+from lifecycle import states as S
+from lifecycle.jobs import CASES, rating_stats, value_score
+from notifications.audience import case_ref
+from notifications.delivery import recipients
+from notifications.models import DIGESTED, PENDING, OutboxMessage
+from notifications.outbox import enqueue
+from notifications.render import render_message
+from review.queue import list_queue
+
+OUTBOX = OutboxMessage.__table__
+USERS = User.__table__
+
+
+def daily_digests(ctx: AppContext) -> int:
+    """One digest per user and day: their open review work plus the notifications they asked to have
+    folded in; written a batch of users per transaction (idempotent by key, so a rerun adds nothing)."""
+    now = ctx.clock.now()
+    day = now.astimezone(ctx.clock.tz).date().isoformat()
+    np_ = ctx.policy.doc.notifications
+    with ctx.engine.connect() as conn:
+        users = conn.execute(select(USERS).where(USERS.c.active.is_(True)).order_by(USERS.c.id)).all()
+        waiting = conn.execute(select(OUTBOX).where(OUTBOX.c.status == PENDING, OUTBOX.c.digest.is_(True))
+                               .order_by(OUTBOX.c.id)).all()
+        people = recipients(conn, {r.recipient for r in waiting})
+    queued: dict[str, list[Any]] = {}
+    for row in waiting:
+        queued.setdefault(row.recipient, []).append(row)
+    planned: list[tuple[str, list[dict[str, Any]], list[int]]] = []
+    for user in users:
+        lines: list[dict[str, Any]] = []
+        if user.role in np_.reviewer_digest_roles:
+            actor = Actor(user.username, user.role, user.department, user.clearance, user.id, False)
+            for item in list_queue(ctx, actor, limit=50):
+                lines.append({"line": f"[{item.sla}] {item.case_key} L{item.level} due "
+                                      f"{item.due_at.astimezone(ctx.clock.tz):%Y-%m-%d %H:%M}"})
+        rows = queued.get(user.username, [])
+        person = people.get(user.username)
+        if person is not None:
+            lines += [{"line": render_message(ctx.policy, r.kind, r.payload, person).subject} for r in rows]
+        if lines:
+            planned.append((user.username, lines, [r.id for r in rows]))
+    sent = 0
+    for i in range(0, len(planned), np_.batch_size):
+        with ctx.engine.begin() as conn:
+            for username, lines, folded in planned[i:i + np_.batch_size]:
+                sent += enqueue(conn, kind="reviewer_digest", subject_id="daily", recipient=username, period=day,
+                                payload={"day": day, "items": lines}, now=now, digestible=False)
+                if folded:
+                    conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(folded), OUTBOX.c.status == PENDING)
+                                 .values(status=DIGESTED, sent_at=now))
+    return sent
+
+
+def weekly_scenario_pack(ctx: AppContext) -> int:
+    """Mondays: cases published in the last 7 days, grouped by scenario, to every reader (redacted per reader)."""
+    now = ctx.clock.now()
+    local = now.astimezone(ctx.clock.tz)
+    if local.weekday() != 0:
+        return 0
+    week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
+    with ctx.engine.begin() as conn:
+        rows = conn.execute(select(CASES).where(CASES.c.state == S.PUBLISHED,
+                                                CASES.c.published_at > now - timedelta(days=7))).all()
+        if not rows:
+            return 0
+        from lifecycle.models import CaseVersion
+
+        versions = CaseVersion.__table__
+        scen = dict(conn.execute(select(versions.c.case_id, versions.c.document).where(
+            versions.c.case_id.in_([r.id for r in rows]), versions.c.number == 1)).all())
+        groups: dict[str, list[Any]] = {}
+        for case in rows:
+            groups.setdefault((scen.get(case.id) or {}).get("scenario") or "other", []).append(case_ref(case))
+        sent = 0
+        for user in conn.execute(select(USERS).where(USERS.c.active.is_(True))).all():
+            if not ctx.policy.may(user.role, "case.read", own=False):
+                continue
+            rank = ctx.policy.clearance_rank(user.clearance)
+            visible = [{"name": name, "cases": [c for c in cases
+                                                if ctx.policy.classification_rank(c["classification"]) <= rank]}
+                       for name, cases in sorted(groups.items())]
+            visible = [g for g in visible if g["cases"]]
+            if visible:
+                sent += enqueue(conn, kind="scenario_pack", subject_id="weekly", recipient=user.username, period=week,
+                                payload={"week": week, "scenarios": visible}, now=now, digestible=False)
+    return sent
+
+
+def monthly_brief(ctx: AppContext) -> int:
+    """The 1st: the top cases by value score (policy ``notifications.value_score``) to management roles."""
+    now = ctx.clock.now()
+    local = now.astimezone(ctx.clock.tz)
+    if local.day != 1:
+        return 0
+    month = f"{local:%Y-%m}"
+    np_ = ctx.policy.doc.notifications
+    with ctx.engine.begin() as conn:
+        rows = conn.execute(select(CASES).where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]))).all()
+        if not rows:
+            return 0
+        stats = rating_stats(conn)
+        top = sorted(rows, key=lambda c: (-value_score(ctx.policy, c, stats, now), c.id))[:np_.brief_top]
+        payload = {"month": month, "top": [case_ref(c) | {"score": value_score(ctx.policy, c, stats, now)}
+                                           for c in top]}
+        sent = 0
+        for user in conn.execute(select(USERS.c.username).where(USERS.c.role.in_(np_.brief_roles),
+                                                                  USERS.c.active.is_(True))).scalars():
+            sent += enqueue(conn, kind="management_brief", subject_id="monthly", recipient=user, period=month,
+                            payload=payload, now=now, digestible=False)
+    return sent
+
+
+def digests(ctx: AppContext) -> dict[str, int]:
+    return {"digests": daily_digests(ctx) + weekly_scenario_pack(ctx) + monthly_brief(ctx)}

@@ -1,0 +1,58 @@
+"""Outbox rows (one per notification, unique by its idempotency key) and per-user delivery preferences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casebook.db import Base, UTCDateTime
+
+PENDING, SENDING, SENT, DEAD, DIGESTED = "pending", "sending", "sent", "dead", "digested"
+
+
+class OutboxMessage(Base):
+    """A notification to one recipient, written in the transaction of the decision that caused it.
+
+    ``key`` = kind|subject|recipient|period: a rerun or a concurrent run of the same decision inserts
+    nothing new, so nothing is sent twice; delivery happens only after commit, so nothing is lost.
+    """
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(400), unique=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    recipient: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[str] = mapped_column(String(120))
+    period: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)  # wait for the recipient's daily digest
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
+                      Index("ix_outbox_recipient", "recipient", "status"))
+
+
+class Preference(Base):
+    """How one user wants to hear from Casebook (defaults: e-mail, instant, no quiet hours, user locale)."""
+
+    __tablename__ = "notification_preferences"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16), default="email")   # email | chat | both
+    mode: Mapped[str] = mapped_column(String(16), default="instant")     # instant | digest
+    quiet_start: Mapped[str | None] = mapped_column(String(5))           # "22:00" in the policy timezone
+    quiet_end: Mapped[str | None] = mapped_column(String(5))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    chat_url: Mapped[str | None] = mapped_column(String(500))            # an apprise URL (wecombot://, dingtalk://…)

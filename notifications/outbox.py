@@ -1,0 +1,34 @@
+"""Writing notifications: one outbox row per (kind, subject, recipient, period), inserted in the caller's
+transaction; a second insert of the same key is a no-op on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from notifications.models import PENDING, OutboxMessage, Preference
+
+TABLE = OutboxMessage.__table__
+
+
+def outbox_key(kind: str, subject_id: str, recipient: str, period: str) -> str:
+    return f"{kind}|{subject_id}|{recipient}|{period}"
+
+
+def enqueue(conn: Connection, *, kind: str, subject_id: str, recipient: str, period: str, payload: dict[str, Any],
+            now: datetime, digestible: bool = True) -> bool:
+    """Queue one notification; True if it is new. ``digestible`` messages wait for the daily digest when the
+    recipient prefers digests; alerts and digests themselves never do."""
+    pref = conn.execute(select(Preference.__table__.c.mode).where(
+        Preference.__table__.c.username == recipient)).scalar_one_or_none()
+    row = {"key": outbox_key(kind, subject_id, recipient, period), "kind": kind, "recipient": recipient,
+           "subject_id": subject_id, "period": period, "payload": payload, "status": PENDING, "attempts": 0,
+           "digest": bool(digestible and pref == "digest"), "next_attempt_at": now, "created_at": now}
+    insert = (postgresql.insert(TABLE) if conn.dialect.name == "postgresql" else sqlite.insert(TABLE))
+    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING with an implicit RETURNING.
+    result = conn.execute(insert.values(**row).on_conflict_do_nothing(index_elements=["key"]).returning(TABLE.c.id))
+    return result.first() is not None

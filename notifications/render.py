@@ -1,0 +1,71 @@
+"""Turning an outbox row into a message for its recipient: locale, jinja2 template, and every case text
+rendered through ``redaction`` at the recipient's clearance (the one rendering path)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from casebook.users import Actor
+from policies.loader import Policy
+from redaction.render import render_text
+from redaction.tiers import audience_for
+
+TEMPLATES = Path(__file__).with_name("templates")
+LOCALES = ("zh-Hant", "zh-Hans", "en")
+
+
+@dataclass(frozen=True)
+class Recipient:
+    actor: Actor
+    email: str | None
+    locale: str
+    chat_url: str | None = None
+    channel: str = "email"
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    text: str
+    html: str
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, keep_trailing_newline=True,
+                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+
+
+def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:
+    """Every case reference (a dict with a title and a classification) shown at the recipient's tier."""
+    if isinstance(value, list):
+        return [redact_payload(policy, v, actor) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: redact_payload(policy, v, actor) for k, v in value.items()}
+    if "classification" in value and ("title" in value or "snippet" in value):
+        audience = audience_for(policy, actor, classification=value.get("classification"),
+                                department=value.get("department"),
+                                is_author=actor.user_id is not None and actor.user_id in (value.get("author_id"),
+                                                                                        value.get("owner_id")))
+        for field in ("title", "snippet"):
+            if isinstance(value.get(field), str):
+                out[field] = render_text(policy, value[field], audience)
+    return out
+
+
+def render_message(policy: Policy, kind: str, payload: dict[str, Any], recipient: Recipient) -> Message:
+    """Subject, text and HTML of one notification in the recipient's locale."""
+    locale = recipient.locale if recipient.locale in LOCALES else "en"
+    tag = locale.replace("-", "_")
+    template = _env().get_template(f"{kind}.j2")
+    context = template.new_context(redact_payload(policy, payload, recipient.actor))
+    subject = "".join(template.blocks[f"subject_{tag}"](context)).strip()
+    text = "".join(template.blocks[f"text_{tag}"](context)).strip() + "\n"
+    html = _env().get_template("_layout.html.j2").render(locale=locale, subject=subject, text=text)
+    return Message(subject, text, html)
