@@ -39,7 +39,11 @@ def load_demo(ctx: AppContext) -> str:
                 actors[username] = Actor.of(user)
             except InvalidInput:
                 return "already loaded"
+    from casebook.auth import set_password
+
+    for username in actors:
+        set_password(ctx, Actor.system("demo"), username, "casebook-demo")   # demo only: documented in README
     svc = CaseService(ctx)
     keys = [svc.create(actors["demo_author"], CASES[0] | {"owner": "demo_author"}),
             svc.create(actors["demo_author2"], CASES[1] | {"owner": "demo_author2"})]
-    return f"{len(actors)} users, cases {', '.join(keys)} (drafts)"
+    return f"{len(actors)} users (password casebook-demo), cases {', '.join(keys)} (drafts)"

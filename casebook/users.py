@@ -30,6 +30,8 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    password_hash: Mapped[str | None] = mapped_column(String(200))     # argon2id; None: cannot sign in
+    frozen_reason: Mapped[str | None] = mapped_column(String(300))     # set when abuse rules freeze the account
 
 
 @dataclass(frozen=True)

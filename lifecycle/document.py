@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from casebook.errors import InvalidInput, Problem
 from policies.loader import Policy
@@ -14,8 +15,20 @@ from policies.loader import Policy
 SECTIONS = ("background", "goal", "strategy", "execution", "data", "reflection")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class Edge(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: Any) -> Any:
+        """Text may hold tabs and line breaks, never NUL or other control characters (PostgreSQL refuses NUL)."""
+        for item in _strings(value):
+            if _CONTROL.search(item):
+                raise ValueError("must not contain control characters (such as NUL)")
+        return value
 
 
 class Body(Edge):
@@ -73,11 +86,21 @@ class CaseDocument(Edge):
     data_sources: list[DataSource] = Field(default_factory=list)
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [s for v in value for s in _strings(v)]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in _strings(k) + _strings(v)]
+    return []
+
+
 def _pydantic_problems(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors():
         path = ".".join(str(p) for p in err["loc"]) or "(document)"
-        rule = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"])
+        rule = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
         out.append(Problem(path, rule))
     return out
 

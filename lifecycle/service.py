@@ -94,6 +94,22 @@ class CaseService:
         tz = self.ctx.clock.tz
         return datetime.combine(doc.project_end + timedelta(days=days), time(23, 59, 59), tz)
 
+    def _may_see(self, conn: Connection, case: Any, actor: Actor) -> bool:
+        from casebook.access_requests import has_grant
+
+        return can_view(self.policy, actor, classification=case.classification, department=case.department,
+                        is_owner=self._is_owner(case, actor)) or has_grant(conn, case.id, actor.username)
+
+    def _granted(self, session: Session, case: Any, actor: Actor) -> bool:
+        """An approved access request (internal cases of another department), within the actor's clearance."""
+        from casebook.access_requests import has_grant
+
+        if actor.is_system or not self.policy.may(actor.role, "case.read", own=False):
+            return False
+        if self.policy.clearance_rank(actor.clearance) < self.policy.classification_rank(case.classification):
+            return False
+        return has_grant(session.connection(), case.id, actor.username)
+
     def _is_owner(self, case: Any, actor: Actor) -> bool:
         return actor.user_id is not None and actor.user_id in (case.owner_id, case.author_id)
 
@@ -276,6 +292,9 @@ class CaseService:
             outcome = self._try(conn, case, event, reason, scratch)
             refusal = "" if outcome.ok else outcome.reason
         if refusal:
+            if not actor.is_system and not self._may_see(conn, case, actor):
+                # Someone who may not read the case learns nothing about it, not even its state.
+                raise Forbidden(f"{actor.username} may not view {key}")
             raise IllegalTransition(key, event, case.state, self._allowed(conn, case, actor), refusal)
         now = self.ctx.clock.now()
         changes = self._effects(case, outcome.source, outcome.dest, now) | {
@@ -317,7 +336,7 @@ class CaseService:
         with self.ctx.sessions() as session:
             case = _load(session, key)
             if not can_view(self.policy, actor, classification=case.classification, department=case.department,
-                            is_owner=self._is_owner(case, actor)):
+                            is_owner=self._is_owner(case, actor)) and not self._granted(session, case, actor):
                 raise Forbidden(f"{actor.username} may not view {key} ({case.classification}, {case.department})")
             number = version or (case.published_version_no if published else case.current_version_no)
             if number is None:

@@ -168,6 +168,11 @@ class FlowSchedule(Strict):
 class SecurityPolicy(Strict):
     bulk_download_max: int = Field(gt=0)
     bulk_download_window_minutes: int = Field(gt=0)
+    session_hours: int = Field(gt=0)
+    api_token_days: int = Field(gt=0)
+    access_request_classifications: list[str]      # viewing these across departments needs an approval
+    access_request_approver_role: str
+    access_request_working_days: float = Field(gt=0)
 
 
 Entity = Literal["MONEY", "PERCENTAGE", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CN_ID_CARD", "BANK_CARD"]

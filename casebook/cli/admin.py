@@ -29,9 +29,12 @@ def init(now: NowOpt = None) -> None:
 @guarded
 def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (written for Casebook).")] = False,
        flows: Annotated[bool, typer.Option("--flows/--no-flows", help="Serve the scheduled flows here.")] = True,
+       web: Annotated[bool, typer.Option("--web/--no-web", help="Serve the pages and the API here.")] = True,
+       host: Annotated[str, typer.Option(help="Web address to bind.")] = "127.0.0.1",
+       port: Annotated[int, typer.Option(help="Web port.")] = 8080,
        now: NowOpt = None) -> None:
-    """The main job on embedded defaults: migrate, check channels, serve every flow on its policy schedule
-    (Prefect's local API) until Ctrl-C."""
+    """The main job on embedded defaults: migrate, check channels, serve the web pages and API and every flow
+    on its policy schedule (Prefect's local API) until Ctrl-C."""
     from notifications.channels import check_channels
 
     ctx = context(now)
@@ -44,6 +47,23 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
         from casebook.demo import load_demo
 
         console.print(f"demo data: {load_demo(ctx)}")
+    server = None
+    if web:
+        import threading
+
+        import uvicorn
+
+        from casebook.web.app import create_app
+
+        server = uvicorn.Server(uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning"))
+        console.print(f"web and API: http://{host}:{port}/ (OpenAPI at /api/v1/openapi.json)", highlight=False)
+        if not flows:
+            console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
+            console.print("Ctrl-C stops.", highlight=False)
+            server.run()
+            console.print("stopped.")
+            return
+        threading.Thread(target=server.run, name="web", daemon=True).start()
     if not flows:
         console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
         ctx.close()
@@ -55,9 +75,11 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
     deps = deployments(ctx.policy)
     console.print(f"serving {len(deps)} flows: " + ", ".join(d.name for d in deps), highlight=False)
     console.print("Ctrl-C stops.", highlight=False)
-    ctx.close()
     try:
         serve(*deps, print_starting_message=False)
     except KeyboardInterrupt:
         pass
+    if server is not None:
+        server.should_exit = True
+    ctx.close()
     console.print("stopped.")

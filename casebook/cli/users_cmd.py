@@ -53,3 +53,24 @@ def list_users(json_out: JsonOpt = False, now: NowOpt = None) -> None:
     for r in rows:
         table.add_row(r["username"], r["name"], r["role"], r["department"], r["clearance"], r["locale"])
     console.print(table)
+
+
+@app.command("passwd")
+@guarded
+def passwd(username: str,
+           password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")]
+           = False, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Set a user's sign-in password (argon2id); old sessions and tokens end."""
+    import sys
+
+    from casebook.auth import set_password
+
+    ctx = context(now)
+    actor = acting(ctx, as_user, required=False)
+    if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False) \
+            and actor.username != username:
+        raise Forbidden(f"{actor.username} may not set another user's password")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True,
+                                                                                     confirmation_prompt=True)
+    set_password(ctx, actor, username, password)
+    console.print(f"password set for {username}")

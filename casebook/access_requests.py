@@ -1,0 +1,110 @@
+"""Access requests: an internal-level case of another department becomes visible only after a department
+head of the case's department approves; the request has its own SLA (working days) and notifications."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped, mapped_column
+
+from casebook import audit
+from casebook.context import AppContext
+from casebook.db import Base, UTCDateTime
+from casebook.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.users import Actor
+
+PENDING, APPROVED, DENIED = "pending", "approved", "denied"
+
+
+class AccessRequest(Base):
+    __tablename__ = "access_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_key: Mapped[str] = mapped_column(String(32))
+    requester: Mapped[str] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_access_requests_case_requester", "case_id", "requester", "status"),)
+
+
+TABLE = AccessRequest.__table__
+
+
+def has_grant(conn: Connection, case_id: int, username: str) -> bool:
+    return conn.execute(select(TABLE.c.id).where(TABLE.c.case_id == case_id, TABLE.c.requester == username,
+                                                 TABLE.c.status == APPROVED).limit(1)).first() is not None
+
+
+def may_request(ctx: AppContext, actor: Actor, case: object) -> str:
+    """'' when the actor may ask for access to this case, else the rule that stops it."""
+    sp = ctx.policy.doc.security
+    classification = getattr(case, "classification")
+    if classification not in sp.access_request_classifications:
+        return f"{classification} cases are not opened by request (policy security.access_request_classifications)"
+    if ctx.policy.clearance_rank(actor.clearance) < ctx.policy.classification_rank(classification):
+        return f"clearance '{actor.clearance}' is below the case's classification '{classification}'"
+    return ""
+
+
+def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: str | None = None) -> int:
+    from lifecycle.models import Case
+    from notifications.audience import case_ref, users_with_role
+    from notifications.outbox import enqueue
+
+    if not reason.strip():
+        raise InvalidInput([Problem("reason", "is required")], "access request")
+    now = ctx.clock.now()
+    sp = ctx.policy.doc.security
+    with ctx.engine.begin() as conn:
+        case = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).first()
+        if case is None:
+            raise NotFound(f"no case '{key}'")
+        why = may_request(ctx, actor, case)
+        if why:
+            raise Forbidden(why)
+        existing = conn.execute(select(TABLE.c.id).where(TABLE.c.case_id == case.id, TABLE.c.requester ==
+                                                         actor.username, TABLE.c.status.in_([PENDING, APPROVED]))).first()
+        if existing:
+            return int(existing.id)
+        due = ctx.calendar.add_workdays(now, sp.access_request_working_days)
+        rid = conn.execute(TABLE.insert().returning(TABLE.c.id), {
+            "case_id": case.id, "case_key": key, "requester": actor.username, "reason": reason.strip(),
+            "status": PENDING, "created_at": now, "due_at": due}).scalar_one()
+        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="access.request", subject_type="case",
+                     subject_id=key, ip=ip, details={"request": rid})
+        for user in users_with_role(conn, ctx.policy, sp.access_request_approver_role, case.department):
+            enqueue(conn, kind="access_request", subject_id=f"access-{rid}", recipient=user, period="new", now=now,
+                    payload={"case": case_ref(case), "requester": actor.username,
+                             "due": due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}, digestible=False)
+    return int(rid)
+
+
+def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool, *, ip: str | None = None) -> str:
+    from lifecycle.models import Case
+
+    now = ctx.clock.now()
+    sp = ctx.policy.doc.security
+    with ctx.engine.begin() as conn:
+        req = conn.execute(select(TABLE).where(TABLE.c.id == request_id)).first()
+        if req is None:
+            raise NotFound(f"no access request {request_id}")
+        department = conn.execute(select(Case.__table__.c.department)
+                                  .where(Case.__table__.c.id == req.case_id)).scalar_one()
+        if actor.role != sp.access_request_approver_role or actor.department != department:
+            raise Forbidden(f"only a {sp.access_request_approver_role} of '{department}' decides this request")
+        if req.status != PENDING:
+            raise Forbidden(f"access request {request_id} is already {req.status}")
+        status = APPROVED if approve else DENIED
+        conn.execute(update(TABLE).where(TABLE.c.id == request_id).values(status=status, decided_by=actor.username,
+                                                                           decided_at=now))
+        audit.record(conn, ctx.audit, at=now, actor=actor.username, action=f"access.{status}", subject_type="case",
+                     subject_id=req.case_key, ip=ip, details={"request": request_id, "requester": req.requester})
+    return status

@@ -1,0 +1,67 @@
+"""Operations dashboard figures (pure queries at the clock's time) and the inline SVG charts that show them."""
+
+from __future__ import annotations
+
+import html
+from datetime import timedelta
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select
+
+from casebook.context import AppContext
+from lifecycle import states as S
+from lifecycle.models import Case
+from lifecycle.worklist import Rating
+from review.due import due_review_work
+from review.stats import review_stats
+
+CASES = Case.__table__
+
+
+def figures(ctx: AppContext) -> dict[str, Any]:
+    now = ctx.clock.now()
+    live = [S.PUBLISHED, S.UPDATE_DUE]
+    with ctx.engine.connect() as conn:
+        by_state = dict(conn.execute(select(CASES.c.state, func.count()).group_by(CASES.c.state)).all())
+        overdue_submissions = conn.execute(select(func.count()).select_from(CASES).where(
+            CASES.c.state == S.DRAFT, CASES.c.submission_due < now)).scalar_one()
+        due = due_review_work(conn, ctx.policy, ctx.calendar, now)
+
+        def expiring(days: int) -> int:
+            return conn.execute(select(func.count()).select_from(CASES).where(
+                CASES.c.state.in_(live), CASES.c.expires_at > now,
+                CASES.c.expires_at <= now + timedelta(days=days))).scalar_one()
+
+        stale = conn.execute(select(func.count()).select_from(CASES).where(
+            (CASES.c.state == S.UPDATE_DUE) | ((CASES.c.state == S.PUBLISHED) & (
+                CASES.c.content_updated_at <= now - relativedelta(months=ctx.policy.doc.lifecycle.staleness_months))))
+        ).scalar_one()
+        ratings = dict(conn.execute(select(Rating.__table__.c.stars, func.count())
+                                    .group_by(Rating.__table__.c.stars)).all())
+        stats = review_stats(conn, now)
+        soon, later = expiring(30), expiring(90)
+    return {"by_state": {s: by_state.get(s, 0) for s in S.states(ctx.policy.max_review_levels)
+                         if by_state.get(s)},
+            "overdue_submissions": overdue_submissions,
+            "overdue_reviews": sum(1 for d in due if d.status == "overdue"),
+            "due_soon_reviews": sum(1 for d in due if d.status == "due_soon"),
+            "expiring_30": soon, "expiring_90": later, "stale": stale,
+            "ratings": {str(k): ratings.get(k, 0) for k in range(1, ctx.policy.doc.ratings.scale_max + 1)},
+            "cycle_hours_by_level": stats.get("cycle_hours_by_level", {})}
+
+
+def bar_chart(data: dict[str, float], *, title: str, width: int = 420, bar: int = 18) -> str:
+    """A horizontal bar chart as inline SVG (no script, no external asset)."""
+    top = max([float(v) for v in data.values()] + [1.0])
+    height = 24 + bar * 1.5 * max(len(data), 1)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="{html.escape(title)}" '
+             f'width="{width}" height="{height:.0f}" class="chart">', f"<title>{html.escape(title)}</title>"]
+    for i, (label, value) in enumerate(data.items()):
+        y = 20 + i * bar * 1.5
+        w = (width - 190) * float(value) / top
+        parts.append(f'<text x="0" y="{y + bar * 0.75:.0f}" font-size="12">{html.escape(str(label))}</text>')
+        parts.append(f'<rect x="140" y="{y:.0f}" width="{w:.1f}" height="{bar}" fill="#3b6ea5"/>')
+        parts.append(f'<text x="{145 + w:.0f}" y="{y + bar * 0.75:.0f}" font-size="12">{value}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -1,0 +1,38 @@
+"""Exports: a case as Markdown at the viewer's tier (the one rendering path), recorded as a download."""
+
+from __future__ import annotations
+
+from casebook.auth import record_download
+from casebook.context import AppContext
+from casebook.users import Actor
+from lifecycle.document import SECTIONS
+from redaction.views import rendered_view
+
+
+def export_markdown(ctx: AppContext, actor: Actor, key: str, *, ip: str | None = None) -> str:
+    view, audience = rendered_view(ctx, actor, key)
+    doc = view.document
+    lines = [f"# {doc.get('title')}", "", f"- case: {view.key} (version {view.version_no}, {view.state})",
+             f"- library: {doc.get('library')} / {doc.get('scenario')} / {doc.get('outcome')}",
+             f"- owner: {doc.get('owner')}", f"- shown at the {audience.clearance} tier"]
+    budget = doc.get("budget")
+    if budget:
+        lines.append(f"- budget: {shown_budget(budget)}")
+    for metric in doc.get("metrics") or []:
+        lines.append(f"- {metric.get('name')}: {shown_metric(metric)}")
+    for section in SECTIONS:
+        text = (doc.get("body") or {}).get(section)
+        if text:
+            lines += ["", f"## {section}", "", text]
+    body = "\n".join(lines) + "\n"
+    record_download(ctx, actor, key, len(body.encode()), ip)
+    return body
+
+
+def shown_budget(budget: dict) -> str:
+    """A rendered budget: its display (range or label) when the exact amount is withheld."""
+    return budget.get("display") or f"{budget.get('amount')} {budget.get('currency')}"
+
+
+def shown_metric(metric: dict) -> str:
+    return metric.get("display") or f"{metric.get('value')}{metric.get('unit') or ''}"

@@ -1,0 +1,1 @@
+"""Web pages and the JSON API (FastAPI), served by ``casebook up``."""

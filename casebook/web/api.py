@@ -1,0 +1,203 @@
+"""The JSON API under /api/v1. Every case text goes through ``redaction`` at the caller's tier; 401 without
+credentials, 403 when policy forbids, never the data."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+
+from casebook import dashboard, search
+from casebook.access_requests import decide_access, request_access
+from casebook.auth import sign_in
+from casebook.context import AppContext
+from casebook.export import export_markdown
+from casebook.users import Actor
+from casebook.web.deps import api_actor, app_ctx, client_ip
+from lifecycle.jobs import rate
+from lifecycle.models import Case
+from lifecycle.service import CaseService
+from redaction.render import render_text
+from redaction.tiers import audience_for
+from redaction.views import rendered_view
+from review import decisions, queue
+
+router = APIRouter(prefix="/api/v1")
+MAX_ID = 2_147_483_647  # database integer range: larger ids cannot exist, so they are refused as input
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenIn(Strict):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class TransitionIn(Strict):
+    event: str = Field(min_length=1, max_length=64)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class RatingIn(Strict):
+    stars: int = Field(ge=1, le=100)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class AccessIn(Strict):
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class AccessDecisionIn(Strict):
+    approve: bool
+
+
+def _case_out(view: Any, audience: Any) -> dict[str, Any]:
+    return {"key": view.key, "state": view.state, "review_level": view.review_level, "version": view.version_no,
+            "published_version": view.published_version_no, "tier": audience.clearance,
+            **{k: v for k, v in view.facts.items() if k != "policy_version"}, "document": view.document}
+
+
+def render_title(ctx: AppContext, actor: Actor, key: str) -> str:
+    """A case title at the actor's tier (for lists that do not load whole documents)."""
+    with ctx.engine.connect() as conn:
+        c = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).one()
+    audience = audience_for(ctx.policy, actor, classification=c.classification, department=c.department,
+                            is_author=actor.user_id in (c.owner_id, c.author_id))
+    return render_text(ctx.policy, c.title, audience)
+
+
+@router.post("/auth/token", tags=["auth"])
+def token(body: TokenIn, request: Request, ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    """Exchange a user name and password for a bearer token."""
+    return {"token": sign_in(ctx, body.username, body.password, kind="api", ip=client_ip(request)),
+            "token_type": "bearer"}
+
+
+@router.get("/me", tags=["auth"])
+def me(actor: Actor = Depends(api_actor)) -> dict[str, Any]:
+    return {"username": actor.username, "role": actor.role, "department": actor.department,
+            "clearance": actor.clearance}
+
+
+@router.get("/cases", tags=["cases"])
+def list_cases(q: str = Query("", max_length=200), actor: Actor = Depends(api_actor),
+               ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
+    """Published cases the caller may read (titles and snippets at the caller's tier)."""
+    return [h.as_json() for h in search.search(ctx, actor, q, limit=100)]
+
+
+@router.post("/cases", tags=["cases"], status_code=201)
+def create_case(body: dict[str, Any], request: Request, actor: Actor = Depends(api_actor),
+                ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    return {"key": CaseService(ctx).create(actor, body, ip=client_ip(request))}
+
+
+@router.get("/cases/{key}", tags=["cases"])
+def get_case(key: str, request: Request, version: int | None = Query(None, ge=1, le=MAX_ID),
+             actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
+    view, audience = rendered_view(ctx, actor, key, version=version)
+    from casebook import audit
+
+    with ctx.engine.begin() as conn:
+        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
+                     subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "api"})
+    return _case_out(view, audience)
+
+
+@router.patch("/cases/{key}", tags=["cases"])
+def edit_case(key: str, body: dict[str, Any], request: Request, actor: Actor = Depends(api_actor),
+              ctx: AppContext = Depends(app_ctx)) -> dict[str, int]:
+    return {"version": CaseService(ctx).edit(actor, key, body, ip=client_ip(request))}
+
+
+@router.get("/cases/{key}/events", tags=["cases"])
+def allowed_events(key: str, actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[str]:
+    CaseService(ctx).view(actor, key)
+    return CaseService(ctx).allowed_events(actor, key)
+
+
+@router.post("/cases/{key}/transitions", tags=["cases"])
+def transition(key: str, body: TransitionIn, request: Request, actor: Actor = Depends(api_actor),
+               ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    return {"state": CaseService(ctx).fire(actor, key, body.event, reason=body.reason, ip=client_ip(request))}
+
+
+@router.get("/cases/{key}/versions", tags=["cases"])
+def versions(key: str, actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict]:
+    rows, _events = CaseService(ctx).history(actor, key)
+    return [{"number": v.number, "by": v.created_by, "at": v.created_at.isoformat(), "note": v.note} for v in rows]
+
+
+@router.get("/cases/{key}/export", tags=["cases"], response_class=PlainTextResponse)
+def export(key: str, request: Request, actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> str:
+    """The case as Markdown at the caller's tier (audited; bulk downloads off-hours freeze the account)."""
+    return export_markdown(ctx, actor, key, ip=client_ip(request))
+
+
+@router.post("/cases/{key}/ratings", tags=["cases"], status_code=201)
+def rate_case(key: str, body: RatingIn, actor: Actor = Depends(api_actor),
+              ctx: AppContext = Depends(app_ctx)) -> dict[str, int]:
+    rate(ctx, actor, key, body.stars, body.comment)
+    return {"stars": body.stars}
+
+
+@router.post("/cases/{key}/access-requests", tags=["access"], status_code=201)
+def ask_access(key: str, body: AccessIn, request: Request, actor: Actor = Depends(api_actor),
+               ctx: AppContext = Depends(app_ctx)) -> dict[str, int]:
+    return {"request": request_access(ctx, actor, key, body.reason, ip=client_ip(request))}
+
+
+@router.post("/access-requests/{request_id}/decision", tags=["access"])
+def decide_access_request(request_id: Id, body: AccessDecisionIn, request: Request,
+                          actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    return {"status": decide_access(ctx, actor, request_id, body.approve, ip=client_ip(request))}
+
+
+@router.get("/review/tasks", tags=["review"])
+def tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
+    """The caller's queue: claimable and claimed tasks by due time, with SLA status."""
+    out = []
+    for item in queue.list_queue(ctx, actor):
+        data = item.as_json(ctx.clock.tz)
+        data["title"] = render_title(ctx, actor, item.case_key)
+        out.append(data)
+    return out
+
+
+@router.post("/review/tasks/{task_id}/claim", tags=["review"])
+def claim(task_id: Id, actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, int]:
+    queue.claim(ctx, actor, task_id)
+    return {"claimed": task_id}
+
+
+@router.post("/review/tasks/{task_id}/decision", tags=["review"])
+def decide(task_id: Id, body: decisions.DecisionInput, request: Request, actor: Actor = Depends(api_actor),
+           ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    return {"state": decisions.decide(ctx, actor, task_id, body.model_dump(), ip=client_ip(request))}
+
+
+@router.get("/search", tags=["search"])
+def search_cases(q: str = Query("", max_length=200), tag: list[str] = Query(default=[]),
+                 actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
+    """Keyword (Chinese-aware) and tag search; ``tag`` is facet:value, repeatable."""
+    tags = dict(t.split(":", 1) for t in tag if ":" in t)
+    return [h.as_json() for h in search.search(ctx, actor, q, tags)]
+
+
+@router.get("/reports/dashboard", tags=["reports"])
+def dashboard_report(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
+    _require_operations(ctx, actor)
+    return dashboard.figures(ctx)
+
+
+def _require_operations(ctx: AppContext, actor: Actor) -> None:
+    from casebook.errors import Forbidden
+
+    if not ctx.policy.may(actor.role, "reports.read", own=False):
+        raise Forbidden(f"role '{actor.role}' lacks permission 'reports.read'")

@@ -1,0 +1,91 @@
+"""Browser tests: Playwright driving Debian Chromium against ``casebook``'s real web server."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from lifecycle.service import CaseService
+from flows.registry import run_job
+from tests.web_helpers import FIGURE, PASSWORD, people
+
+CHROMIUM = Path("/usr/bin/chromium")
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(),
+                                reason="/usr/bin/chromium is not installed (.ci/run installs Debian's chromium)")
+
+
+@pytest.fixture
+def server(ctx):
+    import uvicorn
+
+    from casebook.web.app import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def sign_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]
+    page = browser.new_context().new_page()
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    return page
+
+
+def test_three_reviewers_take_a_case_through_three_levels_and_tiers_differ(ctx, server, browser,
+                                                                           full_case) -> None:
+    users = people(ctx)
+    svc = CaseService(ctx)
+    doc = full_case | {"title": "社區快閃店復盤", "classification": "public", "library": "industry_benchmark",
+                       "body": full_case["body"] | {"data": f"活動預算{FIGURE},新增會員三千四百人。"}}
+    key = svc.create(users["author"], doc)
+    svc.fire(users["author"], key, "submit")
+    for reviewer in ("spec", "head", "com"):
+        page = sign_in(browser, server, reviewer)
+        task = page.locator("section.task", has_text=key)
+        task.locator("button[name=claim]").click()
+        page.wait_for_load_state()
+        task = page.locator("section.task", has_text=key)
+        task.locator("button[value=approve]").click()
+        page.wait_for_load_state()
+        assert page.locator("section.task", has_text=key).count() == 0
+        page.context.close()
+    assert svc.view(users["com"], key).state == "approved"
+    run_job(ctx, "publish_approved", deliver_after=False)
+    seen = {}
+    for who in ("intern", "head", "head_sales", "exec"):
+        page = sign_in(browser, server, who)
+        page.goto(f"{server}/cases/{key}")
+        seen[who] = (page.locator("#part-data").inner_text(), page.locator("#budget").inner_text())
+        page.context.close()
+    assert "30-70萬元" in seen["intern"][0] and FIGURE not in seen["intern"][0]         # public tier: ranges
+    assert "300,000-700,000" in seen["intern"][1]
+    assert FIGURE in seen["head"][0] and "480000" in seen["head"][1].replace(",", "")   # own department: exact
+    assert "30-70萬元" in seen["head_sales"][0]                                          # other department: ranges
+    assert FIGURE in seen["exec"][0]                                                   # executives: everything

@@ -1,0 +1,58 @@
+"""Shared set-up for the web tests: users with passwords, published cases, a signed-in client."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from casebook.auth import set_password, sign_in
+from casebook.users import Actor
+from casebook.web.app import create_app
+from flows.registry import run_job
+from lifecycle.service import CaseService
+from tests.conftest import decide, make_users
+
+PASSWORD = "correct horse battery"
+FIGURE = "五十萬元"
+TITLE = f"預算{FIGURE}的社區快閃店"
+
+ROLES = [("author", "staff", "marketing"), ("author_sales", "staff", "sales"), ("spec", "case_specialist", "ops"),
+         ("head", "department_head", "marketing"), ("head_sales", "department_head", "sales"),
+         ("com", "committee_member", "committee"), ("ops", "operations", "ops"), ("intern", "intern", "marketing"),
+         ("exec", "executive", "board"), ("staff_sales", "staff", "sales")]
+
+
+def people(ctx) -> dict[str, Actor]:
+    users = make_users(ctx, *ROLES)
+    for name in users:
+        set_password(ctx, Actor.system("test"), name, PASSWORD)
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE users SET email = username || '@example.test'"))
+    return users
+
+
+def published_case(ctx, users, full_case, classification: str, author: str = "author") -> str:
+    svc = CaseService(ctx)
+    doc = full_case | {"title": TITLE, "classification": classification, "library": "industry_benchmark",
+                       "body": full_case["body"] | {"data": f"活動預算{FIGURE},新增會員三千四百人。"}}
+    key = svc.create(users[author], doc)
+    svc.fire(users[author], key, "submit")
+    for reviewer in ("spec", "head", "com"):
+        decide(ctx, users[reviewer], key)
+    run_job(ctx, "publish_approved", deliver_after=False)
+    assert svc.view(users["com"], key).state == "published"
+    return key
+
+
+def client(ctx, username: str | None = None) -> TestClient:
+    c = TestClient(create_app(ctx))
+    if username:
+        c.headers["Authorization"] = f"Bearer {sign_in(ctx, username, PASSWORD, kind='api', ip='127.0.0.1')}"
+    return c
+
+
+def page_client(ctx, username: str) -> TestClient:
+    c = TestClient(create_app(ctx))
+    r = c.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    assert r.status_code == 303, r.text
+    return c
