@@ -7,17 +7,19 @@ from __future__ import annotations
 from typing import Any
 
 from prefect import flow, task
+from prefect.deployments.runner import EntrypointType
 from prefect.schedules import Cron
 
+from casebook import runlog
 from casebook.context import build_context
-from flows.registry import JOBS, deliver_notifications
+from flows import registry
 
 
 @task(name="job")
 def _job(name: str, now: str | None) -> dict[str, int]:
     ctx = build_context(now=now)
     try:
-        return JOBS[name](ctx)
+        return registry.JOBS[name](ctx)
     finally:
         ctx.close()
 
@@ -26,25 +28,47 @@ def _job(name: str, now: str | None) -> dict[str, int]:
 def _deliver(now: str | None) -> dict[str, int]:
     ctx = build_context(now=now)
     try:
-        return deliver_notifications(ctx)
+        return registry.deliver_notifications(ctx)
+    finally:
+        ctx.close()
+
+
+@task(name="log")
+def _log(name: str, run_id: int | None, status: str, counts: dict[str, int] | None) -> int:
+    from prefect.runtime import flow_run
+
+    ctx = build_context()
+    try:
+        if run_id is None:
+            return runlog.start(ctx, name, str(flow_run.id) if flow_run.id else None)
+        runlog.finish(ctx, run_id, status, counts)
+        return run_id
     finally:
         ctx.close()
 
 
 def _make(name: str) -> Any:
-    @flow(name=name, log_prints=False, validate_parameters=True)
     def scheduled(now: str | None = None) -> dict[str, int]:
-        counts = _job(name, now)
-        if name != "deliver_notifications":
-            for k, v in _deliver(now).items():
-                counts[k] = counts.get(k, 0) + v
+        run_id = _log(name, None, "running", None)
+        try:
+            counts = _job(name, now)
+            if name != "deliver_notifications":
+                for k, v in _deliver(now).items():
+                    counts[k] = counts.get(k, 0) + v
+        except BaseException:
+            _log(name, run_id, "failed", None)
+            raise
+        _log(name, run_id, "completed", counts)
         return counts
 
-    scheduled.__doc__ = (JOBS[name].__doc__ or name).strip().splitlines()[0]
-    return scheduled
+    scheduled.__doc__ = (registry.JOBS[name].__doc__ or name).strip().splitlines()[0]
+    scheduled.__name__ = scheduled.__qualname__ = name   # the entrypoint a worker imports
+    return flow(name=name, log_prints=False, validate_parameters=True)(scheduled)
 
 
-FLOWS: dict[str, Any] = {name: _make(name) for name in JOBS}
+FLOWS: dict[str, Any] = {name: _make(name) for name in registry.JOBS}
+# Module attributes (the flows' own names; nothing else here may use them), so a worker loads each flow by module path (entrypoint "flows.definitions.<name>").
+globals().update(FLOWS)
 
 
 def deployments(policy: Any) -> list[Any]:
@@ -54,5 +78,5 @@ def deployments(policy: Any) -> list[Any]:
         schedule = policy.doc.flows.get(name)
         cron = schedule.cron if schedule else None
         schedule = Cron(cron, timezone=policy.doc.timezone) if cron else None
-        out.append(fl.to_deployment(name=name, schedule=schedule))
+        out.append(fl.to_deployment(name=name, schedule=schedule, entrypoint_type=EntrypointType.MODULE_PATH))
     return out

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from casebook.context import AppContext
-from casebook.errors import IllegalTransition
+from casebook.errors import ConcurrentModification, IllegalTransition
 from casebook.users import Actor
 from lifecycle import states as S
 from lifecycle.models import Case
@@ -33,9 +33,22 @@ WORK = WorkItem.__table__
 FLOW_ACTOR = Actor.system("flow")
 
 
-def _batches(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
+def claimed_batches(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list[Any]]]:
+    """Due cases in id order, a batch per transaction. On PostgreSQL each batch's rows are locked with
+    SKIP LOCKED, so runs on several workers take disjoint batches (and never deadlock on each other's rows);
+    a row another run already handled is re-checked harmlessly (transitions refuse, outbox keys exist)."""
+    last = 0
+    size = ctx.policy.doc.notifications.batch_size
+    while True:
+        with ctx.engine.begin() as conn:
+            stmt = select(CASES).where(where, CASES.c.id > last).order_by(CASES.c.id).limit(size)
+            if conn.dialect.name == "postgresql":
+                stmt = stmt.with_for_update(skip_locked=True)
+            rows = conn.execute(stmt).all()
+            if not rows:
+                return
+            yield conn, rows
+            last = rows[-1].id
 
 
 def _fire(ctx: AppContext, conn: Connection, key: str, event: str, reason: str | None = None) -> bool:
@@ -43,7 +56,7 @@ def _fire(ctx: AppContext, conn: Connection, key: str, event: str, reason: str |
     try:
         CaseService(ctx).fire(FLOW_ACTOR, key, event, reason=reason, conn=conn)
         return True
-    except IllegalTransition:
+    except (IllegalTransition, ConcurrentModification):
         return False
 
 
@@ -79,25 +92,22 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     today = now.astimezone(tz).date()
     horizon = now + timedelta(days=max(ctx.policy.doc.deadlines.submission.reminder_offsets_days) + 1)
     counts = {"reminders": 0, "escalations": 0}
-    with ctx.engine.connect() as conn:
-        rows = conn.execute(select(CASES).where(CASES.c.state == S.DRAFT, CASES.c.submission_due.is_not(None),
-                                                CASES.c.submission_due <= horizon)).all()
     chain = ctx.policy.doc.deadlines.submission.escalation_chain
-    for batch in _batches(rows, ctx.policy.doc.notifications.batch_size):
-        with ctx.engine.begin() as conn:
-            for case in batch:
-                view = type("Due", (), {"submission_due_local": case.submission_due.astimezone(tz).date()})
-                for kind, period, step in submission_decisions(ctx.policy, view, today):
-                    author = username_of(conn, case.author_id)
-                    payload = {"case": case_ref(case), "due": view.submission_due_local.isoformat(),
-                               "days_left": (view.submission_due_local - today).days,
-                               "days_overdue": (today - view.submission_due_local).days, "author": author}
-                    targets = [author] if step < 0 else [author] + users_with_role(conn, ctx.policy, chain[step],
-                                                                                   case.department)
-                    for user in dict.fromkeys(t for t in targets if t):
-                        if enqueue(conn, kind=kind, subject_id=case.key, recipient=user, period=period,
-                                   payload=payload, now=now):
-                            counts["reminders" if step < 0 else "escalations"] += 1
+    due = (CASES.c.state == S.DRAFT) & CASES.c.submission_due.is_not(None) & (CASES.c.submission_due <= horizon)
+    for conn, batch in claimed_batches(ctx, due):
+        for case in batch:
+            view = type("Due", (), {"submission_due_local": case.submission_due.astimezone(tz).date()})
+            for kind, period, step in submission_decisions(ctx.policy, view, today):
+                author = username_of(conn, case.author_id)
+                payload = {"case": case_ref(case), "due": view.submission_due_local.isoformat(),
+                           "days_left": (view.submission_due_local - today).days,
+                           "days_overdue": (today - view.submission_due_local).days, "author": author}
+                targets = [author] if step < 0 else [author] + users_with_role(conn, ctx.policy, chain[step],
+                                                                               case.department)
+                for user in dict.fromkeys(t for t in targets if t):
+                    if enqueue(conn, kind=kind, subject_id=case.key, recipient=user, period=period,
+                               payload=payload, now=now):
+                        counts["reminders" if step < 0 else "escalations"] += 1
     return counts
 
 
@@ -105,17 +115,14 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
 
 def publish_approved(ctx: AppContext) -> dict[str, int]:
     """Approved cases go live: instant channels publish now, batch channels are scheduled for the month."""
-    with ctx.engine.connect() as conn:
-        keys = list(conn.execute(select(CASES.c.key).where(CASES.c.state == S.APPROVED)).scalars())
     counts = {"published": 0, "scheduled": 0}
-    for batch in _batches(keys, ctx.policy.doc.notifications.batch_size):
-        with ctx.engine.begin() as conn:
-            for key in batch:
-                if _fire(ctx, conn, key, "publish"):
-                    state = conn.execute(select(CASES.c.state).where(CASES.c.key == key)).scalar_one()
-                    counts["published" if state == S.PUBLISHED else "scheduled"] += 1
-                    if state == S.PUBLISHED:
-                        _notify_published(ctx, conn, key)
+    for conn, batch in claimed_batches(ctx, CASES.c.state == S.APPROVED):
+        for key in (c.key for c in batch):
+            if _fire(ctx, conn, key, "publish"):
+                state = conn.execute(select(CASES.c.state).where(CASES.c.key == key)).scalar_one()
+                counts["published" if state == S.PUBLISHED else "scheduled"] += 1
+                if state == S.PUBLISHED:
+                    _notify_published(ctx, conn, key)
     return counts
 
 
@@ -130,15 +137,12 @@ def _notify_published(ctx: AppContext, conn: Connection, key: str) -> None:
 
 def monthly_publish(ctx: AppContext) -> dict[str, int]:
     """The monthly batch: every scheduled case is released at once."""
-    with ctx.engine.connect() as conn:
-        keys = list(conn.execute(select(CASES.c.key).where(CASES.c.state == S.SCHEDULED)).scalars())
     released = 0
-    for batch in _batches(keys, ctx.policy.doc.notifications.batch_size):
-        with ctx.engine.begin() as conn:
-            for key in batch:
-                if _fire(ctx, conn, key, "release"):
-                    released += 1
-                    _notify_published(ctx, conn, key)
+    for conn, batch in claimed_batches(ctx, CASES.c.state == S.SCHEDULED):
+        for key in (c.key for c in batch):
+            if _fire(ctx, conn, key, "release"):
+                released += 1
+                _notify_published(ctx, conn, key)
     return {"published": released}
 
 
@@ -147,27 +151,24 @@ def monthly_publish(ctx: AppContext) -> dict[str, int]:
 def expiry_audit(ctx: AppContext) -> dict[str, int]:
     """Cases past their validity (by library) move to pending evaluation with an evaluation task for operations."""
     now = ctx.clock.now()
-    with ctx.engine.connect() as conn:
-        rows = conn.execute(select(CASES).where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]),
-                                                CASES.c.expires_at <= now)).all()
     expired = 0
     lp = ctx.policy.doc.lifecycle
-    for batch in _batches(rows, ctx.policy.doc.notifications.batch_size):
-        with ctx.engine.begin() as conn:
-            for case in batch:
-                if not _fire(ctx, conn, case.key, "expire"):
-                    continue
-                expired += 1
-                due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
-                add_work_item(conn, ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation",
-                              case_id=case.id, role="operations", reason="validity period ended", due_at=due)
-                payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
-                           .isoformat(), "evaluation_due": due.astimezone(ctx.clock.tz).date().isoformat()}
-                owner = username_of(conn, case.owner_id)
-                for user in dict.fromkeys([*users_with_role(conn, ctx.policy, "operations"), owner]):
-                    if user:
-                        enqueue(conn, kind="expiry_evaluation", subject_id=case.key, recipient=user,
-                                period=str(case.expires_at.date()), payload=payload, now=now)
+    past_validity = CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]) & (CASES.c.expires_at <= now)
+    for conn, batch in claimed_batches(ctx, past_validity):
+        for case in batch:
+            if not _fire(ctx, conn, case.key, "expire"):
+                continue
+            expired += 1
+            due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
+            add_work_item(conn, ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation",
+                          case_id=case.id, role="operations", reason="validity period ended", due_at=due)
+            payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
+                       .isoformat(), "evaluation_due": due.astimezone(ctx.clock.tz).date().isoformat()}
+            owner = username_of(conn, case.owner_id)
+            for user in dict.fromkeys([*users_with_role(conn, ctx.policy, "operations"), owner]):
+                if user:
+                    enqueue(conn, kind="expiry_evaluation", subject_id=case.key, recipient=user,
+                            period=str(case.expires_at.date()), payload=payload, now=now)
     return {"expired": expired}
 
 
@@ -175,22 +176,19 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
     """Published cases whose content has not changed for the policy's months are flagged for update."""
     now = ctx.clock.now()
     cutoff = now - relativedelta(months=ctx.policy.doc.lifecycle.staleness_months)
-    with ctx.engine.connect() as conn:
-        rows = conn.execute(select(CASES).where(CASES.c.state == S.PUBLISHED,
-                                                CASES.c.content_updated_at <= cutoff)).all()
     flagged = 0
-    for batch in _batches(rows, ctx.policy.doc.notifications.batch_size):
-        with ctx.engine.begin() as conn:
-            for case in batch:
-                if not _fire(ctx, conn, case.key, "flag_update"):
-                    continue
-                flagged += 1
-                last = case.content_updated_at.astimezone(ctx.clock.tz).date().isoformat()
-                for user_id in {case.owner_id, case.author_id}:
-                    user = username_of(conn, user_id)
-                    if user:
-                        enqueue(conn, kind="stale_case", subject_id=case.key, recipient=user, period=last,
-                                payload={"case": case_ref(case), "last_update": last}, now=now)
+    stale = (CASES.c.state == S.PUBLISHED) & (CASES.c.content_updated_at <= cutoff)
+    for conn, batch in claimed_batches(ctx, stale):
+        for case in batch:
+            if not _fire(ctx, conn, case.key, "flag_update"):
+                continue
+            flagged += 1
+            last = case.content_updated_at.astimezone(ctx.clock.tz).date().isoformat()
+            for user_id in {case.owner_id, case.author_id}:
+                user = username_of(conn, user_id)
+                if user:
+                    enqueue(conn, kind="stale_case", subject_id=case.key, recipient=user, period=last,
+                            payload={"case": case_ref(case), "last_update": last}, now=now)
     return {"stale": flagged}
 
 

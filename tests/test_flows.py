@@ -62,8 +62,13 @@ def test_a_flow_runs_for_real_on_prefect(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_up_serves_the_flows_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    proc = subprocess.Popen([sys.executable, "-m", "casebook", "up", "--demo"], env=env, cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "casebook", "up", "--demo", "--port", str(port)], env=env,
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = ""
     try:
         deadline = time.monotonic() + 120
@@ -73,6 +78,13 @@ def test_up_serves_the_flows_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
                 break
             seen += line
         assert "serving 11 flows" in seen and "demo data: 8 users" in seen, seen
+        import httpx
+
+        page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=10)
+        assert page.status_code == 200 and "password" in page.text             # the web tier is up too
+        token = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/token", timeout=10,
+                           json={"username": "demo_author", "password": "casebook-demo"})
+        assert token.status_code == 200
         time.sleep(8)                                                     # let serve register its deployments
         proc.send_signal(signal.SIGINT)
         out, _ = proc.communicate(timeout=60)

@@ -21,6 +21,7 @@ app.add_typer(redact_cmd.app, name="redact")
 app.add_typer(flows_cmd.app, name="flows")
 app.add_typer(notify_cmd.app, name="notifications")
 app.command("simulate")(guarded(flows_cmd.simulate_cmd))
+app.command("deploy")(guarded(flows_cmd.deploy_cmd))
 admin.register(app)
 
 
@@ -43,5 +44,9 @@ def main() -> None:
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))
 
     # Prefect keeps its local state (ephemeral API database, served flows) beside Casebook's own store.
-    os.environ.setdefault("PREFECT_HOME", str(get_settings().home / "prefect"))
+    prefect_home = os.environ.setdefault("PREFECT_HOME", str(get_settings().home / "prefect"))
+    try:
+        os.makedirs(prefect_home, exist_ok=True)
+    except OSError:
+        pass  # Prefect reports an unusable home itself when it is first needed
     app()

@@ -76,3 +76,24 @@ def simulate_cmd(cases: Annotated[int, typer.Option(min=1)] = 50, days: Annotate
     for k, v in result.items():
         table.add_row(k, str(v))
     console.print(table)
+
+
+def deploy_cmd(pool: Annotated[str, typer.Option(help="The Prefect work pool (created if missing).")] = "casebook",
+               pool_type: Annotated[str, typer.Option("--pool-type", help="Work pool type.")] = "process",
+               json_out: JsonOpt = False) -> None:
+    """Register every flow as a Prefect deployment (schedule from policy) in a work pool; idempotent."""
+    import os
+
+    from flows.deploy import deploy
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise InvalidInput([Problem("PREFECT_API_URL", "must point at a Prefect server, e.g. "
+                                                       "http://127.0.0.1:4200/api")], "environment")
+    ctx = context()
+    outcomes = deploy(ctx.policy, pool, pool_type)
+    ctx.close()
+    if json_out:
+        print_json([{"name": o.name, "action": o.action} for o in outcomes])
+        return
+    for o in outcomes:
+        console.print(f"{o.action:<10} {o.name}", highlight=False)
