@@ -72,19 +72,22 @@ def _document(rng: random.Random, policy: Any, author: Actor, project_end: date,
     }
 
 
-def _users(ctx: AppContext, rng: random.Random) -> dict[str, list[Actor]]:
-    specs = [(f"{d}_author{i}", "staff", d) for d in DEPARTMENTS for i in range(4)]
-    specs += [(f"{d}_head", "department_head", d) for d in DEPARTMENTS]
-    specs += [("specialist1", "case_specialist", "ops"), ("specialist2", "case_specialist", "ops"),
-              ("committee1", "committee_member", "committee"), ("committee2", "committee_member", "committee"),
-              ("ops1", "operations", "ops"), ("ops2", "operations", "ops"), ("exec1", "executive", "board"),
+def _users(ctx: AppContext, rng: random.Random, cases: int) -> dict[str, list[Actor]]:
+    """Authors, and reviewers in proportion to the number of cases (as a real library staffs its review)."""
+    reviewers = max(2, cases // 100)
+    specs = [(f"{d}_author{i}", "staff", d) for d in DEPARTMENTS for i in range(max(4, cases // 150))]
+    specs += [(f"{d}_head{i if i else ''}", "department_head", d) for d in DEPARTMENTS
+              for i in range(max(1, cases // 300))]
+    specs += [(f"specialist{i + 1}", "case_specialist", "ops") for i in range(reviewers)]
+    specs += [(f"committee{i + 1}", "committee_member", "committee") for i in range(reviewers)]
+    specs += [("ops1", "operations", "ops"), ("ops2", "operations", "ops"), ("exec1", "executive", "board"),
               ("intern1", "intern", "marketing")]
     out: dict[str, list[Actor]] = {}
     with ctx.sessions.begin() as session:
         for username, role, dept in specs:
             locale = rng.choice(["zh-Hant", "zh-Hans", "en"])
             # One author never gave an address: their mail dead-letters and operations is alerted.
-            email = None if username == "brand_author3" else f"{username}@example.test"
+            email = None if username == "brand_author1" else f"{username}@example.test"
             user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor="simulate", username=username,
                             role=role, department=dept, locale=locale, email=email)
             out.setdefault(role, []).append(Actor.of(user))
@@ -114,14 +117,25 @@ def _people_act(ctx: AppContext, rng: random.Random, clock: FixedClock, day: dat
     clock.current = datetime.combine(day, time(14, 0), tzinfo=clock.tz)
     svc = CaseService(ctx)
     for n, plan in enumerate(plans):
-        try:
-            if plan.key is None and d == plan.create_day:
+        if plan.key is None and d == plan.create_day:
+            try:
                 end = day - timedelta(days=rng.randrange(0, 3))
                 plan.key = svc.create(plan.author, _document(rng, ctx.policy, plan.author, end, n))
                 totals.counts["cases"] += 1
-            if plan.key is None:
+            except CasebookError:
                 continue
-            state = svc.view(FLOW_ACTOR, plan.key).state
+    # One read of every case's state per day (the people below act on what they see this morning).
+    with ctx.engine.connect() as conn:
+        facts = {r.key: r for r in conn.execute(select(CASES.c.key, CASES.c.state, CASES.c.classification,
+                                                      CASES.c.department))}
+    for n, plan in enumerate(plans):
+        if plan.key is None:
+            continue
+        state = facts[plan.key].state
+        if state in (S.SUBMITTED, S.APPROVED, S.SCHEDULED, S.ARCHIVED, S.WITHDRAWN, S.REJECTED) or \
+                state.startswith("review_") or (state == S.DRAFT and plan.submit_delay is None):
+            continue                                          # nothing for the author or operations to do
+        try:
             if state == S.DRAFT and plan.submit_delay is not None and d == plan.create_day + plan.submit_delay:
                 svc.fire(plan.author, plan.key, "submit")
                 totals.counts["submitted"] += 1
@@ -152,8 +166,7 @@ def _people_act(ctx: AppContext, rng: random.Random, clock: FixedClock, day: dat
                 totals.counts["archived"] += 1
             elif state == S.PUBLISHED and rng.random() < 0.05:
                 reader = rng.choice(users["staff"] + users["department_head"])
-                if svc.view(FLOW_ACTOR, plan.key).facts["classification"] == "public" or \
-                        reader.department == svc.view(FLOW_ACTOR, plan.key).facts["department"]:
+                if facts[plan.key].classification == "public" or reader.department == facts[plan.key].department:
                     rate(ctx, reader, plan.key, 2 if plan.low_rated else rng.randrange(3, 6))
         except CasebookError:
             continue
@@ -162,7 +175,7 @@ def _people_act(ctx: AppContext, rng: random.Random, clock: FixedClock, day: dat
         for reviewer in users[role]:
             if rng.random() > 0.4:
                 continue
-            for _ in range(4):
+            for _ in range(6):
                 try:
                     task_id = queue.claim_next(ctx, reviewer)
                     if task_id is None:
@@ -190,7 +203,7 @@ def simulate(cases: int, days: int, seed: int, *, start: date = date(2026, 1, 5)
         clock = FixedClock(datetime.combine(start, time(8, 0)))
         ctx = build_context(settings=settings, clock=clock)
         store.upgrade(ctx.engine)
-        users = _users(ctx, rng)
+        users = _users(ctx, rng, cases)
         plans = []
         for _ in range(cases):
             roll = rng.random()
