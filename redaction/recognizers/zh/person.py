@@ -75,14 +75,36 @@ def _own_word(text: str, start: int, end: int) -> bool:
     return start in bounds and end in bounds
 
 
+#: Every start of an after-cue (title, speech verb, personal datum, honorific) and every end of a before-cue
+#: (a title, optionally followed by a colon or space), found once per text: a surname with no cue beside it
+#: cannot yield a candidate, so the per-surname checks (and their jieba look-ups) are skipped for it.
+_AFTER_ANY = re.compile("(?=(?:" + AFTER.pattern + "|" + HONORIFIC.pattern + "))")
+_BEFORE_ANY = re.compile("(?=(" + "|".join(sorted(map(re.escape, set(TITLES_BEFORE) | set(WEAK_TITLES_BEFORE)),
+                                                 key=len, reverse=True)) + r")([：:\s]?))")
+LISTING = "、和及与"
+
+
+def _cues(text: str) -> tuple[set[int], set[int]]:
+    after = {m.start() for m in _AFTER_ANY.finditer(text)}
+    before: set[int] = set()
+    for m in _BEFORE_ANY.finditer(text):
+        before.add(m.end(1))
+        before.add(m.end(2))
+    return after, before
+
+
 class ChinesePersonRecognizer(CasebookRecognizer):
     ENTITY = "PERSON"
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         last_end = -1
+        after, before = _cues(text)
         for m in SURNAME_AT.finditer(text):
             i = m.start()
             if i < last_end or NOT_PEOPLE_AT.match(text, i):
+                continue
+            if i not in before and not (i > 0 and text[i - 1] in LISTING) and \
+                    not any(j in after for j in range(i + 1, i + 5)):
                 continue
             sl = 2 if text[i:i + 2] in COMPOUND_SURNAMES else 1
             listed = i > 0 and i - 1 == last_end and text[i - 1] in "、和及与"   # 彭磊、曾雪、肖楠
