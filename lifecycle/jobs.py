@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
@@ -71,12 +71,11 @@ def add_work_item(conn: Connection, ctx: AppContext, *, key: str, kind: str, cas
 
 # -- submission reminders -------------------------------------------------------------------------------------
 
-def submission_decisions(policy: Any, case: Any, today: Any) -> list[tuple[str, str, int]]:
-    """Pure: for one draft case, [(kind, period, escalation step)] due today. Reminders before the deadline
-    at the policy's offsets (the nearest one passed, so a missed run never sends a burst), then escalation
-    along the policy chain every ``escalation_interval_days`` after it."""
+def submission_decisions(policy: Any, due: date, today: date) -> list[tuple[str, str, int]]:
+    """Pure: for a draft due on ``due`` (local date), [(kind, period, escalation step)] due today. Reminders
+    before the deadline at the policy's offsets (the nearest one passed, so a missed run never sends a
+    burst), then escalation along the policy chain every ``escalation_interval_days`` after it."""
     sub = policy.doc.deadlines.submission
-    due = case.submission_due_local
     days_left = (due - today).days
     if days_left >= 0:
         passed = [o for o in sub.reminder_offsets_days if days_left <= o]
@@ -96,12 +95,11 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     due = (CASES.c.state == S.DRAFT) & CASES.c.submission_due.is_not(None) & (CASES.c.submission_due <= horizon)
     for conn, batch in claimed_batches(ctx, due):
         for case in batch:
-            view = type("Due", (), {"submission_due_local": case.submission_due.astimezone(tz).date()})
-            for kind, period, step in submission_decisions(ctx.policy, view, today):
+            due_on = case.submission_due.astimezone(tz).date()
+            for kind, period, step in submission_decisions(ctx.policy, due_on, today):
                 author = username_of(conn, case.author_id)
-                payload = {"case": case_ref(case), "due": view.submission_due_local.isoformat(),
-                           "days_left": (view.submission_due_local - today).days,
-                           "days_overdue": (today - view.submission_due_local).days, "author": author}
+                payload = {"case": case_ref(case), "due": due_on.isoformat(), "days_left": (due_on - today).days,
+                           "days_overdue": (today - due_on).days, "author": author}
                 targets = [author] if step < 0 else [author] + users_with_role(conn, ctx.policy, chain[step],
                                                                                case.department)
                 for user in dict.fromkeys(t for t in targets if t):

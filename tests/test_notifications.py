@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from casebook.errors import InvalidInput
@@ -194,3 +196,30 @@ def test_expiry_audit_moves_to_pending_evaluation_with_a_task(ctx, people, sink,
     assert [tuple(i) for i in items] == [("evaluation", "operations")]
     assert {m["To"] for m in sink.messages if "expiry_evaluation" in m["X-Casebook-Key"]} == \
         {"ops@example.test", "alice@example.test"}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(min_value=-60, max_value=60))
+def test_submission_decisions_are_a_pure_function_of_the_dates(offset: int) -> None:
+    """At most one notice a day; reminders only before the deadline at policy offsets; escalation steps grow
+    with lateness and stay within the policy chain."""
+    from datetime import date
+
+    from lifecycle.jobs import submission_decisions
+    from policies.loader import load_policy
+    from casebook.settings import get_settings
+
+    policy = load_policy(get_settings().policy_path)
+    sub = policy.doc.deadlines.submission
+    today = date(2026, 11, 22)
+    due = today + timedelta(days=offset)
+    out = submission_decisions(policy, due, today)
+    assert out == submission_decisions(policy, due, today) and len(out) <= 1
+    if offset >= 0:
+        assert out == ([] if offset > max(sub.reminder_offsets_days) else
+                       [("submission_reminder", f"before-{min(o for o in sub.reminder_offsets_days if offset <= o)}", -1)])
+    else:
+        kind, period, step = out[0]
+        assert kind == "submission_overdue" and 0 <= step < len(sub.escalation_chain)
+        later = submission_decisions(policy, due - timedelta(days=1), today)[0][2]
+        assert later >= step
