@@ -108,3 +108,26 @@ def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool,
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action=f"access.{status}", subject_type="case",
                      subject_id=req.case_key, ip=ip, details={"request": request_id, "requester": req.requester})
     return status
+
+
+def remind_overdue(ctx: AppContext) -> int:
+    """Pending requests past their SLA: the approvers are reminded and operations is told (once each)."""
+    from lifecycle.models import Case
+    from notifications.audience import case_ref, users_with_role
+    from notifications.outbox import enqueue
+
+    now = ctx.clock.now()
+    sp = ctx.policy.doc.security
+    sent = 0
+    with ctx.engine.begin() as conn:
+        rows = conn.execute(select(TABLE, Case.__table__).join(Case.__table__, Case.__table__.c.id == TABLE.c.case_id)
+                            .where(TABLE.c.status == PENDING, TABLE.c.due_at <= now).order_by(TABLE.c.id)).all()
+        for row in rows:
+            people = users_with_role(conn, ctx.policy, sp.access_request_approver_role, row.department) + \
+                users_with_role(conn, ctx.policy, "operations")
+            payload = {"case": case_ref(row), "requester": row.requester,
+                       "due": row.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
+            for user in dict.fromkeys(people):
+                sent += enqueue(conn, kind="access_request", subject_id=f"access-{row.id}", recipient=user,
+                                period="overdue", payload=payload, now=now, digestible=False)
+    return sent

@@ -43,6 +43,9 @@ def review_escalations(ctx: AppContext) -> dict[str, int]:
                 counts["reminders" if item.status == "due_soon" else "escalations"] += new
                 if first_overdue:                                  # the first overdue notice marks a breach
                     counts["sla_breaches"] += 1
+    from casebook.access_requests import remind_overdue
+
+    counts["escalations"] += remind_overdue(ctx)   # access requests have their own SLA, checked on the same beat
     return counts
 
 

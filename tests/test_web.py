@@ -128,6 +128,20 @@ def test_access_request_opens_an_internal_case_of_another_department(ctx, users,
 
         queued = conn.execute(text("SELECT recipient FROM outbox WHERE kind = 'access_request'")).scalars().all()
     assert queued == ["head"]
+    # A second request left pending past its SLA is escalated once by the review_escalations job.
+    rid2 = client(ctx, "staff_sales").post(f"/api/v1/cases/{key}/access-requests",
+                                           json={"reason": "參考"}).json()["request"]
+    from flows.registry import JOBS
+
+    JOBS["review_escalations"](ctx)
+    ctx.clock.current += timedelta(days=ctx.policy.doc.security.access_request_working_days + 5)
+    JOBS["review_escalations"](ctx)
+    JOBS["review_escalations"](ctx)
+    with ctx.engine.connect() as conn:
+        overdue = conn.execute(text("SELECT recipient FROM outbox WHERE kind = 'access_request' AND "
+                                    "period = 'overdue' AND subject_id = :s ORDER BY recipient"),
+                               {"s": f"access-{rid2}"}).scalars().all()
+    assert overdue == ["head", "ops"]
 
 
 def test_bulk_downloads_outside_working_hours_freeze_the_account(ctx, users, full_case) -> None:
