@@ -180,6 +180,7 @@ def test_pages_show_tasks_dashboard_search_and_capture_errors(ctx, users, full_c
     assert form.status_code == 422
     assert 'data-field="library"' in form.text and 'data-field="project_end"' in form.text
     assert "退出" in page_client(ctx, "intern").get("/").text                   # zh-Hans, the default locale
+    assert page_client(ctx, "intern").get("/cases/CB-999999").status_code == 404
     with ctx.engine.begin() as conn:
         from sqlalchemy import text
 

@@ -54,7 +54,9 @@ def _login_redirect() -> RedirectResponse:
 
 
 def _refused(request: Request, ctx: AppContext, actor: Actor | None, exc: CasebookError) -> HTMLResponse:
-    status = 403 if isinstance(exc, Forbidden) else (422 if isinstance(exc, InvalidInput) else 409)
+    from casebook.web.deps import STATUS
+
+    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     return page(request, ctx, actor, "error.html", status=status, message=str(exc))
 
 
