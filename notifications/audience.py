@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from casebook.users import User
+from casebook.access import can_view
+from casebook.users import Actor, User
 from policies.loader import Policy
 
 USERS = User.__table__
@@ -29,3 +30,9 @@ def case_ref(case: Any) -> dict[str, Any]:
     """What a template may show of a case; ``title`` is redacted per recipient before rendering."""
     return {"key": case.key, "title": case.title, "classification": case.classification,
             "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
+
+
+def may_read(policy: Policy, actor: Actor, ref: dict[str, Any]) -> bool:
+    """Whether a recipient may see a case reference at all — the same rule as every other read."""
+    return can_view(policy, actor, classification=ref["classification"], department=ref["department"],
+                    is_owner=actor.user_id in (ref.get("author_id"), ref.get("owner_id")))

@@ -12,7 +12,7 @@ from casebook.context import AppContext
 from casebook.users import Actor, User
 from lifecycle import states as S
 from lifecycle.jobs import CASES, rating_stats, value_score
-from notifications.audience import case_ref
+from notifications.audience import case_ref, may_read
 from notifications.delivery import recipients
 from notifications.models import DIGESTED, PENDING, OutboxMessage
 from notifications.outbox import enqueue
@@ -41,7 +41,7 @@ def daily_digests(ctx: AppContext) -> int:
     for user in users:
         lines: list[dict[str, Any]] = []
         if user.role in np_.reviewer_digest_roles:
-            actor = Actor(user.username, user.role, user.department, user.clearance, user.id, False)
+            actor = Actor.of(user)
             for item in list_queue(ctx, actor, limit=50):
                 lines.append({"line": f"[{item.sla}] {item.case_key} L{item.level} due "
                                       f"{item.due_at.astimezone(ctx.clock.tz):%Y-%m-%d %H:%M}"})
@@ -85,11 +85,8 @@ def weekly_scenario_pack(ctx: AppContext) -> int:
             groups.setdefault((scen.get(case.id) or {}).get("scenario") or "other", []).append(case_ref(case))
         sent = 0
         for user in conn.execute(select(USERS).where(USERS.c.active.is_(True))).all():
-            if not ctx.policy.may(user.role, "case.read", own=False):
-                continue
-            rank = ctx.policy.clearance_rank(user.clearance)
-            visible = [{"name": name, "cases": [c for c in cases
-                                                if ctx.policy.classification_rank(c["classification"]) <= rank]}
+            reader = Actor.of(user)
+            visible = [{"name": name, "cases": [c for c in cases if may_read(ctx.policy, reader, c)]}
                        for name, cases in sorted(groups.items())]
             visible = [g for g in visible if g["cases"]]
             if visible:
@@ -111,14 +108,17 @@ def monthly_brief(ctx: AppContext) -> int:
         if not rows:
             return 0
         stats = rating_stats(conn)
-        top = sorted(rows, key=lambda c: (-value_score(ctx.policy, c, stats, now), c.id))[:np_.brief_top]
-        payload = {"month": month, "top": [case_ref(c) | {"score": value_score(ctx.policy, c, stats, now)}
-                                           for c in top]}
+        ranked = [case_ref(c) | {"score": score} for score, _, c in
+                  sorted(((value_score(ctx.policy, c, stats, now), c.id, c) for c in rows),
+                         key=lambda t: (-t[0], t[1]))]
         sent = 0
-        for user in conn.execute(select(USERS.c.username).where(USERS.c.role.in_(np_.brief_roles),
-                                                                  USERS.c.active.is_(True))).scalars():
-            sent += enqueue(conn, kind="management_brief", subject_id="monthly", recipient=user, period=month,
-                            payload=payload, now=now, digestible=False)
+        for user in conn.execute(select(USERS).where(USERS.c.role.in_(np_.brief_roles),
+                                                      USERS.c.active.is_(True))).all():
+            reader = Actor.of(user)
+            top = [ref for ref in ranked if may_read(ctx.policy, reader, ref)][:np_.brief_top]
+            if top:
+                sent += enqueue(conn, kind="management_brief", subject_id="monthly", recipient=user.username,
+                                period=month, payload={"month": month, "top": top}, now=now, digestible=False)
     return sent
 
 

@@ -65,6 +65,16 @@ def findings_for(policy: Policy, text: str, overrides: list[Override] = (), lang
     return apply_overrides(text, found, list(overrides)) if overrides else found
 
 
+def document_findings(policy: Policy, document: dict[str, Any],
+                      overrides: list[Override] = ()) -> list[tuple[str, str, list[Finding]]]:
+    """(path, text, findings) for every free-text field, each with that field's own overrides applied."""
+    by_field: dict[str, list[Override]] = {}
+    for o in overrides:
+        by_field.setdefault(o.field, []).append(o)
+    return [(path, text, findings_for(policy, text, by_field.get(path, [])))
+            for path, text in text_fields(document)]
+
+
 def render_text(policy: Policy, text: str, audience: Audience, *, findings: list[Finding] | None = None,
                 lang: Lang = "auto") -> str:
     """``text`` as ``audience`` may see it."""
@@ -117,12 +127,8 @@ def render_document(policy: Policy, document: dict[str, Any], audience: Audience
     """
     doc = copy.deepcopy(document)
     script = script_of(" ".join(t for _, t in text_fields(document)) or "")
-    by_field: dict[str, list[Override]] = {}
-    for o in overrides:
-        by_field.setdefault(o.field, []).append(o)
-    for path, text in text_fields(document):
-        rendered = render_text(policy, text, audience, findings=findings_for(policy, text, by_field.get(path, [])))
-        _set(doc, path, rendered)
+    for path, text, findings in document_findings(policy, document, list(overrides)):
+        _set(doc, path, render_text(policy, text, audience, findings=findings))
     budget = doc.get("budget")
     if budget and budget.get("amount") is not None:
         shown = f"{Decimal(str(budget['amount'])):,} {budget.get('currency') or 'CNY'}"
@@ -158,3 +164,13 @@ def _set(doc: dict[str, Any], path: str, value: str) -> None:
     for part in parts[:-1]:
         node = node[int(part)] if isinstance(node, list) else node[part]
     node[parts[-1]] = value
+
+
+def shown_budget(budget: dict[str, Any]) -> str:
+    """A rendered budget: its display (range or label) when the exact amount is withheld."""
+    return budget.get("display") or f"{budget.get('amount')} {budget.get('currency')}"
+
+
+def shown_metric(metric: dict[str, Any]) -> str:
+    """A rendered metric: its display when the exact value is withheld."""
+    return metric.get("display") or f"{metric.get('value')}{metric.get('unit') or ''}"

@@ -17,7 +17,7 @@ from lifecycle.models import Case, CaseVersion
 from policies.schema import ENTITY_NAMES
 from redaction.models import ADD, REMOVE, RedactionOverride
 from redaction.overrides import load_overrides
-from redaction.render import findings_for, render_document
+from redaction.render import document_findings, findings_for, render_document
 from redaction.tiers import Audience
 from review.chain import level_of
 from review.models import CLAIMED, ReviewTask
@@ -57,11 +57,8 @@ def sheet(ctx: AppContext, actor: Actor, key: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         case, task, document = _signoff_context(conn, ctx, actor, key)
         overrides = load_overrides(conn, case.id, case.current_version_no)
-    findings = []
-    for path, text in text_fields(document):
-        mine = [o for o in overrides if o.field == path]
-        for f in findings_for(ctx.policy, text, mine):
-            findings.append({"field": path, **f.as_json()})
+    findings = [{"field": path, **f.as_json()}
+                for path, _text, found in document_findings(ctx.policy, document, overrides) for f in found]
     renderings = {name: render_document(ctx.policy, document, audience, overrides)
                   for name, audience in audiences(ctx, case.classification).items()}
     return {"key": key, "version": case.current_version_no, "level": task.level, "findings": findings,
@@ -89,7 +86,8 @@ def override(ctx: AppContext, actor: Actor, key: str, *, action: str, field: str
             raise InvalidInput([Problem("start/end", f"must satisfy 0 <= start < end <= {len(text)}")], "override")
         span = text[start:end]
         if action == REMOVE:
-            current = findings_for(ctx.policy, text, load_overrides(conn, case.id, case.current_version_no))
+            mine = [o for o in load_overrides(conn, case.id, case.current_version_no) if o.field == field]
+            current = findings_for(ctx.policy, text, mine)
             hit = next((f for f in current if f.start < end and start < f.end), None)
             if hit is None:
                 raise InvalidInput([Problem("start/end", "no finding overlaps this span")], "override")
@@ -110,7 +108,6 @@ def signoff_record(conn: Connection, ctx: AppContext, case_id: int, version_no: 
     document = conn.execute(select(VERSIONS.c.document).where(
         VERSIONS.c.case_id == case_id, VERSIONS.c.number == version_no)).scalar_one()
     overrides = load_overrides(conn, case_id, version_no)
-    count = sum(len(findings_for(ctx.policy, text, [o for o in overrides if o.field == path]))
-                for path, text in text_fields(document))
+    count = sum(len(found) for _path, _text, found in document_findings(ctx.policy, document, overrides))
     return {"version": version_no, "findings": count, "overrides": len(overrides),
             "policy_version": ctx.policy.version_tag}
