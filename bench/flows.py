@@ -56,9 +56,9 @@ class ProcessSink:
         import socket
         import subprocess
 
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        from notifications.sink import free_port
+
+        self.port = free_port()
         self.proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
                                       "-c", "aiosmtpd.handlers.Sink"])
         for _ in range(100):

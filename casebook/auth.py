@@ -112,7 +112,7 @@ def actor_for_token(ctx: AppContext, token: str | None) -> Actor | None:
             TOKENS.c.token_hash == _digest(token), TOKENS.c.expires_at > ctx.clock.now())).first()
     if row is None or not row.active or row.frozen_reason:
         return None
-    return Actor(row.username, row.role, row.department, row.clearance, row.id, False)
+    return Actor.of(row)
 
 
 def sign_out(ctx: AppContext, token: str) -> None:

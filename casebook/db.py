@@ -8,8 +8,9 @@ from pathlib import Path
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import JSON, DateTime, MetaData, Table, TypeDecorator, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -69,6 +70,26 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def _dialect_insert(conn: Connection, table: Table) -> Any:
+    return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
+
+
+def insert_if_absent(conn: Connection, table: Table, row: dict[str, Any], key: list[str]) -> bool:
+    """INSERT … ON CONFLICT (key) DO NOTHING on SQLite and PostgreSQL; True when the row is new.
+
+    Reads RETURNING rather than rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
+    """
+    stmt = _dialect_insert(conn, table).values(**row).on_conflict_do_nothing(index_elements=key)
+    return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+
+
+def upsert(conn: Connection, table: Table, row: dict[str, Any], key: list[str]) -> None:
+    """INSERT, or on a key conflict UPDATE the row's other columns (SQLite and PostgreSQL)."""
+    stmt = _dialect_insert(conn, table).values(**row)
+    conn.execute(stmt.on_conflict_do_update(index_elements=key,
+                                            set_={k: v for k, v in row.items() if k not in key}))
 
 
 class UTCDateTime(TypeDecorator[datetime]):

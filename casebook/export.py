@@ -6,6 +6,7 @@ from casebook.auth import record_download
 from casebook.context import AppContext
 from casebook.users import Actor
 from lifecycle.document import SECTIONS
+from redaction.render import shown_budget, shown_metric
 from redaction.views import rendered_view
 
 
@@ -27,12 +28,3 @@ def export_markdown(ctx: AppContext, actor: Actor, key: str, *, ip: str | None =
     body = "\n".join(lines) + "\n"
     record_download(ctx, actor, key, len(body.encode()), ip)
     return body
-
-
-def shown_budget(budget: dict) -> str:
-    """A rendered budget: its display (range or label) when the exact amount is withheld."""
-    return budget.get("display") or f"{budget.get('amount')} {budget.get('currency')}"
-
-
-def shown_metric(metric: dict) -> str:
-    return metric.get("display") or f"{metric.get('value')}{metric.get('unit') or ''}"

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import select
 
 from casebook.context import AppContext
-from casebook.errors import Forbidden
-from casebook.textnorm import to_simplified
+from casebook.errors import CasebookError
+from casebook.textnorm import to_simplified, trigrams
 from casebook.users import Actor
 from lifecycle import states as S
 from lifecycle.document import text_fields
@@ -48,9 +48,7 @@ def terms(query: str) -> list[str]:
 def _readable(ctx: AppContext, actor: Actor, key: str) -> Any:
     try:
         return rendered_view(ctx, actor, key, published=True)[0]
-    except Forbidden:
-        return None
-    except Exception:  # noqa: BLE001 - a case without a published version is not searchable
+    except CasebookError:  # not readable by this actor, or no published version: not searchable
         return None
 
 
@@ -85,21 +83,16 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
     return hits[:limit]
 
 
-def _trigrams(text: str) -> set[str]:
-    text = re.sub(r"\s+", "", to_simplified(text))
-    return {text[i:i + 3] for i in range(max(len(text) - 2, 0))}
-
-
 def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit]:
     """Cases whose (viewer-rendered) text shares the most character trigrams with this one."""
     base = rendered_view(ctx, actor, key)[0]
-    mine = _trigrams(_flat(base.document))
+    mine = trigrams(_flat(base.document))
     out = []
     for hit in search(ctx, actor, "", limit=2000):
         if hit.key == key:
             continue
         view = _readable(ctx, actor, hit.key)
-        theirs = _trigrams(_flat(view.document)) if view else set()
+        theirs = trigrams(_flat(view.document)) if view else set()
         if mine and theirs:
             score = len(mine & theirs) / len(mine | theirs)
             out.append(Hit(hit.key, hit.title, hit.snippet, score, hit.state))

@@ -20,9 +20,9 @@ from casebook.errors import CasebookError
 from casebook.settings import Settings
 from casebook.users import Actor, add_user
 from flows.cron import first_fire_on
-from flows.registry import JOBS, deliver_notifications
+from flows.registry import JOBS, run_job
 from lifecycle import states as S
-from lifecycle.jobs import FLOW_ACTOR, rate
+from lifecycle.jobs import rate
 from lifecycle.models import Case
 from lifecycle.service import CaseService
 from notifications.models import DEAD, OutboxMessage, Preference
@@ -106,10 +106,7 @@ def _run_jobs(ctx: AppContext, clock: FixedClock, day: date, totals: Totals) -> 
         if at is None:
             continue
         clock.current = at
-        for k, v in JOBS[name](ctx).items():
-            totals.counts[k] += v
-        for k, v in deliver_notifications(ctx).items():
-            totals.counts[k] += v
+        totals.counts.update(run_job(ctx, name))
 
 
 def _people_act(ctx: AppContext, rng: random.Random, clock: FixedClock, day: date, d: int, plans: list[Plan],

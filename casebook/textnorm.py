@@ -5,6 +5,7 @@ Used where it helps detection (absolute terms, recognizers); never applied to wh
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from opencc import OpenCC
@@ -23,3 +24,10 @@ def to_simplified(text: str) -> str:
     if text.isascii():
         return text
     return "".join(_char(ch) for ch in text)
+
+
+def trigrams(text: str) -> set[str]:
+    """Character trigrams of the Simplified text without whitespace: the similarity measure behind the
+    near-duplicate pre-check and "similar cases"."""
+    text = re.sub(r"\s+", "", to_simplified(text))
+    return {text[i:i + 3] for i in range(max(len(text) - 2, 0))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -46,7 +47,8 @@ class Actor:
     is_system: bool = False
 
     @classmethod
-    def of(cls, user: User) -> "Actor":
+    def of(cls, user: Any) -> "Actor":
+        """From a ``User`` or any users row (ORM object or Core row)."""
         return cls(user.username, user.role, user.department, user.clearance, user.id)
 
     @classmethod

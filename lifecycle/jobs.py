@@ -7,18 +7,17 @@ the Prefect flows and ``casebook simulate`` call exactly these.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import and_, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from casebook.context import AppContext
-from casebook.errors import ConcurrentModification, IllegalTransition
+from casebook.db import insert_if_absent, upsert
+from casebook.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
 from casebook.users import Actor
 from lifecycle import states as S
 from lifecycle.models import Case
@@ -64,9 +63,7 @@ def add_work_item(conn: Connection, ctx: AppContext, *, key: str, kind: str, cas
                   reason: str, due_at: datetime) -> bool:
     row = {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "reason": reason, "status": "open",
            "due_at": due_at, "created_at": ctx.clock.now(), "policy_version": ctx.policy.version_tag}
-    insert = postgresql.insert(WORK) if conn.dialect.name == "postgresql" else sqlite.insert(WORK)
-    return conn.execute(insert.values(**row).on_conflict_do_nothing(index_elements=["key"])
-                        .returning(WORK.c.id)).first() is not None
+    return insert_if_absent(conn, WORK, row, ["key"])
 
 
 # -- submission reminders -------------------------------------------------------------------------------------
@@ -194,8 +191,6 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
 
 def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | None = None) -> None:
     """A reader's rating of a published case (one per reader; a new rating replaces the old)."""
-    from casebook.errors import InvalidInput, Problem
-
     scale = ctx.policy.doc.ratings.scale_max
     if not 1 <= stars <= scale:
         raise InvalidInput([Problem("stars", f"must be between 1 and {scale}")], "rating")
@@ -204,10 +199,8 @@ def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | Non
         raise InvalidInput([Problem("case", "only published cases can be rated")], "rating")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
-        insert = postgresql.insert(RATINGS) if conn.dialect.name == "postgresql" else sqlite.insert(RATINGS)
-        conn.execute(insert.values(case_id=view.case_id, username=actor.username, stars=stars, comment=comment,
-                                   rated_at=now).on_conflict_do_update(
-            index_elements=["case_id", "username"], set_={"stars": stars, "comment": comment, "rated_at": now}))
+        upsert(conn, RATINGS, {"case_id": view.case_id, "username": actor.username, "stars": stars,
+                               "comment": comment, "rated_at": now}, ["case_id", "username"])
 
 
 def rating_stats(conn: Connection) -> dict[int, tuple[float, int]]:

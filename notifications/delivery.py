@@ -38,7 +38,7 @@ def recipients(conn: Connection, usernames: set[str]) -> dict[str, Recipient]:
     rows = conn.execute(select(USERS, PREFS.c.channel, PREFS.c.locale.label("pref_locale"), PREFS.c.chat_url)
                         .outerjoin(PREFS, PREFS.c.username == USERS.c.username)
                         .where(USERS.c.username.in_(usernames))).all()
-    return {r.username: Recipient(Actor(r.username, r.role, r.department, r.clearance, r.id, False), r.email,
+    return {r.username: Recipient(Actor.of(r), r.email,
                                   r.pref_locale or r.locale, r.chat_url, r.channel or "email") for r in rows}
 
 

@@ -7,9 +7,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
+from casebook.db import insert_if_absent
 from notifications.models import PENDING, OutboxMessage, Preference
 
 TABLE = OutboxMessage.__table__
@@ -28,7 +28,4 @@ def enqueue(conn: Connection, *, kind: str, subject_id: str, recipient: str, per
     row = {"key": outbox_key(kind, subject_id, recipient, period), "kind": kind, "recipient": recipient,
            "subject_id": subject_id, "period": period, "payload": payload, "status": PENDING, "attempts": 0,
            "digest": bool(digestible and pref == "digest"), "next_attempt_at": now, "created_at": now}
-    insert = (postgresql.insert(TABLE) if conn.dialect.name == "postgresql" else sqlite.insert(TABLE))
-    # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT DO NOTHING with an implicit RETURNING.
-    result = conn.execute(insert.values(**row).on_conflict_do_nothing(index_elements=["key"]).returning(TABLE.c.id))
-    return result.first() is not None
+    return insert_if_absent(conn, TABLE, row, ["key"])

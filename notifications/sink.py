@@ -34,7 +34,7 @@ class SmtpSink:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
         self.refuse = False
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port or _free_port())
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port or free_port())
         self.port = self._controller.port
 
     def __enter__(self) -> "SmtpSink":
@@ -55,7 +55,8 @@ class SmtpSink:
         return sum(n - 1 for n in self.keys().values() if n > 1)
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (for the sink, test servers, benches)."""
     import socket
 
     with socket.socket() as s:

@@ -11,6 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from casebook.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
 from redaction.numbers import parse_number
 
@@ -23,7 +24,6 @@ _MAGNITUDE = {"萬億": 10**12, "万亿": 10**12, "千萬": 10**7, "千万": 10*
               "十萬": 10**5, "十万": 10**5, "萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "千": 10**3,
               "thousand": 10**3, "k": 10**3, "K": 10**3, "million": 10**6, "m": 10**6, "M": 10**6, "mn": 10**6,
               "billion": 10**9, "b": 10**9, "B": 10**9, "bn": 10**9}
-_T2S = str.maketrans("萬億兩", "万亿两")
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class _Amount:
 def _amounts(text: str) -> list[_Amount]:
     out: list[_Amount] = []
     for m in _NUMBER.finditer(text):
-        raw = m.group("num").translate(_T2S)
+        raw = to_simplified(m.group("num"))
         mag = m.group("mag") or ""
         if mag == "" and not raw[0].isdigit() and ("万" in raw or "亿" in raw):
             # 四百五十万 / 一亿二千万: the numeral carries its own magnitude; show it in the largest one.
@@ -145,8 +145,6 @@ def generalise_person(text: str) -> str:
     if name.endswith("某"):  # already anonymised by its author
         return name
     if _HAN.match(name):
-        from casebook.textnorm import to_simplified
-
         surname = name[:2] if to_simplified(name[:2]) in COMPOUND_SURNAMES else name[:1]
         return surname + "某"
     return "[name]"
@@ -171,8 +169,6 @@ def remove_label(entity: str, text: str, script: str = "en") -> str:
 
 def script_of(text: str) -> str:
     """zh-Hant when the text holds Traditional-only characters, zh-Hans for other Chinese, else en."""
-    from casebook.textnorm import to_simplified
-
     if not _HAN.search(text):
         return "en"
     return "zh-Hant" if to_simplified(text) != text else "zh-Hans"

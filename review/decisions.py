@@ -72,7 +72,7 @@ def decide(ctx: AppContext, actor: Actor, task_id: int, raw: dict[str, Any], *, 
         task = _task(conn, task_id, lock=True)
         if task.status != CLAIMED or task.claimed_by != actor.username:
             raise Forbidden(f"task {task_id} is {task.status}"
-                            + (f" by {task.claimed_by}" if task.claimed_by else "") + f"; claim it before deciding")
+                            + (f" by {task.claimed_by}" if task.claimed_by else "") + "; claim it before deciding")
         reason = _why_not(conn, actor, task)
         if reason:
             raise Forbidden(reason)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
-from casebook.textnorm import to_simplified
+from casebook.textnorm import to_simplified, trigrams
 from casebook.users import Actor
 from lifecycle import hooks
 from lifecycle import states as S
@@ -98,9 +98,7 @@ def check_sensitive_information(policy: Policy, conn: Connection, case: Any, doc
 
 
 def _trigrams(document: dict[str, Any]) -> set[str]:
-    text = to_simplified("".join(t for _, t in text_fields(document)))
-    text = re.sub(r"\s+", "", text)
-    return {text[i:i + 3] for i in range(max(len(text) - 2, 0))}
+    return trigrams("".join(t for _, t in text_fields(document)))
 
 
 _OTHERS = (select(Case.__table__.c.key, CaseVersion.__table__.c.document)

@@ -171,7 +171,7 @@ def reassign(ctx: AppContext, actor: Actor, task_id: int, to_username: str) -> N
         user = conn.execute(select(User.__table__).where(User.__table__.c.username == to_username)).one_or_none()
         if user is None or not user.active:
             raise InvalidInput([Problem("--to", f"'{to_username}' is not an active user")], "reassignment")
-        target = Actor(user.username, user.role, user.department, user.clearance, user.id)
+        target = Actor.of(user)
         reason = _why_not(conn, target, task)
         if reason:
             raise Forbidden(f"cannot reassign to {to_username}: {reason}")

@@ -13,7 +13,7 @@ from casebook.errors import CasebookError
 from casebook.users import Actor
 from lifecycle import states as S
 from lifecycle.service import CaseService
-from tests.conftest import PASSING, _truncate, decide, make_users, open_task
+from tests.conftest import PASSING, _truncate, decide, make_users
 
 
 def _case_with_events(ctx, users, full_case) -> str:

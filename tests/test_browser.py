@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 
 from lifecycle.service import CaseService
 from flows.registry import run_job
+from notifications.sink import free_port
 from tests.web_helpers import FIGURE, PASSWORD, people
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,9 +24,7 @@ def server(ctx):
 
     from casebook.web.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     srv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()

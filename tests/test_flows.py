@@ -62,11 +62,9 @@ def test_a_flow_runs_for_real_on_prefect(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_up_serves_the_flows_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     env = _env(tmp_path)
-    import socket
+    from notifications.sink import free_port
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "casebook", "up", "--demo", "--port", str(port)], env=env,
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     seen = ""

@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 from contextlib import ExitStack
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,7 @@ from casebook.clock import FixedClock
 from casebook.context import build_context
 from casebook.settings import Settings
 from lifecycle.service import CaseService
-from notifications.sink import SmtpSink
+from notifications.sink import SmtpSink, free_port
 from tests.conftest import make_users
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,12 +30,6 @@ PG = os.environ.get("CASEBOOK_TEST_PG_URL")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(not PG, reason="CASEBOOK_TEST_PG_URL is not set: the scale-out "
                                                                   "test needs PostgreSQL (.ci/run sets it)")]
 CASES = 24
-
-
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _database(stack: ExitStack, name: str) -> str:
@@ -93,7 +86,7 @@ def test_two_workers_share_the_runs_and_send_each_notification_once(tmp_path: Pa
         store_url = _database(stack, f"casebook_scale_{tag}")
         prefect_url = _database(stack, f"prefect_scale_{tag}").replace("+psycopg", "+asyncpg")
         sink = stack.enter_context(SmtpSink())
-        port = _port()
+        port = free_port()
         base = {k: v for k, v in os.environ.items() if not k.startswith(("CASEBOOK_", "PREFECT_"))}
         base.update(PREFECT_HOME=str(tmp_path / "prefect"), PREFECT_SERVER_ANALYTICS_ENABLED="false",
                     DO_NOT_TRACK="1", PREFECT_UI_ENABLED="false", PREFECT_API_URL=f"http://127.0.0.1:{port}/api",

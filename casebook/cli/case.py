@@ -12,6 +12,7 @@ from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context
 from lifecycle.document import SECTIONS
 from lifecycle.models import Case
 from lifecycle.service import CaseService
+from redaction.render import shown_budget, shown_metric
 from redaction.views import rendered_view
 
 app = typer.Typer(no_args_is_help=True, help="Capture and move cases through their lifecycle.")
@@ -92,11 +93,9 @@ def show(key: str, version: Annotated[int | None, typer.Option(help="A specific 
                   f" · {doc.get('department')} · owner {doc.get('owner')}", highlight=False)
     budget = doc.get("budget")
     if budget:
-        shown = budget.get("display") or f"{budget.get('amount')} {budget.get('currency')}"
-        console.print(f"budget {shown}", highlight=False)
+        console.print(f"budget {shown_budget(budget)}", highlight=False)
     for metric in doc.get("metrics") or []:
-        shown = metric.get("display") or f"{metric.get('value')}{metric.get('unit') or ''}"
-        console.print(f"  {metric.get('name')}: {shown}", highlight=False)
+        console.print(f"  {metric.get('name')}: {shown_metric(metric)}", highlight=False)
     for section in SECTIONS:
         text = (doc.get("body") or {}).get(section)
         if text:

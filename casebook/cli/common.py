@@ -72,12 +72,19 @@ def acting(ctx: AppContext, username: str | None, *, required: bool = True) -> A
     return Actor.system(f"local:{getpass.getuser()}")
 
 
+def read_input(file: str, option: str) -> str:
+    """UTF-8 text from a path or '-' (stdin); an unreadable source is refused naming the option."""
+    try:
+        return sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput([Problem(option, f"cannot be read: {exc.strerror}")], "input") from None
+    except UnicodeDecodeError:
+        raise InvalidInput([Problem(option, "must be UTF-8 text")], "input") from None
+
+
 def read_document(file: str) -> Any:
     """Read a YAML or JSON document from a path or '-' (stdin); a parse error names line and column."""
-    try:
-        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput([Problem("--file", f"cannot be read: {exc.strerror}")], "input") from None
+    text = read_input(file, "--file")
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as exc:

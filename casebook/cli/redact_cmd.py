@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casebook.cli.common import JsonOpt, console, guarded, print_json
+from casebook.cli.common import JsonOpt, console, guarded, print_json, read_input
 from casebook.errors import InvalidInput, Problem
 from casebook.settings import get_settings
 from policies.loader import Policy, load_policy
@@ -34,21 +34,9 @@ def _lang(value: str) -> Lang:
     return value  # type: ignore[return-value]
 
 
-def _read_text(file: str) -> str:
-    try:
-        return sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput([Problem("FILE", f"cannot be read: {exc.strerror}")], "input") from None
-    except UnicodeDecodeError:
-        raise InvalidInput([Problem("FILE", "must be UTF-8 text")], "input") from None
-
-
 def _lines(path: Path) -> Iterator[tuple[Any, str]]:
     """Validate every line first, so bad input is refused before any output (and lists every problem)."""
-    try:
-        raw = path.read_text(encoding="utf-8") if str(path) != "-" else sys.stdin.read()
-    except OSError as exc:
-        raise InvalidInput([Problem("--jsonl", f"cannot be read: {exc.strerror}")], "input") from None
+    raw = read_input(str(path), "--jsonl")
     items, problems = [], []
     for n, line in enumerate(raw.splitlines(), 1):
         if not line.strip():
@@ -93,7 +81,7 @@ def detect_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
             findings = [f.as_json() for f in detect(text, language, threshold=threshold)]
             out.write(json.dumps({"id": ident, "findings": findings}, ensure_ascii=False) + "\n")
         return
-    text = _read_text(file)
+    text = read_input(file, "FILE")
     findings = detect(text, language, threshold=threshold)
     if json_out:
         print_json([f.as_json() for f in findings])
@@ -122,4 +110,4 @@ def render_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
             out.write(json.dumps({"id": ident, "text": render_text(policy, text, audience, lang=language)},
                                  ensure_ascii=False) + "\n")
         return
-    sys.stdout.write(render_text(policy, _read_text(file), audience, lang=language))
+    sys.stdout.write(render_text(policy, read_input(file, "FILE"), audience, lang=language))

@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -25,12 +24,13 @@ from casebook.web.i18n import translator
 from lifecycle.document import SECTIONS
 from lifecycle.jobs import rate
 from lifecycle.service import CaseService
-from redaction.tiers import audience_for
+from redaction.render import shown_budget, shown_metric
 from redaction.views import render_view, rendered_view
 from review import decisions, queue
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.globals.update(shown_budget=shown_budget, shown_metric=shown_metric)
 
 
 def _locale(ctx: AppContext, actor: Actor | None) -> str:
