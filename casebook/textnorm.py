@@ -10,20 +10,28 @@ from functools import lru_cache
 
 from opencc import OpenCC
 
-_t2s = OpenCC("t2s")
+#: Code points OpenCC's t2s may change: CJK radicals to Unified Ideographs, compatibility ideographs, and the
+#: supplementary ideograph planes. Everything else maps to itself.
+_CJK_RANGES = ((0x2E80, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2FA20))
 
 
-@lru_cache(maxsize=65536)
-def _char(ch: str) -> str:
-    converted = _t2s.convert(ch)
-    return converted if len(converted) == 1 else ch
+@lru_cache(maxsize=1)
+def _table() -> dict[int, str]:
+    """One-to-one t2s table for ``str.translate``. Built once by converting every ideograph on its own line
+    (so no phrase rule can span two of them); conversions that are not one character are left out."""
+    chars = [chr(cp) for lo, hi in _CJK_RANGES for cp in range(lo, hi)]
+    converted = OpenCC("t2s").convert("\n".join(chars)).split("\n")
+    if len(converted) != len(chars):                     # never seen; per-character conversion is the safe path
+        t2s = OpenCC("t2s")
+        converted = [t2s.convert(ch) for ch in chars]
+    return {ord(a): b for a, b in zip(chars, converted) if a != b and len(b) == 1}
 
 
 def to_simplified(text: str) -> str:
     """Same length as ``text``; position i of the result is position i of the input, converted."""
     if text.isascii():
         return text
-    return "".join(_char(ch) for ch in text)
+    return text.translate(_table())
 
 
 def trigrams(text: str) -> set[str]:

@@ -12,8 +12,7 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import spacy
-from presidio_analyzer import AnalyzerEngine, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
 
@@ -49,15 +48,37 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):
         return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self, language=language)
 
 
-class OwnContextEnhancer(ContextAwareEnhancer):
-    """Each recognizer scores its own context (titles, speech verbs, money words) in both scripts, so the
-    generic lemma-window enhancer (which cannot read Chinese without lemmas) passes results through."""
+class CasebookRegistry(RecognizerRegistry):
+    """Answers the same request with the same recognizers in the same order (by name), worked out once.
 
-    def __init__(self) -> None:
-        super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
-                         context_prefix_count=0, context_suffix_count=0)
+    Presidio's registry filters every recognizer on every call and returns them from a set, so their order, and
+    with it which of two equally scored overlapping findings comes first, could differ from process to process.
+    """
 
-    def enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # type: ignore[no-untyped-def]
+    def __init__(self, languages: list[str]) -> None:
+        super().__init__(supported_languages=languages)
+        self._memo: dict[tuple[Any, ...], list[EntityRecognizer]] = {}
+
+    def get_recognizers(self, language: str, entities: list[str] | None = None, all_fields: bool = False,
+                        ad_hoc_recognizers: list[EntityRecognizer] | None = None) -> list[EntityRecognizer]:
+        if ad_hoc_recognizers:
+            return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
+        # The list is replaced on removal and grows on addition: either changes the key.
+        key = (language, tuple(entities or ()), all_fields, id(self.recognizers), len(self.recognizers))
+        found = self._memo.get(key)
+        if found is None:
+            found = sorted(super().get_recognizers(language, entities, all_fields), key=lambda r: r.name)
+            self._memo[key] = found
+        return found
+
+
+class CasebookAnalyzerEngine(AnalyzerEngine):
+    """Presidio's engine, minus the context-enhancement pass: every recognizer of ours scores its own context
+    words (titles, speech verbs, money words) in both scripts, and the generic lemma-window enhancer cannot
+    read Chinese without lemmas. Skipping the pass (a loop of recognizers x findings) saves a sixth of the
+    engine's own time per document."""
+
+    def _enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # type: ignore[no-untyped-def]
         return raw_results
 
 
@@ -76,15 +97,14 @@ def blank_nlp_engine() -> BlankSpacyNlpEngine:
 @lru_cache(maxsize=1)
 def analyzer() -> AnalyzerEngine:
     """Our engine, built once per process."""
-    registry = RecognizerRegistry(supported_languages=list(LANGUAGES))
+    registry = CasebookRegistry(list(LANGUAGES))
     for lang in LANGUAGES:
         for recognizer in recognizers_for(lang):
             registry.add_recognizer(recognizer)
     from redaction.recognizers.zh.person import warm_up
 
     warm_up()
-    return AnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES),
-                          context_aware_enhancer=OwnContextEnhancer())
+    return CasebookAnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES))
 
 
 @dataclass(frozen=True)
@@ -105,7 +125,7 @@ class Finding:
 def _resolve(results: list[RecognizerResult]) -> list[RecognizerResult]:
     """Overlapping spans: keep the higher score, then the longer span (Presidio keeps both types otherwise)."""
     kept: list[RecognizerResult] = []
-    for r in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start)):
+    for r in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start, r.entity_type)):
         if not any(k.start < r.end and r.start < k.end for k in kept):
             kept.append(r)
     return sorted(kept, key=lambda r: r.start)

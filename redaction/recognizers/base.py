@@ -28,7 +28,7 @@ class CasebookRecognizer(EntityRecognizer):
     def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[RecognizerResult]:
         if self.ENTITY not in entities:
             return []
-        if self.NEEDS is not None and not any(ch in self.NEEDS for ch in text):
+        if self.NEEDS is not None and self.NEEDS.isdisjoint(text):
             return []
         normalised = _simplified(text)
         return [RecognizerResult(self.ENTITY, start, end, score,

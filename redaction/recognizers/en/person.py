@@ -15,6 +15,8 @@ PAIR = re.compile(rf"\b({NAME})\b")
 ROLE_AFTER = re.compile(rf",?\s(?:the\s|our\s|a\s|their\s)?(?:[a-z]+\s){{0,3}}(?:{'|'.join(EN_ROLES)})\b")
 ROLE_BEFORE = re.compile(rf"\b(?:{'|'.join(EN_ROLES)}|contact|reach|ask|call|email|e-mail|thanks to|interviewed)"
                          rf"(?:\s(?:at|of)\s[A-Z]\w+)?[,:]?\s$", re.I)
+#: Every name this recognizer reports holds a capitalised word; text without one (most Chinese text) is skipped.
+CAPITALISED = re.compile(r"[A-Z][a-z]")
 SPEECH = re.compile(rf"\s(?:{'|'.join(EN_SPEECH)})\b")
 PINYIN_SURNAMES = frozenset("""Li Wang Zhang Liu Chen Yang Huang Zhao Wu Zhou Xu Sun Ma Zhu Hu Guo He Lin Gao Luo Zheng
 Liang Xie Song Tang Han Feng Deng Cao Peng Zeng Xiao Tian Dong Pan Yuan Cai Jiang Du Ye Cheng Wei Su Lu Ding Ren Shen
@@ -36,6 +38,8 @@ class EnglishPersonRecognizer(CasebookRecognizer):
     ENTITY = "PERSON"
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
+        if not CAPITALISED.search(text):
+            return
         taken: list[tuple[int, int]] = []
 
         def emit(start: int, end: int, score: float) -> Iterable[tuple[int, int, float]]:

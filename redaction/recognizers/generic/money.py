@@ -40,6 +40,8 @@ class MoneyRecognizer(CasebookRecognizer):
                     continue
                 taken.append((start, end))
                 yield start, end, 0.85
+        if "万" not in text and "亿" not in text:             # a bare amount needs one of them
+            return
         for m in BARE.finditer(text):
             start, end = m.start(), m.end()
             if any(s < end and start < e for s, e in taken):

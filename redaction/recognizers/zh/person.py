@@ -13,6 +13,7 @@ from functools import lru_cache
 
 from redaction.lexicon import (COMPOUND_SURNAMES, NAME_BREAK, NOT_PEOPLE, PERSONAL_AFTER, SPEECH_AFTER, SURNAMES,
                                TITLES_AFTER, TITLES_BEFORE, WEAK_TITLES_BEFORE)
+from redaction.keywords import KeywordIndex
 from redaction.recognizers.base import CasebookRecognizer
 
 AFTER = re.compile("|".join(sorted(map(re.escape, TITLES_AFTER + SPEECH_AFTER + PERSONAL_AFTER), key=len, reverse=True))
@@ -23,12 +24,10 @@ STRONG_BEFORE = re.compile("(?:" + "|".join(sorted(map(re.escape, set(TITLES_BEF
                                                    key=len, reverse=True)) + r")[：:\s]?$")
 WEAK_BEFORE = re.compile("(?:" + "|".join(sorted(map(re.escape, WEAK_TITLES_BEFORE), key=len, reverse=True))
                          + r")[：:\s]?$")
-#: Where a surname (compound first) may start; lookahead so overlapping starts are all visited.
-SURNAME_AT = re.compile("(?=" + "|".join(sorted(COMPOUND_SURNAMES, key=len, reverse=True)) + "|["
-                        + "".join(sorted(s for s in SURNAMES if len(s) == 1)) + "])")
 NOT_PEOPLE_AT = re.compile("|".join(sorted(map(re.escape, NOT_PEOPLE), key=len, reverse=True)))
 ROLE_WORDS = frozenset(TITLES_AFTER) | frozenset(TITLES_BEFORE)
-HONORIFIC = re.compile(r"(?:总经理|经理|总监|先生|女士|小姐|老师|教授|博士|主任|店长|总)")
+HONORIFICS = ("总经理", "经理", "总监", "先生", "女士", "小姐", "老师", "教授", "博士", "主任", "店长", "总")
+HONORIFIC = re.compile("|".join(HONORIFICS))
 #: After 总 these make a word (总结, 总部, 总额 …), not "Mr/Ms <surname>".
 NOT_AFTER_ZONG = frozenset("结体部计额量数之共是值价和算裁监")
 
@@ -78,18 +77,24 @@ def _own_word(text: str, start: int, end: int) -> bool:
 #: Every start of an after-cue (title, speech verb, personal datum, honorific) and every end of a before-cue
 #: (a title, optionally followed by a colon or space), found once per text: a surname with no cue beside it
 #: cannot yield a candidate, so the per-surname checks (and their jieba look-ups) are skipped for it.
-_AFTER_ANY = re.compile("(?=(?:" + AFTER.pattern + "|" + HONORIFIC.pattern + "))")
-_BEFORE_ANY = re.compile("(?=(" + "|".join(sorted(map(re.escape, set(TITLES_BEFORE) | set(WEAK_TITLES_BEFORE)),
-                                                 key=len, reverse=True)) + r")([：:\s]?))")
+_AFTER_WORDS = KeywordIndex([*TITLES_AFTER, *SPEECH_AFTER, *PERSONAL_AFTER, "说", *HONORIFICS])
+_BEFORE_WORDS = KeywordIndex([*TITLES_BEFORE, *WEAK_TITLES_BEFORE])
+SINGLE_SURNAMES = frozenset(s for s in SURNAMES if len(s) == 1)
+#: Characters where a surname may start (a character class: the regex engine skips to them in C); a compound
+#: surname's first character is not always a surname of its own, so those hits are checked in ``find``.
+SURNAME_START = re.compile("[" + "".join(sorted(SINGLE_SURNAMES | {s[0] for s in COMPOUND_SURNAMES})) + "]")
+_NOT_SAID = frozenset("明服法话")                      # 说明, 说服, 说法, 说话 are not "said"
 LISTING = "、和及与"
 
 
 def _cues(text: str) -> tuple[set[int], set[int]]:
-    after = {m.start() for m in _AFTER_ANY.finditer(text)}
+    after = {start for start, end, word in _AFTER_WORDS.occurrences(text)
+             if word != "说" or end >= len(text) or text[end] not in _NOT_SAID}
     before: set[int] = set()
-    for m in _BEFORE_ANY.finditer(text):
-        before.add(m.end(1))
-        before.add(m.end(2))
+    for _, end, _ in _BEFORE_WORDS.occurrences(text):
+        before.add(end)
+        if end < len(text) and (text[end] in "：:" or text[end].isspace()):
+            before.add(end + 1)
     return after, before
 
 
@@ -99,12 +104,15 @@ class ChinesePersonRecognizer(CasebookRecognizer):
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
         last_end = -1
         after, before = _cues(text)
-        for m in SURNAME_AT.finditer(text):
+        for m in SURNAME_START.finditer(text):
             i = m.start()
-            if i < last_end or NOT_PEOPLE_AT.match(text, i):
+            if text[i] not in SINGLE_SURNAMES and text[i:i + 2] not in COMPOUND_SURNAMES:
                 continue
-            if i not in before and not (i > 0 and text[i - 1] in LISTING) and \
-                    not any(j in after for j in range(i + 1, i + 5)):
+            if i < last_end:
+                continue
+            if i not in before and not (i > 0 and text[i - 1] in LISTING) and after.isdisjoint(range(i + 1, i + 5)):
+                continue
+            if NOT_PEOPLE_AT.match(text, i):
                 continue
             sl = 2 if text[i:i + 2] in COMPOUND_SURNAMES else 1
             listed = i > 0 and i - 1 == last_end and text[i - 1] in "、和及与"   # 彭磊、曾雪、肖楠

@@ -8,7 +8,9 @@ from datetime import date
 
 from redaction.recognizers.base import DIGITS, CasebookRecognizer
 
-ID = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
+#: 17 digits and a check character, not inside a longer run; the lookbehind follows the first digit so that the
+#: pattern starts with a digit (the regex engine then skips to digits in C).
+ID = re.compile(r"\d(?<![\dA-Za-z]\d)\d{16}[\dXx](?![\dA-Za-z])")
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK = "10X98765432"
 
