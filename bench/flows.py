@@ -28,6 +28,7 @@ from notifications import channels  # noqa: E402
 from notifications.delivery import deliver  # noqa: E402
 from notifications.digests import daily_digests  # noqa: E402
 from notifications.models import OutboxMessage, Preference  # noqa: E402
+from notifications.sink import SinkProcess  # noqa: E402
 
 
 def seed(ctx, messages: int, users: int) -> None:
@@ -49,37 +50,9 @@ def seed(ctx, messages: int, users: int) -> None:
                 for n in range(start, min(messages, start + 10000))])
 
 
-class ProcessSink:
-    """aiosmtpd's own Sink handler in a separate process: a real SMTP peer that does not share our GIL."""
-
-    def __enter__(self) -> "ProcessSink":
-        import socket
-        import subprocess
-
-        from notifications.sink import free_port
-
-        self.port = free_port()
-        self.proc = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{self.port}",
-                                      "-c", "aiosmtpd.handlers.Sink"])
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.proc.terminate()
-        self.proc.wait()
-
-    def duplicates(self) -> int:
-        return 0  # counted by the tests' in-process sink; here only speed is measured
-
-
 def mail_bench(messages: int, users: int) -> None:
     home = Path(tempfile.mkdtemp(prefix="cb-flows-"))
-    with ProcessSink() as sink:
+    with SinkProcess() as sink:
         settings = Settings(home=home, db_url=f"sqlite:///{home}/b.db", audit_key="bench", smtp_port=sink.port)
         ctx = build_context(settings=settings, clock=FixedClock(datetime(2026, 11, 2, 8)))
         store.upgrade(ctx.engine)

@@ -119,10 +119,11 @@ def run(args: argparse.Namespace, url: str, tmp: str) -> None:
     rounds = max(1, min(args.rounds, len(keys)))
     ours_time = raw_time = fire_time = 0.0
     transitions = fires = 0
-    ratios = []
+    ratios, plain_ratios = [], []
     per_event: dict[str, list[float]] = {}
     for r in range(rounds):
         batch = keys[r::rounds]
+        round_fires, round_fire_time = fires, fire_time
         start = time.perf_counter()
         for key in batch:
             for step in FLOW:
@@ -144,6 +145,7 @@ def run(args: argparse.Namespace, url: str, tmp: str) -> None:
         t_raw = raw.run(n)
         ours_time, raw_time, transitions = ours_time + t_ours, raw_time + t_raw, transitions + n
         ratios.append((n / t_ours) / (n / t_raw))
+        plain_ratios.append(((fires - round_fires) / (fire_time - round_fire_time)) / (n / t_raw))
     orm_rate = min(transitions, 2000) / raw.run_orm(min(transitions, 2000))
     raw.close()
     ours, raw_rate, fire_rate = transitions / ours_time, transitions / raw_time, fires / fire_time
@@ -156,7 +158,8 @@ def run(args: argparse.Namespace, url: str, tmp: str) -> None:
     print("mean ms per event: " + ", ".join(f"{e} {1000 * sum(v) / len(v):.2f}" for e, v in per_event.items()))
     print(f"raw single-row commits (Core insert + commit): {raw_rate:,.0f} commits/s")
     print(f"ORM single-row commits (session add + commit): {orm_rate:,.0f} commits/s")
-    print(f"ratio plain transitions/raw: {fire_rate / raw_rate:.2f} (goal >= 0.50)")
+    print(f"ratio plain transitions/raw: {fire_rate / raw_rate:.2f} overall, "
+          f"{statistics.median(plain_ratios):.2f} median of rounds (goal >= 0.50)")
     print(f"ratio full path/raw: {ours / raw_rate:.2f} overall, {statistics.median(ratios):.2f} median of rounds")
     ctx.close()
 

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from bench.flows import ProcessSink  # noqa: E402
+from notifications.sink import SinkProcess  # noqa: E402
 from casebook import store  # noqa: E402
 from casebook.clock import FixedClock  # noqa: E402
 from casebook.context import build_context  # noqa: E402
@@ -104,7 +104,7 @@ def main() -> None:
     print(f"seeded {args.cases} draft cases due for a reminder in {time.perf_counter() - start:.0f} s")
     rates = {}
     names = []
-    with ProcessSink() as sink:
+    with SinkProcess() as sink:
         for workers in (1, 2, 4):
             name = f"casebook_scale_w{workers}"
             names.append(name)

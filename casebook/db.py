@@ -29,8 +29,13 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and writer-first transactions."""
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> Engine:
+    """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and writer-first transactions.
+
+    ``sqlite_synchronous`` stays FULL (every commit reaches the disk: an audit log must survive power loss);
+    only throw-away stores such as ``casebook simulate``'s choose NORMAL (WAL still survives a process crash)."""
+    if sqlite_synchronous not in ("FULL", "NORMAL", "OFF"):
+        raise ValueError(f"sqlite_synchronous must be FULL, NORMAL or OFF, not {sqlite_synchronous!r}")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -43,7 +48,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA synchronous=FULL")  # an audit log must survive power loss
+            cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
@@ -76,20 +81,37 @@ def _dialect_insert(conn: Connection, table: Table) -> Any:
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 
 
+_STATEMENTS: dict[tuple[str, Table, tuple[str, ...], tuple[str, ...], str], Any] = {}
+
+
+def _prepared(conn: Connection, table: Table, columns: tuple[str, ...], key: list[str], kind: str) -> Any:
+    """The dialect's INSERT … ON CONFLICT for these columns, built once: executed with the row as parameters,
+    so neither building the statement nor its cache key is repeated per row (that was most of an outbox insert)."""
+    cache_key = (conn.dialect.name, table, columns, tuple(key), kind)
+    stmt = _STATEMENTS.get(cache_key)
+    if stmt is None:
+        base = _dialect_insert(conn, table)
+        if kind == "nothing":
+            stmt = base.on_conflict_do_nothing(index_elements=key).returning(*table.primary_key.columns)
+        else:
+            stmt = base.on_conflict_do_update(index_elements=key, set_={
+                c: getattr(base.excluded, c) for c in columns if c not in key})
+        _STATEMENTS[cache_key] = stmt
+    return stmt
+
+
 def insert_if_absent(conn: Connection, table: Table, row: dict[str, Any], key: list[str]) -> bool:
     """INSERT … ON CONFLICT (key) DO NOTHING on SQLite and PostgreSQL; True when the row is new.
 
     Reads RETURNING rather than rowcount: psycopg reports -1 for ON CONFLICT DO NOTHING.
     """
-    stmt = _dialect_insert(conn, table).values(**row).on_conflict_do_nothing(index_elements=key)
-    return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+    stmt = _prepared(conn, table, tuple(sorted(row)), key, "nothing")
+    return conn.execute(stmt, row).first() is not None
 
 
 def upsert(conn: Connection, table: Table, row: dict[str, Any], key: list[str]) -> None:
     """INSERT, or on a key conflict UPDATE the row's other columns (SQLite and PostgreSQL)."""
-    stmt = _dialect_insert(conn, table).values(**row)
-    conn.execute(stmt.on_conflict_do_update(index_elements=key,
-                                            set_={k: v for k, v in row.items() if k not in key}))
+    conn.execute(_prepared(conn, table, tuple(sorted(row)), key, "update"), row)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

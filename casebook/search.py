@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from casebook.context import AppContext
 from casebook.errors import CasebookError
-from casebook.textnorm import to_simplified, trigrams
+from casebook.textnorm import jaccard, to_simplified, trigrams
 from casebook.users import Actor
 from lifecycle import states as S
 from lifecycle.document import text_fields
@@ -94,7 +94,6 @@ def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit
         view = _readable(ctx, actor, hit.key)
         theirs = trigrams(_flat(view.document)) if view else set()
         if mine and theirs:
-            score = len(mine & theirs) / len(mine | theirs)
-            out.append(Hit(hit.key, hit.title, hit.snippet, score, hit.state))
+            out.append(Hit(hit.key, hit.title, hit.snippet, jaccard(mine, theirs), hit.state))
     out.sort(key=lambda h: -h.score)
     return out[:limit]

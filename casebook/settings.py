@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     db_url: str | None = None
     policy: Path | None = None
     audit_key: str | None = None
+    # SQLite durability: FULL (every commit on disk) unless a throw-away store (the simulation's) says otherwise.
+    sqlite_synchronous: Literal["FULL", "NORMAL", "OFF"] = "FULL"
     # Mail (aiosmtplib): one connection per delivery batch.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

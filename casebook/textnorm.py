@@ -5,8 +5,12 @@ Used where it helps detection (absolute terms, recognizers); never applied to wh
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sys
+from array import array
 from functools import lru_cache
+from typing import Any
 
 from opencc import OpenCC
 
@@ -39,3 +43,29 @@ def trigrams(text: str) -> set[str]:
     near-duplicate pre-check and "similar cases"."""
     text = re.sub(r"\s+", "", to_simplified(text))
     return {text[i:i + 3] for i in range(max(len(text) - 2, 0))}
+
+
+def fingerprint(text: str) -> bytes:
+    """The trigram set as sorted 64-bit hashes, little-endian: stored with each case version, so similarity
+    checks compare integers instead of re-reading and re-normalising every other document."""
+    hashes = array("Q", sorted({int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
+                                for t in trigrams(text)}))
+    if sys.byteorder == "big":
+        hashes.byteswap()
+    return hashes.tobytes()
+
+
+def fingerprint_set(blob: bytes) -> set[int]:
+    """The hashes of a stored ``fingerprint``."""
+    hashes = array("Q")
+    hashes.frombytes(blob)
+    if sys.byteorder == "big":
+        hashes.byteswap()
+    return set(hashes)
+
+
+def jaccard(a: set[Any], b: set[Any]) -> float:
+    """|a ∩ b| / |a ∪ b|, 0 for two empty sets."""
+    common = len(a & b)
+    union = len(a) + len(b) - common
+    return common / union if union else 0.0

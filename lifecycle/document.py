@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from casebook.errors import InvalidInput, Problem
+from casebook.textnorm import fingerprint
 from policies.loader import Policy
 
 SECTIONS = ("background", "goal", "strategy", "execution", "data", "reflection")
@@ -198,3 +199,8 @@ def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
     for i, source in enumerate(document.get("data_sources") or []):
         out.append((f"data_sources.{i}.validation_method", source.get("validation_method") or ""))
     return [(path, text) for path, text in out if text]
+
+
+def document_fingerprint(document: dict[str, Any]) -> bytes:
+    """Trigram fingerprint of the document's text fields (what the near-duplicate pre-check compares)."""
+    return fingerprint("".join(text for _, text in text_fields(document)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casebook.db import Base, UTCDateTime
@@ -49,7 +49,6 @@ class Case(Base):
 
     __mapper_args__ = {"version_id_col": row_version}
     __table_args__ = (
-        Index("ix_cases_state", "state"),
         Index("ix_cases_submission_due", "state", "submission_due"),
         Index("ix_cases_expires_at", "state", "expires_at"),
         Index("ix_cases_department", "department"),
@@ -71,6 +70,8 @@ class CaseVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(String(500))
     policy_version: Mapped[str] = mapped_column(String(64))
+    #: ``casebook.textnorm.fingerprint`` of the text fields; NULL for versions written before it existed.
+    shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     case: Mapped[Case] = relationship(back_populates="versions")
 

@@ -23,7 +23,7 @@ from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition
 from casebook.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
-from lifecycle.document import CaseDocument, parse_document
+from lifecycle.document import CaseDocument, document_fingerprint, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
 from lifecycle.models import Case, CaseVersion
 
@@ -148,7 +148,8 @@ class CaseService:
             session.flush()
             case.key = f"CB-{case.id:06d}"
             session.add(CaseVersion(case_id=case.id, number=1, document=document, created_by=actor.username,
-                                    created_at=now, note="captured", policy_version=self.policy.version_tag))
+                                    created_at=now, note="captured", policy_version=self.policy.version_tag,
+                                    shingles=document_fingerprint(document)))
             self._audit(session, actor, "case.create", case, before=None, after=_facts(case) | {"key": case.key},
                         ip=ip)
             return case.key
@@ -187,7 +188,7 @@ class CaseService:
                 case.updated_at = case.content_updated_at = now
                 session.add(CaseVersion(case_id=case.id, number=case.current_version_no, document=document,
                                         created_by=actor.username, created_at=now, note=note,
-                                        policy_version=self.policy.version_tag))
+                                        policy_version=self.policy.version_tag, shingles=document_fingerprint(document)))
                 changed = sorted(k for k in set(document) | set(current) if document.get(k) != current.get(k))
                 session.flush()
                 self._audit(session, actor, "case.edit", case, before=before, after=_facts(case),

@@ -6,13 +6,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from casebook.db import insert_if_absent
 from notifications.models import PENDING, OutboxMessage, Preference
 
 TABLE = OutboxMessage.__table__
+PREFERENCES = Preference.__table__
+_MODE = select(PREFERENCES.c.mode).where(PREFERENCES.c.username == bindparam("username"))
 
 
 def outbox_key(kind: str, subject_id: str, recipient: str, period: str) -> str:
@@ -23,8 +25,7 @@ def enqueue(conn: Connection, *, kind: str, subject_id: str, recipient: str, per
             now: datetime, digestible: bool = True) -> bool:
     """Queue one notification; True if it is new. ``digestible`` messages wait for the daily digest when the
     recipient prefers digests; alerts and digests themselves never do."""
-    pref = conn.execute(select(Preference.__table__.c.mode).where(
-        Preference.__table__.c.username == recipient)).scalar_one_or_none()
+    pref = conn.execute(_MODE, {"username": recipient}).scalar_one_or_none()
     row = {"key": outbox_key(kind, subject_id, recipient, period), "kind": kind, "recipient": recipient,
            "subject_id": subject_id, "period": period, "payload": payload, "status": PENDING, "attempts": 0,
            "digest": bool(digestible and pref == "digest"), "next_attempt_at": now, "created_at": now}

@@ -15,11 +15,11 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
-from casebook.textnorm import to_simplified, trigrams
+from casebook.textnorm import fingerprint_set, jaccard, to_simplified
 from casebook.users import Actor
 from lifecycle import hooks
 from lifecycle import states as S
-from lifecycle.document import submit_problems, text_fields
+from lifecycle.document import document_fingerprint, submit_problems, text_fields
 from lifecycle.models import Case, CaseVersion
 from policies.loader import Policy
 from review.models import PrecheckResult
@@ -97,31 +97,30 @@ def check_sensitive_information(policy: Policy, conn: Connection, case: Any, doc
     return CheckResult("sensitive_information", FAIL if findings else PASS, findings)
 
 
-def _trigrams(document: dict[str, Any]) -> set[str]:
-    return trigrams("".join(t for _, t in text_fields(document)))
-
-
-_OTHERS = (select(Case.__table__.c.key, CaseVersion.__table__.c.document)
-           .join(CaseVersion.__table__, (CaseVersion.__table__.c.case_id == Case.__table__.c.id)
-                 & (CaseVersion.__table__.c.number == Case.__table__.c.current_version_no))
+_VERSIONS = CaseVersion.__table__
+_OTHERS = (select(Case.__table__.c.key, _VERSIONS.c.id, _VERSIONS.c.shingles)
+           .join(_VERSIONS, (_VERSIONS.c.case_id == Case.__table__.c.id)
+                 & (_VERSIONS.c.number == Case.__table__.c.current_version_no))
            .where(Case.__table__.c.library == bindparam("b_lib"), Case.__table__.c.id != bindparam("b_id"),
                   Case.__table__.c.state.not_in([S.WITHDRAWN, S.REJECTED]))
            .order_by(Case.__table__.c.id.desc()).limit(2000))
+_VERSION_DOCUMENT = select(_VERSIONS.c.document).where(_VERSIONS.c.id == bindparam("b_id"))
 
 
 def check_near_duplicate(policy: Policy, conn: Connection, case: Any, document: dict[str, Any]) -> CheckResult:
-    """Character-trigram Jaccard similarity against the newest cases of the same library."""
-    mine = _trigrams(document)
+    """Character-trigram Jaccard similarity against the newest cases of the same library, on the fingerprints
+    stored with each version (older versions without one are fingerprinted here)."""
+    mine = fingerprint_set(document_fingerprint(document))
     threshold = policy.doc.review.prechecks.near_duplicate_threshold
     findings = []
     if mine:
-        for key, other in conn.execute(_OTHERS, {"b_lib": case.library, "b_id": case.id}):
-            theirs = _trigrams(other)
-            if theirs:
-                similarity = len(mine & theirs) / len(mine | theirs)
-                if similarity >= threshold:
-                    findings.append({"case": key, "similarity": round(similarity, 3),
-                                     "rule": f"similar to {key} ({similarity:.0%} >= {threshold:.0%})"})
+        for key, version_id, blob in conn.execute(_OTHERS, {"b_lib": case.library, "b_id": case.id}):
+            if blob is None:
+                blob = document_fingerprint(conn.execute(_VERSION_DOCUMENT, {"b_id": version_id}).scalar_one())
+            similarity = jaccard(mine, fingerprint_set(blob))
+            if similarity >= threshold:
+                findings.append({"case": key, "similarity": round(similarity, 3),
+                                 "rule": f"similar to {key} ({similarity:.0%} >= {threshold:.0%})"})
     return CheckResult("near_duplicate", FAIL if findings else PASS, findings)
 
 

@@ -223,3 +223,22 @@ def test_submission_decisions_are_a_pure_function_of_the_dates(offset: int) -> N
         assert kind == "submission_overdue" and 0 <= step < len(sub.escalation_chain)
         later = submission_decisions(policy, due - timedelta(days=1), today)[0][2]
         assert later >= step
+
+
+def test_the_sink_in_its_own_process_counts_every_message_and_each_duplicate(tmp_path) -> None:
+    """What ``casebook simulate`` and the benches rely on for ``duplicate_notifications``."""
+    from casebook.settings import Settings
+    from notifications.channels import Envelope, send_email_batch
+    from notifications.render import Message
+    from notifications.sink import SinkProcess
+
+    results: list[str | None] = []
+    with SinkProcess() as sink:
+        settings = Settings(home=tmp_path, smtp_host="127.0.0.1", smtp_port=sink.port)
+        message = Message("提醒", "正文\n", "<p>正文</p>")
+        envelopes = [Envelope(key, "a@example.test", message) for key in ("k|1", "k|2", "k|1", "k|" + "長" * 80)]
+        send_email_batch(settings, envelopes, lambda i, error: results.append(error))
+        assert results == [None] * 4
+        assert sink.count() == 4 and sink.duplicates() == 1
+        assert sink.keys()["k|" + "長" * 80] == 1                 # a long, folded header reads back whole
+    assert sink._proc is not None and sink._proc.poll() is not None  # stopped on exit

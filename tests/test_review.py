@@ -184,6 +184,36 @@ def test_near_duplicate_is_reported(ctx, users, full_case) -> None:
     assert dup["status"] == "fail" and dup["findings"][0]["case"] == first
 
 
+def test_near_duplicate_compares_stored_fingerprints_and_fingerprints_older_versions(ctx, users, full_case) -> None:
+    from casebook.textnorm import fingerprint_set, jaccard, trigrams
+    from lifecycle.document import text_fields
+    from lifecycle.models import Case, CaseVersion
+
+    def version(key: str):
+        return select(CaseVersion.document, CaseVersion.shingles).join(Case).where(Case.key == key)
+
+    def words(document) -> str:
+        return "".join(t for _, t in text_fields(document))
+
+    svc = CaseService(ctx)
+    first = svc.create(users["alice"], full_case)
+    with ctx.engine.begin() as conn:
+        document, blob = conn.execute(version(first)).one()
+        assert len(fingerprint_set(blob)) == len(trigrams(words(document)))
+        conn.execute(text("UPDATE case_versions SET shingles = NULL"))        # as written before migration 0007
+    body = full_case["body"] | {"reflection": full_case["body"]["reflection"] + "下次會提前兩週備貨並增加社群預熱。"}
+    second = svc.create(users["bob"], full_case | {"owner": "bob", "body": body})
+    svc.fire(users["bob"], second, "submit")
+    with ctx.engine.connect() as conn:
+        case_id = conn.execute(text("SELECT id FROM cases WHERE key = :k"), {"k": second}).scalar_one()
+        dup = {r["check"]: r for r in stored_results(conn, case_id, 1)}["near_duplicate"]
+        theirs = conn.execute(version(second)).one().document
+    expected = jaccard(trigrams(words(document)), trigrams(words(theirs)))
+    assert 0.6 <= expected < 1
+    assert dup["status"] == "fail" and dup["findings"] == [
+        {"case": first, "similarity": round(expected, 3), "rule": f"similar to {first} ({expected:.0%} >= 60%)"}]
+
+
 def test_due_work_escalates_reviewer_backup_manager(ctx, users, full_case, clock) -> None:
     svc = CaseService(ctx)
     key = svc.create(users["alice"], full_case)
