@@ -19,7 +19,7 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, String, bindparam, sele
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from casebook.db import Base, UTCDateTime
+from casebook.db import Base, Prepared, UTCDateTime
 
 GENESIS = "0" * 64
 
@@ -84,9 +84,9 @@ _EVENTS = AuditEvent.__table__
 # Built once so their compiled forms are cached: appends are on every transition's hot path.
 _READ_HEAD = select(_HEAD.c.seq, _HEAD.c.hash).where(_HEAD.c.id == 1)
 _READ_HEAD_LOCKED = _READ_HEAD.with_for_update()
-_INSERT_EVENT = _EVENTS.insert()
+_INSERT_EVENT = Prepared(_EVENTS.insert())
 _MOVE_HEAD = _HEAD.update().where(_HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
-_MOVE_HEAD_IF = _MOVE_HEAD.where(_HEAD.c.seq == bindparam("old_seq"), _HEAD.c.hash == bindparam("old_hash"))
+_MOVE_HEAD_IF = Prepared(_MOVE_HEAD.where(_HEAD.c.seq == bindparam("old_seq"), _HEAD.c.hash == bindparam("old_hash")))
 
 # The tip this process last wrote, per engine. Only a hint: the head is moved by compare-and-set on
 # (seq, hash), so a stale hint (another writer, a rolled-back append) costs one extra read, never a fork.
@@ -108,8 +108,8 @@ def record(db: Session | Connection, ctx: AuditContext, *, at: datetime, actor: 
     tip = _tips.get(conn.engine)
     if tip is not None:
         _link(ctx, event, *tip)
-        moved = conn.execute(_MOVE_HEAD_IF, {"new_seq": event["seq"], "new_hash": event["hash"],
-                                             "old_seq": tip[0], "old_hash": tip[1]}).rowcount == 1
+        moved = _MOVE_HEAD_IF.execute(conn, {"new_seq": event["seq"], "new_hash": event["hash"],
+                                             "old_seq": tip[0], "old_hash": tip[1]}) == 1
     else:
         moved = False
     if not moved:
@@ -121,7 +121,7 @@ def record(db: Session | Connection, ctx: AuditContext, *, at: datetime, actor: 
             head_seq, head_hash = head.seq, head.hash
         _link(ctx, event, head_seq, head_hash)
         conn.execute(_MOVE_HEAD, {"new_seq": event["seq"], "new_hash": event["hash"]})
-    conn.execute(_INSERT_EVENT, event)
+    _INSERT_EVENT.execute(conn, event)
     _tips[conn.engine] = (event["seq"], event["hash"])
     return event
 

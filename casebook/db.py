@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,3 +130,63 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class Prepared:
+    """A Core statement run on the DBAPI cursor of the caller's connection (so in its transaction), compiled
+    once per dialect and parameter set, with SQLAlchemy's own bind processors applied to the values.
+
+    For the few statements every transition runs: SQLAlchemy's per-execution work (cache key, events, result
+    set-up) costs several times the statement itself there. Returns the cursor's rowcount.
+    """
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._plans: dict[tuple[str, frozenset[str]], tuple[Any, list[tuple[str, Any]]]] = {}
+        self._readers: dict[str, tuple[Any, list[Any]]] = {}
+
+    def _plan(self, dialect: Any, keys: frozenset[str]) -> tuple[Any, list[tuple[str, Any]]]:
+        plan = self._plans.get((dialect.name, keys))
+        if plan is None:
+            compiled = self.stmt.compile(dialect=dialect, column_keys=sorted(keys))
+            by_name = {name: bind for bind, name in compiled.bind_names.items()}
+            names = list(compiled.positiontup) if compiled.positional else list(by_name)
+            plan = (compiled, [(name, by_name[name].type.dialect_impl(dialect).bind_processor(dialect))
+                               for name in names])
+            self._plans[(dialect.name, keys)] = plan
+        return plan
+
+    def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
+        compiled, processors = self._plan(conn.dialect, frozenset(params))
+        given = compiled.construct_params(params)
+        values = [(name, fn(given[name]) if fn else given[name]) for name, fn in processors]
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        cursor.execute(compiled.string, tuple(v for _, v in values) if compiled.positional else dict(values))
+        return cursor
+
+    def execute(self, conn: Connection, params: dict[str, Any]) -> int:
+        """Run an INSERT/UPDATE/DELETE; its rowcount."""
+        cursor = self._run(conn, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def one_or_none(self, conn: Connection, params: dict[str, Any]) -> Any:
+        """Run a SELECT of plain columns; its first row as a named tuple (values through the columns' result
+        processors, as SQLAlchemy would return them), or None."""
+        readers = self._readers.get(conn.dialect.name)
+        if readers is None:
+            columns = list(self.stmt.selected_columns)
+            readers = (namedtuple("Row", [c.key for c in columns]),  # type: ignore[misc]
+                       [c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None) for c in columns])
+            self._readers[conn.dialect.name] = readers
+        cursor = self._run(conn, params)
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        row_type, processors = readers
+        return row_type(*(fn(v) if fn else v for fn, v in zip(processors, row)))

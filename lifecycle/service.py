@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from casebook import audit
+from casebook.db import Prepared
 from casebook.access import can_fire, can_view
 from casebook.context import AppContext
 from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
@@ -68,14 +69,15 @@ CASES = Case.__table__
 _TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "review_round", "library", "micro",
                        "department",
                        "classification", "owner_id", "author_id", "current_version_no", "row_version")
-_READ_CASE = select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key"))
+_READ_CASE = Prepared(select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key")))
 _EV = audit.AuditEvent.__table__.c
 _ROUND_APPROVALS = select(_EV.actor, _EV.action).where(
     _EV.subject_type == "case", _EV.subject_id == bindparam("b_key"),
     _EV.action.in_(["case.approve", "case.submit"])).order_by(_EV.seq.desc())
 _READ_DOCUMENT = select(CaseVersion.__table__.c.document).where(
     CaseVersion.__table__.c.case_id == bindparam("b_id"), CaseVersion.__table__.c.number == bindparam("b_no"))
-_UPDATE_CASE = CASES.update().where(CASES.c.id == bindparam("b_id"), CASES.c.row_version == bindparam("b_rv"))
+_UPDATE_CASE = Prepared(CASES.update().where(CASES.c.id == bindparam("b_id"),
+                                             CASES.c.row_version == bindparam("b_rv")))
 REVIEW_DECISIONS = frozenset({"approve", "return_for_revision", "reject"})
 
 
@@ -275,7 +277,7 @@ class CaseService:
     def _fire(self, conn: Connection, actor: Actor, key: str, event: str, reason: str | None,
               ip: str | None, details: dict[str, Any] | None = None) -> str:
         """The hot path, in Core: read the row, run the machine, versioned UPDATE, append the audit event."""
-        case = conn.execute(_READ_CASE, {"b_key": key}).one_or_none()
+        case = _READ_CASE.one_or_none(conn, {"b_key": key})
         if case is None:
             raise NotFound(f"no case '{key}'")
         refusal = ""
@@ -298,8 +300,7 @@ class CaseService:
         changes = self._effects(case, outcome.source, outcome.dest, now) | {
             "state": outcome.dest, "state_changed_at": now, "updated_at": now,
             "policy_version": self.policy.version_tag, "row_version": case.row_version + 1}
-        result = conn.execute(_UPDATE_CASE, changes | {"b_id": case.id, "b_rv": case.row_version})
-        if result.rowcount != 1:
+        if _UPDATE_CASE.execute(conn, changes | {"b_id": case.id, "b_rv": case.row_version}) != 1:
             raise ConcurrentModification(f"{key} was changed by someone else; '{event}' was not applied")
         before = _facts(case)
         after = before | {k: changes[k] for k in ("review_level", "version") if k in changes} | {"state": outcome.dest}

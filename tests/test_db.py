@@ -1,0 +1,40 @@
+"""``casebook.db.Prepared`` (the transition hot path's statements on the DBAPI cursor) must read and write exactly
+what SQLAlchemy's own execution would, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import bindparam, select
+
+from casebook.audit import AuditEvent
+from casebook.db import Prepared
+from lifecycle.models import Case
+from lifecycle.service import CaseService
+
+EVENTS = AuditEvent.__table__
+CASES = Case.__table__
+
+
+def test_prepared_statements_match_sqlalchemy_execution(ctx, users, full_case) -> None:
+    key = CaseService(ctx).create(users["alice"], full_case)
+    at = datetime(2026, 11, 23, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    row = {"seq": 10_000, "at": at, "actor": "張三", "action": "case.test", "subject_type": "case",
+           "subject_id": key, "ip": None, "before": {"state": "draft"}, "after": {"預算": 12.5, "on": True},
+           "details": None, "policy_version": "p1", "prev_hash": "0" * 64, "hash": "f" * 64}
+    with ctx.engine.begin() as conn:
+        assert Prepared(EVENTS.insert()).execute(conn, row) == 1                     # in the caller's transaction
+        stored = conn.execute(select(EVENTS).where(EVENTS.c.seq == 10_000)).one()
+        assert (stored.at, stored.before, stored.after, stored.details, stored.actor) == (
+            at, row["before"], row["after"], None, "張三")
+        update = Prepared(CASES.update().where(CASES.c.key == bindparam("b_key")))
+        assert update.execute(conn, {"b_key": key, "micro": True, "expires_at": at}) == 1
+        assert update.execute(conn, {"b_key": "CB-none", "micro": False}) == 0
+        read = select(CASES.c.id, CASES.c.key, CASES.c.micro, CASES.c.expires_at, CASES.c.state).where(
+            CASES.c.key == bindparam("b_key"))
+        ours, theirs = Prepared(read).one_or_none(conn, {"b_key": key}), conn.execute(read, {"b_key": key}).one()
+        assert tuple(ours) == tuple(theirs) and ours.micro is True and ours.expires_at == at
+        assert Prepared(read).one_or_none(conn, {"b_key": "CB-none"}) is None
+        conn.rollback()
+    with ctx.engine.connect() as conn:                                              # rolled back with the rest
+        assert conn.execute(select(EVENTS.c.seq).where(EVENTS.c.seq == 10_000)).first() is None
