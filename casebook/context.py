@@ -63,4 +63,5 @@ def build_context(now: str | None = None, settings: Settings | None = None, cloc
     policy = policy or load_policy(settings.policy_path)
     clock = clock or make_clock(policy.doc.timezone, now)
     return AppContext(settings=settings, policy=policy, clock=clock, engine=make_engine(settings.database_url,
-                      sqlite_synchronous=settings.sqlite_synchronous))
+                      sqlite_synchronous=settings.sqlite_synchronous,
+                      sqlite_wal_autocheckpoint=settings.sqlite_wal_autocheckpoint))

@@ -7,11 +7,11 @@ from datetime import timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from casebook.context import AppContext
 from lifecycle import states as S
-from lifecycle.models import Case
+from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
 from lifecycle.worklist import Rating
 from review.due import due_review_work
 from review.stats import review_stats
@@ -21,16 +21,15 @@ CASES = Case.__table__
 
 def figures(ctx: AppContext) -> dict[str, Any]:
     now = ctx.clock.now()
-    live = [S.PUBLISHED, S.UPDATE_DUE]
     with ctx.engine.connect() as conn:
         by_state = dict(conn.execute(select(CASES.c.state, func.count()).group_by(CASES.c.state)).all())
         overdue_submissions = conn.execute(select(func.count()).select_from(CASES).where(
-            CASES.c.state == S.DRAFT, CASES.c.submission_due < now)).scalar_one()
+            text(AWAITING_SUBMISSION), CASES.c.submission_due < now)).scalar_one()
         due = due_review_work(conn, ctx.policy, ctx.calendar, now)
 
         def expiring(days: int) -> int:
             return conn.execute(select(func.count()).select_from(CASES).where(
-                CASES.c.state.in_(live), CASES.c.expires_at > now,
+                text(LIVE), CASES.c.expires_at > now,
                 CASES.c.expires_at <= now + timedelta(days=days))).scalar_one()
 
         stale = conn.execute(select(func.count()).select_from(CASES).where(

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, DateTime, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -30,13 +30,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
-def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) -> Engine:
+def make_engine(url: str, *, sqlite_synchronous: str = "FULL", sqlite_wal_autocheckpoint: int = 10_000,
+                **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys, a busy timeout and writer-first transactions.
 
     ``sqlite_synchronous`` stays FULL (every commit reaches the disk: an audit log must survive power loss);
-    only throw-away stores such as ``casebook simulate``'s choose NORMAL (WAL still survives a process crash)."""
+    only throw-away stores such as ``casebook simulate``'s choose NORMAL (WAL still survives a process crash).
+    ``sqlite_wal_autocheckpoint`` (pages): every transition rewrites the same few hot pages (the audit head, the
+    tail of the event log); checkpointing every 10,000 instead of SQLite's 1,000 copies each back once per 40 MB
+    of log rather than once per 4 MB, with the same durability."""
     if sqlite_synchronous not in ("FULL", "NORMAL", "OFF"):
         raise ValueError(f"sqlite_synchronous must be FULL, NORMAL or OFF, not {sqlite_synchronous!r}")
+    if not 100 <= sqlite_wal_autocheckpoint <= 1_000_000:
+        raise ValueError(f"sqlite_wal_autocheckpoint must be 100 to 1,000,000 pages, not {sqlite_wal_autocheckpoint!r}")
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -50,6 +56,7 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", **kwargs: Any) ->
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA synchronous={sqlite_synchronous}")
+            cur.execute(f"PRAGMA wal_autocheckpoint={int(sqlite_wal_autocheckpoint)}")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
@@ -132,6 +139,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
+def processor_of(bind: Any, dialect: Any) -> Any:
+    """The dialect's bind processor for a bound parameter (None when values pass through unchanged)."""
+    return bind.type.dialect_impl(dialect).bind_processor(dialect)
+
+
+class _Plan(NamedTuple):
+    """A compiled statement and how to turn given parameters into the driver's values."""
+
+    compiled: Any
+    processors: list[tuple[str, Any]]
+    steps: list[tuple[str, str | None, Any, Any]] | None
+
+
 class Prepared:
     """A Core statement run on the DBAPI cursor of the caller's connection (so in its transaction), compiled
     once per dialect and parameter set, with SQLAlchemy's own bind processors applied to the values.
@@ -142,24 +162,41 @@ class Prepared:
 
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
-        self._plans: dict[tuple[str, frozenset[str]], tuple[Any, list[tuple[str, Any]]]] = {}
+        self._plans: dict[tuple[str, frozenset[str]], _Plan] = {}
         self._readers: dict[str, tuple[Any, list[Any]]] = {}
 
-    def _plan(self, dialect: Any, keys: frozenset[str]) -> tuple[Any, list[tuple[str, Any]]]:
+    def _plan(self, dialect: Any, keys: frozenset[str]) -> _Plan:
         plan = self._plans.get((dialect.name, keys))
         if plan is None:
             compiled = self.stmt.compile(dialect=dialect, column_keys=sorted(keys))
             by_name = {name: bind for bind, name in compiled.bind_names.items()}
             names = list(compiled.positiontup) if compiled.positional else list(by_name)
-            plan = (compiled, [(name, by_name[name].type.dialect_impl(dialect).bind_processor(dialect))
-                               for name in names])
+            processors = [(name, processor_of(by_name[name], dialect)) for name in names]
+            # Each value is a given parameter (by its bind's key) or a constant such as the 1 of ``id = 1``;
+            # anything else (callables, expanding IN lists, missing required values) goes through SQLAlchemy.
+            steps: list[tuple[str, str | None, Any, Any]] | None = []
+            for name, processor in processors:
+                bind = by_name[name]
+                if bind.key in keys:
+                    steps.append((name, bind.key, None, processor))
+                elif bind.callable is None and not bind.expanding and not bind.required:
+                    steps.append((name, None, bind.value, processor))
+                else:
+                    steps = None
+                    break
+            plan = _Plan(compiled, processors, steps)
             self._plans[(dialect.name, keys)] = plan
         return plan
 
     def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
-        compiled, processors = self._plan(conn.dialect, frozenset(params))
-        given = compiled.construct_params(params)
-        values = [(name, fn(given[name]) if fn else given[name]) for name, fn in processors]
+        plan = self._plan(conn.dialect, frozenset(params))
+        compiled = plan.compiled
+        if plan.steps is not None:  # skips construct_params (defaults, callables, IN lists: none of them here)
+            raw = [(name, params[key] if key is not None else const, fn) for name, key, const, fn in plan.steps]
+        else:
+            given = compiled.construct_params(params)
+            raw = [(name, given[name], fn) for name, fn in plan.processors]
+        values = [(name, fn(value) if fn else value) for name, value, fn in raw]
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         cursor.execute(compiled.string, tuple(v for _, v in values) if compiled.positional else dict(values))
         return cursor

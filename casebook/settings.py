@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     # SQLite durability: FULL (every commit on disk) unless a throw-away store (the simulation's) says otherwise.
     sqlite_synchronous: Literal["FULL", "NORMAL", "OFF"] = "FULL"
+    # WAL pages written before SQLite copies them back into the database file (its default is 1,000).
+    sqlite_wal_autocheckpoint: int = Field(default=10_000, ge=100, le=1_000_000)
     # Mail (aiosmtplib): one connection per delivery batch.
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25

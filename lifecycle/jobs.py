@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
 from casebook.context import AppContext
@@ -20,7 +20,7 @@ from casebook.db import insert_if_absent, upsert
 from casebook.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
 from casebook.users import Actor
 from lifecycle import states as S
-from lifecycle.models import Case
+from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
 from lifecycle.service import CaseService
 from lifecycle.worklist import Rating, WorkItem
 from notifications.audience import case_ref, username_of, users_with_role
@@ -32,6 +32,23 @@ WORK = WorkItem.__table__
 FLOW_ACTOR = Actor.system("flow")
 
 
+def batch_statement(conn: Connection, where: Any, after_id: int, size: int) -> Any:
+    """The next batch of cases matching ``where`` after ``after_id`` in id order (locked with SKIP LOCKED on
+    PostgreSQL)."""
+    stmt = select(CASES).where(where, CASES.c.id > after_id).order_by(CASES.c.id).limit(size)
+    return stmt.with_for_update(skip_locked=True) if conn.dialect.name == "postgresql" else stmt
+
+
+def submission_due_by(horizon: datetime) -> Any:
+    """Drafts whose submission deadline falls by ``horizon`` (walks the partial index ix_cases_submission_due)."""
+    return text(AWAITING_SUBMISSION) & CASES.c.submission_due.is_not(None) & (CASES.c.submission_due <= horizon)
+
+
+def past_validity(now: datetime) -> Any:
+    """Live cases whose validity ended by ``now`` (walks the partial index ix_cases_expires_at)."""
+    return text(LIVE) & (CASES.c.expires_at <= now)
+
+
 def claimed_batches(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list[Any]]]:
     """Due cases in id order, a batch per transaction. On PostgreSQL each batch's rows are locked with
     SKIP LOCKED, so runs on several workers take disjoint batches (and never deadlock on each other's rows);
@@ -40,10 +57,7 @@ def claimed_batches(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, l
     size = ctx.policy.doc.notifications.batch_size
     while True:
         with ctx.engine.begin() as conn:
-            stmt = select(CASES).where(where, CASES.c.id > last).order_by(CASES.c.id).limit(size)
-            if conn.dialect.name == "postgresql":
-                stmt = stmt.with_for_update(skip_locked=True)
-            rows = conn.execute(stmt).all()
+            rows = conn.execute(batch_statement(conn, where, last, size)).all()
             if not rows:
                 return
             yield conn, rows
@@ -89,8 +103,7 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     horizon = now + timedelta(days=max(ctx.policy.doc.deadlines.submission.reminder_offsets_days) + 1)
     counts = {"reminders": 0, "escalations": 0}
     chain = ctx.policy.doc.deadlines.submission.escalation_chain
-    due = (CASES.c.state == S.DRAFT) & CASES.c.submission_due.is_not(None) & (CASES.c.submission_due <= horizon)
-    for conn, batch in claimed_batches(ctx, due):
+    for conn, batch in claimed_batches(ctx, submission_due_by(horizon)):
         for case in batch:
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
@@ -148,8 +161,7 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
     now = ctx.clock.now()
     expired = 0
     lp = ctx.policy.doc.lifecycle
-    past_validity = CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]) & (CASES.c.expires_at <= now)
-    for conn, batch in claimed_batches(ctx, past_validity):
+    for conn, batch in claimed_batches(ctx, past_validity(now)):
         for case in batch:
             if not _fire(ctx, conn, case.key, "expire"):
                 continue

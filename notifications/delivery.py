@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from casebook.context import AppContext
 from casebook.users import Actor, User
 from notifications.channels import Envelope, send_chat, send_email_batch
-from notifications.models import DEAD, PENDING, SENDING, SENT, OutboxMessage, Preference
+from notifications.models import DEAD, PENDING, SENDING, SENT, OutboxMessage, Preference, picked
 from notifications.outbox import enqueue
 from notifications.render import Recipient, render_message
 
@@ -70,10 +70,12 @@ def _claim(ctx: AppContext, now: datetime, limit: int) -> list[Any]:
         ids = list(conn.execute(pick).scalars())
         if not ids:
             return []
-        conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.status == PENDING).values(
+        conn.execute(update(OUTBOX).where(picked(ids, PENDING)).values(
             status=SENDING, claimed_by=token,
             lease_until=now + timedelta(seconds=ctx.policy.doc.notifications.lease_seconds)))
-        return list(conn.execute(select(OUTBOX).where(OUTBOX.c.claimed_by == token).order_by(OUTBOX.c.id)))
+        # By id first (claimed_by has no index): the rows of this batch that this worker's update took.
+        return list(conn.execute(select(OUTBOX).where(OUTBOX.c.id.in_(ids), OUTBOX.c.claimed_by == token)
+                                 .order_by(OUTBOX.c.id)))
 
 
 def _record(ctx: AppContext, row: Any, error: str | None, now: datetime, report: DeliveryReport, channel: str,

@@ -14,9 +14,9 @@ from lifecycle import states as S
 from lifecycle.jobs import CASES, rating_stats, value_score
 from notifications.audience import case_ref, may_read
 from notifications.delivery import recipients
-from notifications.models import DIGESTED, PENDING, OutboxMessage
+from notifications.models import DIGESTED, PENDING, OutboxMessage, picked
 from notifications.outbox import enqueue
-from notifications.render import render_message
+from notifications.render import render_subject
 from review.queue import list_queue
 
 OUTBOX = OutboxMessage.__table__
@@ -48,7 +48,7 @@ def daily_digests(ctx: AppContext) -> int:
         rows = queued.get(user.username, [])
         person = people.get(user.username)
         if person is not None:
-            lines += [{"line": render_message(ctx.policy, r.kind, r.payload, person).subject} for r in rows]
+            lines += [{"line": render_subject(ctx.policy, r.kind, r.payload, person)} for r in rows]
         if lines:
             planned.append((user.username, lines, [r.id for r in rows]))
     sent = 0
@@ -58,8 +58,7 @@ def daily_digests(ctx: AppContext) -> int:
                 sent += enqueue(conn, kind="reviewer_digest", subject_id="daily", recipient=username, period=day,
                                 payload={"day": day, "items": lines}, now=now, digestible=False)
                 if folded:
-                    conn.execute(update(OUTBOX).where(OUTBOX.c.id.in_(folded), OUTBOX.c.status == PENDING)
-                                 .values(status=DIGESTED, sent_at=now))
+                    conn.execute(update(OUTBOX).where(picked(folded, PENDING)).values(status=DIGESTED, sent_at=now))
     return sent
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ColumnElement, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.db import Base, UTCDateTime
@@ -42,6 +42,14 @@ class OutboxMessage(Base):
 
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
                       Index("ix_outbox_recipient", "recipient", "status"))
+
+
+def picked(ids: list[int], status: str) -> ColumnElement[bool]:
+    """Rows already picked by id, if still in ``status``. The status is compared as an expression so that no
+    planner walks ix_outbox_due for it: without statistics SQLite took that index (every row in the status)
+    over the id list, 2.8 ms instead of 0.2 ms per batch of ten with 20,000 rows pending."""
+    table = OutboxMessage.__table__
+    return table.c.id.in_(ids) & (func.coalesce(table.c.status, "") == status)
 
 
 class Preference(Base):

@@ -59,12 +59,23 @@ def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:
     return out
 
 
+def _prepared(policy: Policy, kind: str, payload: dict[str, Any], recipient: Recipient) -> tuple[Any, Any, str, str]:
+    """The kind's template, its context with the payload redacted for the recipient, the locale and its tag."""
+    locale = recipient.locale if recipient.locale in LOCALES else "en"
+    template = _env().get_template(f"{kind}.j2")
+    return template, template.new_context(redact_payload(policy, payload, recipient.actor)), locale, \
+        locale.replace("-", "_")
+
+
+def render_subject(policy: Policy, kind: str, payload: dict[str, Any], recipient: Recipient) -> str:
+    """Only the subject line (a digest lists folded notifications by subject; text and HTML would be thrown away)."""
+    template, context, _, tag = _prepared(policy, kind, payload, recipient)
+    return "".join(template.blocks[f"subject_{tag}"](context)).strip()
+
+
 def render_message(policy: Policy, kind: str, payload: dict[str, Any], recipient: Recipient) -> Message:
     """Subject, text and HTML of one notification in the recipient's locale."""
-    locale = recipient.locale if recipient.locale in LOCALES else "en"
-    tag = locale.replace("-", "_")
-    template = _env().get_template(f"{kind}.j2")
-    context = template.new_context(redact_payload(policy, payload, recipient.actor))
+    template, context, locale, tag = _prepared(policy, kind, payload, recipient)
     subject = "".join(template.blocks[f"subject_{tag}"](context)).strip()
     text = "".join(template.blocks[f"text_{tag}"](context)).strip() + "\n"
     html = _env().get_template("_layout.html.j2").render(locale=locale, subject=subject, text=text)

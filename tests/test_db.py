@@ -35,6 +35,30 @@ def test_prepared_statements_match_sqlalchemy_execution(ctx, users, full_case) -
         ours, theirs = Prepared(read).one_or_none(conn, {"b_key": key}), conn.execute(read, {"b_key": key}).one()
         assert tuple(ours) == tuple(theirs) and ours.micro is True and ours.expires_at == at
         assert Prepared(read).one_or_none(conn, {"b_key": "CB-none"}) is None
+        # A value SQLAlchemy must compute (a callable) takes its construct_params path; constants are kept.
+        computed = Prepared(read.where(CASES.c.micro == bindparam("b_micro", callable_=lambda: True)))
+        assert computed.one_or_none(conn, {"b_key": key}).key == key
+        assert Prepared(read.where(CASES.c.state == "draft")).one_or_none(conn, {"b_key": key}).key == key
+        assert Prepared(read.where(CASES.c.state == "published")).one_or_none(conn, {"b_key": key}) is None
         conn.rollback()
     with ctx.engine.connect() as conn:                                              # rolled back with the rest
         assert conn.execute(select(EVENTS.c.seq).where(EVENTS.c.seq == 10_000)).first() is None
+
+
+def test_sqlite_engine_settings_are_applied_and_bad_ones_refused(tmp_path) -> None:
+    """The WAL checkpoint interval and durability reach every connection; a value out of range fails at start-up."""
+    import pytest
+
+    from casebook.db import make_engine
+    from casebook.settings import Settings
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'e.db'}", sqlite_wal_autocheckpoint=2_500)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar_one() == 2_500
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar_one() == 2          # FULL
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar_one() == "wal"
+    engine.dispose()
+    with pytest.raises(ValueError, match="sqlite_wal_autocheckpoint"):
+        make_engine(f"sqlite:///{tmp_path / 'f.db'}", sqlite_wal_autocheckpoint=0)
+    with pytest.raises(ValueError, match="sqlite_wal_autocheckpoint"):
+        Settings(sqlite_wal_autocheckpoint=10)

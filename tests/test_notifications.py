@@ -242,3 +242,31 @@ def test_the_sink_in_its_own_process_counts_every_message_and_each_duplicate(tmp
         assert sink.count() == 4 and sink.duplicates() == 1
         assert sink.keys()["k|" + "長" * 80] == 1                 # a long, folded header reads back whole
     assert sink._proc is not None and sink._proc.poll() is not None  # stopped on exit
+
+
+def test_rows_picked_by_id_are_looked_up_by_primary_key_and_rechecked(ctx) -> None:
+    """Claiming and folding re-check the status of rows already picked by id: only rows still in that status
+    change, and the database finds them through the primary key, not by walking every row in the status
+    (SQLite without statistics took ix_outbox_due, about 14x slower with 20,000 rows pending)."""
+    from sqlalchemy import update
+
+    from notifications.models import PENDING, picked
+
+    outbox = OutboxMessage.__table__
+    _queue(ctx, 3, recipient="nobody")
+    with ctx.engine.begin() as conn:
+        ids = list(conn.execute(select(outbox.c.id).order_by(outbox.c.id)).scalars())
+        conn.execute(update(outbox).where(outbox.c.id == ids[0]).values(status="sent"))
+        stmt = update(outbox).where(picked(ids, PENDING)).values(status="digested")
+        assert conn.execute(stmt).rowcount == 2
+        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+        params = compiled.construct_params()
+        if conn.dialect.name == "sqlite":
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN " + compiled.string, tuple(params[n] for n in compiled.positiontup)))
+            assert "INTEGER PRIMARY KEY" in plan and "ix_outbox_due" not in plan, plan
+        else:
+            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + compiled.string, params))
+            assert "pk_outbox" in plan and "ix_outbox_due" not in plan, plan
+    assert _status(ctx) == {"sent": 1, "digested": 2}
