@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from casebook import store
 from casebook.clock import FixedClock
 from casebook.context import AppContext, build_context
+from casebook.db import processor_of
 from casebook.models import Base
 from casebook.settings import Settings
 from casebook.users import Actor, add_user
@@ -165,3 +166,26 @@ def decide(ctx: AppContext, actor: Actor, key: str, decision: str = "approve", *
     if decision == "approve":
         payload.setdefault("scores", PASSING)
     return decisions.decide(ctx, actor, task_id, payload)
+
+
+def query_plan(conn, stmt, *, indexed_by: str | None = None) -> str:
+    """The database's own plan for ``stmt``, its bound values passed through their types' bind processors.
+
+    SQLite: ``indexed_by`` names the index the statement must be able to walk (SQLite refuses INDEXED BY an
+    index that cannot answer it). PostgreSQL: sequential scans are off, so an index shows up only if it is
+    provably usable, not merely cheap on a small table."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params = {}
+    for name, value in compiled.construct_params().items():
+        bind = compiled.binds.get(name)
+        fn = processor_of(bind, conn.dialect) if bind is not None else None
+        params[name] = fn(value) if fn else value
+    if conn.dialect.name == "sqlite":
+        sql = compiled.string
+        if indexed_by:
+            table = stmt.get_final_froms()[0].name
+            sql = sql.replace(f"FROM {table}", f"FROM {table} INDEXED BY {indexed_by}", 1)
+        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params[n] for n in compiled.positiontup))
+        return "\n".join(str(row[-1]) for row in rows)
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + compiled.string, params))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +13,7 @@ from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition
 from casebook.users import Actor
 from lifecycle.models import Case, CaseVersion
 from lifecycle.service import CaseService
-from tests.conftest import decide
+from tests.conftest import decide, query_plan
 
 
 def audit_count(ctx) -> int:
@@ -213,20 +213,6 @@ def test_migrations_build_exactly_the_schema_the_models_declare(ctx) -> None:
     assert diff == []
 
 
-def _plan(conn, stmt, index: str) -> str:
-    """The database's plan for a statement walking ``index``, with its bound values as the driver gets them:
-    SQLite refuses INDEXED BY an index that cannot answer the statement, PostgreSQL falls back to a scan."""
-    compiled = stmt.compile(dialect=conn.dialect)
-    params = {k: v.astimezone(timezone.utc).replace(tzinfo=None) if isinstance(v, datetime) else v
-              for k, v in compiled.params.items()}
-    if conn.dialect.name == "sqlite":
-        rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string.replace("FROM cases", f"FROM cases INDEXED BY {index}"),
-                                    tuple(params[name] for name in compiled.positiontup)).all()
-        return "\n".join(str(row[-1]) for row in rows)
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")  # the index must be provably usable, not just cheap
-    return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + compiled.string, params).all())
-
-
 def test_due_queries_walk_partial_indexes_that_only_their_states_enter(ctx, users, full_case) -> None:
     """The submission-reminder and expiry flows find due cases through partial indexes holding only drafts / live
     cases (so transitions between other states write no index page): the database proves each index applies to
@@ -237,7 +223,7 @@ def test_due_queries_walk_partial_indexes_that_only_their_states_enter(ctx, user
     with ctx.engine.begin() as conn:
         for where, index in [(submission_due_by(now), "ix_cases_submission_due"),
                              (past_validity(now), "ix_cases_expires_at")]:
-            plan = _plan(conn, batch_statement(conn, where, 0, 500), index)
+            plan = query_plan(conn, batch_statement(conn, where, 0, 500), indexed_by=index)
             assert index in plan, plan
             if conn.dialect.name == "sqlite":
                 partial = {row[1]: row[4] for row in conn.exec_driver_sql("PRAGMA index_list(cases)")}[index]

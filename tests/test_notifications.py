@@ -18,7 +18,7 @@ from notifications.delivery import deliver
 from notifications.models import OutboxMessage, Preference
 from notifications.outbox import enqueue
 from notifications.sink import SmtpSink
-from tests.conftest import decide, make_users
+from tests.conftest import decide, make_users, query_plan
 
 OUTBOX = OutboxMessage.__table__
 
@@ -259,14 +259,9 @@ def test_rows_picked_by_id_are_looked_up_by_primary_key_and_rechecked(ctx) -> No
         conn.execute(update(outbox).where(outbox.c.id == ids[0]).values(status="sent"))
         stmt = update(outbox).where(picked(ids, PENDING)).values(status="digested")
         assert conn.execute(stmt).rowcount == 2
-        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        params = compiled.construct_params()
+        plan = query_plan(conn, stmt)
         if conn.dialect.name == "sqlite":
-            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
-                "EXPLAIN QUERY PLAN " + compiled.string, tuple(params[n] for n in compiled.positiontup)))
             assert "INTEGER PRIMARY KEY" in plan and "ix_outbox_due" not in plan, plan
         else:
-            conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
-            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + compiled.string, params))
             assert "pk_outbox" in plan and "ix_outbox_due" not in plan, plan
     assert _status(ctx) == {"sent": 1, "digested": 2}
