@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
@@ -46,6 +47,16 @@ class FixedClock:
 
     def set(self, when: datetime) -> None:
         self.current = when if when.tzinfo else when.replace(tzinfo=self.tz)
+
+
+def add_months(when: datetime, months: int) -> datetime:
+    """``when`` moved by whole calendar months, the day clamped to the month's end (31 Jan + 1 = 28/29 Feb).
+
+    What ``dateutil``'s ``relativedelta(months=n)`` gives, without building one per call (publish runs it).
+    """
+    index = when.year * 12 + when.month - 1 + months
+    year, month = divmod(index, 12)
+    return when.replace(year=year, month=month + 1, day=min(when.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def parse_now(value: str, tz: tzinfo) -> datetime:

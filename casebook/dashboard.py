@@ -6,9 +6,9 @@ import html
 from datetime import timedelta
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 
+from casebook.clock import add_months
 from casebook.context import AppContext
 from lifecycle import states as S
 from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
@@ -34,7 +34,7 @@ def figures(ctx: AppContext) -> dict[str, Any]:
 
         stale = conn.execute(select(func.count()).select_from(CASES).where(
             (CASES.c.state == S.UPDATE_DUE) | ((CASES.c.state == S.PUBLISHED) & (
-                CASES.c.content_updated_at <= now - relativedelta(months=ctx.policy.doc.lifecycle.staleness_months))))
+                CASES.c.content_updated_at <= add_months(now, -ctx.policy.doc.lifecycle.staleness_months))))
         ).scalar_one()
         ratings = dict(conn.execute(select(Rating.__table__.c.stars, func.count())
                                     .group_by(Rating.__table__.c.stars)).all())

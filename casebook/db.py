@@ -62,8 +62,9 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", sqlite_wal_autoch
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Take the write lock up front: read-then-write transactions never deadlock on upgrade.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Take the write lock up front: read-then-write transactions never deadlock on upgrade. Sent on the
+            # driver's connection: a statement without parameters or results needs none of the execution machinery.
+            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
@@ -138,6 +139,22 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
+    def bind_processor(self, dialect: Any) -> Any:
+        """The usual conversion, remembering its last value: one transition binds the same ``now`` to several
+        columns (state changed, updated, published, the audit event), and converting it once is enough."""
+        convert = super().bind_processor(dialect)
+        last: list[tuple[Any, Any]] = [(None, None)]
+
+        def process(value: datetime | None) -> Any:
+            seen, out = last[0]  # one tuple, swapped whole: threads sharing the processor never see half of one
+            if value is seen and value is not None:
+                return out
+            out = convert(value)
+            last[0] = (value, out)
+            return out
+
+        return process
+
 
 def processor_of(bind: Any, dialect: Any) -> Any:
     """The dialect's bind processor for a bound parameter (None when values pass through unchanged)."""
@@ -150,6 +167,7 @@ class _Plan(NamedTuple):
     compiled: Any
     processors: list[tuple[str, Any]]
     steps: list[tuple[str, str | None, Any, Any]] | None
+    names: list[str]
 
 
 class Prepared:
@@ -184,21 +202,28 @@ class Prepared:
                 else:
                     steps = None
                     break
-            plan = _Plan(compiled, processors, steps)
+            plan = _Plan(compiled, processors, steps, names)
             self._plans[(dialect.name, keys)] = plan
         return plan
 
     def _run(self, conn: Connection, params: dict[str, Any]) -> Any:
         plan = self._plan(conn.dialect, frozenset(params))
         compiled = plan.compiled
+        values: list[Any] = []
         if plan.steps is not None:  # skips construct_params (defaults, callables, IN lists: none of them here)
-            raw = [(name, params[key] if key is not None else const, fn) for name, key, const, fn in plan.steps]
+            for _, key, const, fn in plan.steps:
+                value = params[key] if key is not None else const
+                values.append(value if fn is None else fn(value))
         else:
             given = compiled.construct_params(params)
-            raw = [(name, given[name], fn) for name, fn in plan.processors]
-        values = [(name, fn(value) if fn else value) for name, value, fn in raw]
+            for name, fn in plan.processors:
+                value = given[name]
+                values.append(value if fn is None else fn(value))
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        cursor.execute(compiled.string, tuple(v for _, v in values) if compiled.positional else dict(values))
+        if compiled.positional:
+            cursor.execute(compiled.string, values)
+        else:
+            cursor.execute(compiled.string, dict(zip(plan.names, values)))
         return cursor
 
     def execute(self, conn: Connection, params: dict[str, Any]) -> int:
@@ -215,8 +240,10 @@ class Prepared:
         readers = self._readers.get(conn.dialect.name)
         if readers is None:
             columns = list(self.stmt.selected_columns)
+            processors = [(i, c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None))
+                          for i, c in enumerate(columns)]
             readers = (namedtuple("Row", [c.key for c in columns]),  # type: ignore[misc]
-                       [c.type.dialect_impl(conn.dialect).result_processor(conn.dialect, None) for c in columns])
+                       [(i, fn) for i, fn in processors if fn is not None])
             self._readers[conn.dialect.name] = readers
         cursor = self._run(conn, params)
         try:
@@ -226,4 +253,9 @@ class Prepared:
         if row is None:
             return None
         row_type, processors = readers
-        return row_type(*(fn(v) if fn else v for fn, v in zip(processors, row)))
+        if not processors:
+            return row_type._make(row)
+        values = list(row)
+        for index, fn in processors:
+            values[index] = fn(values[index])
+        return row_type._make(values)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
+from casebook.clock import add_months
 from casebook.context import AppContext
 from casebook.db import insert_if_absent, upsert
 from casebook.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
@@ -182,7 +182,7 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
 def staleness_audit(ctx: AppContext) -> dict[str, int]:
     """Published cases whose content has not changed for the policy's months are flagged for update."""
     now = ctx.clock.now()
-    cutoff = now - relativedelta(months=ctx.policy.doc.lifecycle.staleness_months)
+    cutoff = add_months(now, -ctx.policy.doc.lifecycle.staleness_months)
     flagged = 0
     stale = (CASES.c.state == S.PUBLISHED) & (CASES.c.content_updated_at <= cutoff)
     for conn, batch in claimed_batches(ctx, stale):

@@ -1,7 +1,10 @@
 """The state machine: one ``transitions.Machine`` per policy and thread, bound once to one plain model object.
 
 The machine never touches the ORM row: ``CaseModel`` is a plain object that is loaded with one case's
-facts (the stored state as its state) before each use; the service writes the outcome back in one transaction.
+facts before each use. Deciding an event is pure: the machine's own transitions for (event, stored state) are
+tried in declared order with their conditions, and the first that passes names the destination; the service
+writes it back in one transaction. Effects live in the service and its listeners, never in machine callbacks,
+which is why building a machine with any callback is refused (deciding would silently skip it).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from transitions import EventData, Machine
+from transitions.core import Event
 
 from lifecycle import states as S
 from lifecycle.document import submit_problems
@@ -98,9 +102,24 @@ def bound_machine(policy: Policy) -> tuple[Machine, CaseModel]:
         levels = policy.max_review_levels
         machine = Machine(model=model, states=S.states(levels), transitions=_transitions(levels), initial=S.DRAFT,
                           auto_transitions=False, send_event=True, ignore_invalid_triggers=False)
+        _refuse_callbacks(machine)
         pair = (machine, model)
         _local.bound[policy.version_tag] = pair
     return pair
+
+
+def _refuse_callbacks(machine: Machine) -> None:
+    """Deciding runs conditions only; a callback anywhere on the machine would be skipped, so none may exist."""
+    found = [f"machine.{name}" for name in ("prepare_event", "before_state_change", "after_state_change",
+                                             "finalize_event", "on_final") if getattr(machine, name)]
+    found += [f"state {state.name}: {kind}" for state in machine.states.values()
+              for kind in ("on_enter", "on_exit", "on_final") if getattr(state, kind, None)]
+    found += [f"{event.name} from {t.source}: {kind}" for event in machine.events.values()
+              for ts in event.transitions.values() for t in ts for kind in ("prepare", "before", "after")
+              if getattr(t, kind)]
+    if found:
+        raise ValueError("lifecycle machine callbacks are not supported (effects belong to the service and its "
+                         "listeners): " + ", ".join(found))
 
 
 def machine_for(policy: Policy) -> Machine:
@@ -119,17 +138,25 @@ class Outcome:
 
 def try_event(policy: Policy, state: str, event: str, *, library: str, micro: bool, review_level: int,
               reentry_level: int, document: Callable[[], dict[str, Any]], **kwargs: Any) -> Outcome:
-    """Fire ``event`` from ``state`` on the plain model; never raises for an illegal event, says why instead."""
+    """Decide ``event`` from ``state`` on the plain model; never raises for an illegal event, says why instead.
+
+    The machine's transitions for (event, state) are tried in declared order; the first whose conditions all
+    pass wins, as ``Event.trigger`` would choose, without its state-changing machinery (nothing to change here:
+    the stored row is the state).
+    """
     machine, model = bound_machine(policy)
-    if event not in machine.events or not machine.get_transitions(trigger=event, source=state):
+    found: Event | None = machine.events.get(event)
+    candidates = found.transitions.get(state) if found is not None else None
+    if not candidates:
         return Outcome(False, state, state, f"'{event}' is not defined from '{state}'")
     model.load(library=library, micro=micro, review_level=review_level, reentry_level=reentry_level,
                document=document)
-    machine.set_state(state, model)
-    fired = machine.events[event].trigger(model, **kwargs)
-    if not fired:
-        return Outcome(False, state, state, "; ".join(dict.fromkeys(model.failed_guards)) or "guard failed")
-    return Outcome(True, state, model.state)
+    data = EventData(machine.get_state(state), found, machine, model, args=(), kwargs=kwargs)
+    for transition in candidates:
+        data.transition = transition
+        if all(condition.check(data) for condition in transition.conditions):
+            return Outcome(True, state, transition.dest or state)
+    return Outcome(False, state, state, "; ".join(dict.fromkeys(model.failed_guards)) or "guard failed")
 
 
 def defined_events(policy: Policy, state: str) -> list[str]:

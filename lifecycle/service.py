@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from dateutil.relativedelta import relativedelta
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casebook import audit
 from casebook.db import Prepared
 from casebook.access import can_fire, can_view
+from casebook.clock import add_months
 from casebook.context import AppContext
 from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
 from casebook.users import Actor, User, get_user
@@ -113,8 +113,9 @@ class CaseService:
         return actor.user_id is not None and actor.user_id in (case.owner_id, case.author_id)
 
     def _audit(self, db: Session | Connection, actor: Actor, action: str, case: Any, *, before: dict[str, Any] | None,
-               after: dict[str, Any] | None, details: dict[str, Any] | None = None, ip: str | None = None) -> None:
-        audit.record(db, self.ctx.audit, at=self.ctx.clock.now(), actor=actor.username, action=action,
+               after: dict[str, Any] | None, details: dict[str, Any] | None = None, ip: str | None = None,
+               at: datetime | None = None) -> None:
+        audit.record(db, self.ctx.audit, at=at or self.ctx.clock.now(), actor=actor.username, action=action,
                      subject_type="case", subject_id=case.key or str(case.id), before=before, after=after,
                      details=details, ip=ip)
 
@@ -305,7 +306,8 @@ class CaseService:
         before = _facts(case)
         after = before | {k: changes[k] for k in ("review_level", "version") if k in changes} | {"state": outcome.dest}
         extra = (details or {}) | ({"reason": reason} if reason else {})
-        self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip)
+        self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip,
+                    at=now)  # the event's time is the transition's, as stored on the row
         for listener in hooks.listeners():
             listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
                                            reason, details or {}, scratch))
@@ -327,7 +329,7 @@ class CaseService:
         if dest == S.PUBLISHED:
             months = self.policy.doc.libraries[case.library].validity_months
             changes |= {"published_version_no": case.current_version_no, "published_at": now,
-                        "expires_at": now + relativedelta(months=months), "content_updated_at": now}
+                        "expires_at": add_months(now, months), "content_updated_at": now}
         return changes
 
     # ----- reading -----

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import bindparam, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from casebook.audit import AuditEvent
-from casebook.db import Prepared
+from casebook.db import Prepared, UTCDateTime
 from lifecycle.models import Case
 from lifecycle.service import CaseService
 
 EVENTS = AuditEvent.__table__
 CASES = Case.__table__
+_NOON = datetime(2026, 11, 23, 12, tzinfo=timezone.utc)
+#: The same instant as several objects and zones, another instant, and no value.
+MOMENTS = [_NOON, _NOON.astimezone(timezone(timedelta(hours=8))), datetime(2026, 11, 23, 12, tzinfo=timezone.utc),
+           _NOON + timedelta(microseconds=1), None]
 
 
 def test_prepared_statements_match_sqlalchemy_execution(ctx, users, full_case) -> None:
@@ -62,3 +69,13 @@ def test_sqlite_engine_settings_are_applied_and_bad_ones_refused(tmp_path) -> No
         make_engine(f"sqlite:///{tmp_path / 'f.db'}", sqlite_wal_autocheckpoint=0)
     with pytest.raises(ValueError, match="sqlite_wal_autocheckpoint"):
         Settings(sqlite_wal_autocheckpoint=10)
+
+
+@given(st.lists(st.sampled_from(MOMENTS), min_size=1, max_size=30))
+def test_datetime_binding_remembers_only_the_very_same_value(sequence: list[datetime | None]) -> None:
+    """Equal instants in other zones, other objects and None all bind as a fresh conversion would."""
+    for dialect in (sqlite.dialect(), postgresql.psycopg.dialect()):
+        memo = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+        for value in sequence:
+            fresh = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+            assert memo(value) == fresh(value)

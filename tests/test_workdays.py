@@ -3,7 +3,11 @@
 from datetime import date, datetime
 
 import structlog
+from dateutil.relativedelta import relativedelta
+from hypothesis import given
+from hypothesis import strategies as st
 
+from casebook.clock import add_months
 from casebook.workdays import WorkCalendar
 from policies.schema import CalendarPolicy
 from tests.conftest import TZ
@@ -41,3 +45,17 @@ def test_unknown_year_falls_back_to_weekends_with_one_warning() -> None:
     assert end.year == 2029
     years = sorted(e["year"] for e in logs if e["event"] == "calendar.year_unknown")
     assert years == sorted(set(years)) and 2027 in years and 2028 in years
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2200, 12, 31), timezones=st.just(TZ)),
+       st.integers(min_value=-1200, max_value=1200))
+def test_adding_calendar_months_agrees_with_relativedelta(when: datetime, months: int) -> None:
+    moved = add_months(when, months)
+    assert moved == when + relativedelta(months=months)
+    assert moved.tzinfo is when.tzinfo and moved.time() == when.time()
+
+
+def test_adding_months_clamps_to_the_end_of_the_month() -> None:
+    assert add_months(datetime(2027, 1, 31, 9, tzinfo=TZ), 1) == datetime(2027, 2, 28, 9, tzinfo=TZ)
+    assert add_months(datetime(2028, 3, 31, 9, tzinfo=TZ), -1) == datetime(2028, 2, 29, 9, tzinfo=TZ)
+    assert add_months(datetime(2026, 12, 15, tzinfo=TZ), 1) == datetime(2027, 1, 15, tzinfo=TZ)
