@@ -1,6 +1,6 @@
 """Lifecycle throughput: N cases through a full lifecycle vs the raw single-row commit rate, in one run.
 
-Usage: python bench/lifecycle.py [--cases N] [--rounds R] [--steady M] [--db-url URL]
+Usage: python bench/lifecycle.py [--cases N] [--rounds R] [--steady M] [--cache-effect N] [--db-url URL]
 Both paths use the same engine and settings (SQLite: WAL, synchronous=FULL, BEGIN IMMEDIATE).
 """
 
@@ -108,6 +108,8 @@ def main() -> None:
     parser.add_argument("--db-url", default=None)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--steady", type=int, default=200, help="cases for the steady plain-transition loop")
+    parser.add_argument("--cache-effect", type=int, default=0, metavar="N",
+                        help="also time N raw commits and N publishes warm and after a cache-evicting workload")
     args = parser.parse_args()
     with scratch_store(args.db_url, "bench_l") as (url, tmp):
         run(args, url, tmp)
@@ -119,14 +121,20 @@ def review(ctx: AppContext, actors: dict[str, Actor], who: str) -> None:
     decisions.decide(ctx, actors[who], task, {"decision": "approve", "scores": PASSING})
 
 
-def steady(ctx: AppContext, svc: CaseService, actors: dict[str, Actor], raw: RawCommits, count: int) -> list[float]:
-    """Approved cases taken through publish, expire, retire and archive in chunks, each chunk followed (or preceded,
-    alternately) by as many raw commits: both paths run back to back, warm, under the same conditions."""
+def approved(ctx: AppContext, svc: CaseService, actors: dict[str, Actor], count: int) -> list[str]:
+    """``count`` new cases taken through submit and three review levels (untimed)."""
     keys = [svc.create(actors["alice"], CASE) for _ in range(count)]
     for key in keys:
         svc.fire(actors["alice"], key, "submit")
         for who in ("spec", "head", "com"):
             review(ctx, actors, who)
+    return keys
+
+
+def steady(ctx: AppContext, svc: CaseService, actors: dict[str, Actor], raw: RawCommits, count: int) -> list[float]:
+    """Approved cases taken through publish, expire, retire and archive in chunks, each chunk followed (or preceded,
+    alternately) by as many raw commits: both paths run back to back, warm, under the same conditions."""
+    keys = approved(ctx, svc, actors, count)
     ratios = []
     for i, start in enumerate(range(0, count, STEADY_CHUNK)):
         chunk = keys[start:start + STEADY_CHUNK]
@@ -140,6 +148,27 @@ def steady(ctx: AppContext, svc: CaseService, actors: dict[str, Actor], raw: Raw
         t_raw = t_raw or raw.run(n)
         ratios.append(t_raw / t_ours)
     return ratios
+
+
+def cache_effect(ctx: AppContext, svc: CaseService, actors: dict[str, Actor], raw: RawCommits,
+                 count: int) -> dict[str, tuple[float, float]]:
+    """Median ms of one raw commit and one publish, each right after nothing or after a throw-away Python workload
+    that evicts the CPU caches: what running amid other work costs either path."""
+    keys = approved(ctx, svc, actors, 2 * count)
+    out = {}
+    for name, workload in (("warm", None), ("after other work", lambda: sorted(str(i) * 3 for i in range(20000)))):
+        raw_ms, publish_ms = [], []
+        for key in keys[:count] if workload is None else keys[count:]:
+            if workload:
+                workload()
+            raw_ms.append(1000 * raw.run(1))
+            if workload:
+                workload()
+            t = time.perf_counter()
+            svc.fire(actors["ops"], key, "publish")
+            publish_ms.append(1000 * (time.perf_counter() - t))
+        out[name] = (statistics.median(raw_ms), statistics.median(publish_ms))
+    return out
 
 
 def run(args: argparse.Namespace, url: str, tmp: str) -> None:
@@ -196,6 +225,7 @@ def run(args: argparse.Namespace, url: str, tmp: str) -> None:
         ratios.append((n / t_ours) / (n / t_raw))
         plain_ratios.append(((fires - round_fires) / (fire_time - round_fire_time)) / (n / t_raw))
     steady_ratios = steady(ctx, svc, actors, raw, args.steady) if args.steady else []
+    effect = cache_effect(ctx, svc, actors, raw, args.cache_effect) if args.cache_effect else {}
     orm_rate = min(transitions, 2000) / raw.run_orm(min(transitions, 2000))
     raw.close()
     ours, raw_rate, fire_rate = transitions / ours_time, transitions / raw_time, fires / fire_time
@@ -220,6 +250,8 @@ def run(args: argparse.Namespace, url: str, tmp: str) -> None:
           f"before 2026-12-02): {fire_rate / raw_rate:.2f} overall, {statistics.median(plain_ratios):.2f} median "
           f"of rounds")
     print(f"ratio full path/raw: {ours / raw_rate:.2f} overall, {statistics.median(ratios):.2f} median of rounds")
+    for name, (raw_ms, publish_ms) in effect.items():
+        print(f"{name}: raw commit {raw_ms:.2f} ms, publish {publish_ms:.2f} ms (medians of {args.cache_effect})")
     ctx.close()
 
 
