@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections import namedtuple
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import JSON, DateTime, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING = {
@@ -63,8 +65,13 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", sqlite_wal_autoch
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
             # Take the write lock up front: read-then-write transactions never deadlock on upgrade. Sent on the
-            # driver's connection: a statement without parameters or results needs none of the execution machinery.
-            conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+            # driver's connection: a statement without parameters or results needs none of the execution machinery;
+            # a failure (the lock not free within the busy timeout) still surfaces as SQLAlchemy's own error.
+            try:
+                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as error:
+                raise DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error,
+                                          dialect=engine.dialect) from error
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)

@@ -71,6 +71,34 @@ def test_sqlite_engine_settings_are_applied_and_bad_ones_refused(tmp_path) -> No
         Settings(sqlite_wal_autocheckpoint=10)
 
 
+def test_sqlite_begin_that_cannot_take_the_lock_raises_sqlalchemys_error(tmp_path) -> None:
+    """BEGIN IMMEDIATE goes to the driver directly; a held write lock still ends in sqlalchemy.exc.OperationalError."""
+    import sqlite3
+
+    import pytest
+    from sqlalchemy.exc import OperationalError
+
+    from casebook.db import make_engine
+
+    path = tmp_path / "locked.db"
+    engine = make_engine(f"sqlite:///{path}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE t (x INTEGER)")
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with engine.connect() as conn:
+            conn.connection.driver_connection.execute("PRAGMA busy_timeout=50")
+            with pytest.raises(OperationalError, match="database is locked"):
+                conn.begin()
+        holder.execute("COMMIT")
+        with engine.begin() as conn:                                        # free again: the next one goes through
+            conn.exec_driver_sql("INSERT INTO t VALUES (1)")
+    finally:
+        holder.close()
+        engine.dispose()
+
+
 @given(st.lists(st.sampled_from(MOMENTS), min_size=1, max_size=30))
 def test_datetime_binding_remembers_only_the_very_same_value(sequence: list[datetime | None]) -> None:
     """Equal instants in other zones, other objects and None all bind as a fresh conversion would."""
