@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from casebook.clock import add_months
 from casebook.context import AppContext
 from lifecycle import states as S
+from lifecycle.jobs import stale_published
 from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
 from lifecycle.worklist import Rating
 from review.due import due_review_work
@@ -33,9 +33,7 @@ def figures(ctx: AppContext) -> dict[str, Any]:
                 CASES.c.expires_at <= now + timedelta(days=days))).scalar_one()
 
         stale = conn.execute(select(func.count()).select_from(CASES).where(
-            (CASES.c.state == S.UPDATE_DUE) | ((CASES.c.state == S.PUBLISHED) & (
-                CASES.c.content_updated_at <= add_months(now, -ctx.policy.doc.lifecycle.staleness_months))))
-        ).scalar_one()
+            (CASES.c.state == S.UPDATE_DUE) | stale_published(ctx.policy, now))).scalar_one()
         ratings = dict(conn.execute(select(Rating.__table__.c.stars, func.count())
                                     .group_by(Rating.__table__.c.stars)).all())
         stats = review_stats(conn, now)

@@ -25,6 +25,7 @@ from lifecycle.service import CaseService
 from lifecycle.worklist import Rating, WorkItem
 from notifications.audience import case_ref, username_of, users_with_role
 from notifications.outbox import enqueue
+from policies.loader import Policy
 
 CASES = Case.__table__
 RATINGS = Rating.__table__
@@ -47,6 +48,12 @@ def submission_due_by(horizon: datetime) -> Any:
 def past_validity(now: datetime) -> Any:
     """Live cases whose validity ended by ``now`` (walks the partial index ix_cases_expires_at)."""
     return text(LIVE) & (CASES.c.expires_at <= now)
+
+
+def stale_published(policy: Policy, now: datetime) -> Any:
+    """Published cases whose content has not changed for the policy's staleness months by ``now``."""
+    cutoff = add_months(now, -policy.doc.lifecycle.staleness_months)
+    return (CASES.c.state == S.PUBLISHED) & (CASES.c.content_updated_at <= cutoff)
 
 
 def claimed_batches(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list[Any]]]:
@@ -182,10 +189,8 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
 def staleness_audit(ctx: AppContext) -> dict[str, int]:
     """Published cases whose content has not changed for the policy's months are flagged for update."""
     now = ctx.clock.now()
-    cutoff = add_months(now, -ctx.policy.doc.lifecycle.staleness_months)
     flagged = 0
-    stale = (CASES.c.state == S.PUBLISHED) & (CASES.c.content_updated_at <= cutoff)
-    for conn, batch in claimed_batches(ctx, stale):
+    for conn, batch in claimed_batches(ctx, stale_published(ctx.policy, now)):
         for case in batch:
             if not _fire(ctx, conn, case.key, "flag_update"):
                 continue

@@ -67,16 +67,21 @@ def _prepared(policy: Policy, kind: str, payload: dict[str, Any], recipient: Rec
         locale.replace("-", "_")
 
 
+def _block(template: Any, name: str, context: Any) -> str:
+    """One block of a kind's template rendered in ``context``, stripped."""
+    return "".join(template.blocks[name](context)).strip()
+
+
 def render_subject(policy: Policy, kind: str, payload: dict[str, Any], recipient: Recipient) -> str:
     """Only the subject line (a digest lists folded notifications by subject; text and HTML would be thrown away)."""
     template, context, _, tag = _prepared(policy, kind, payload, recipient)
-    return "".join(template.blocks[f"subject_{tag}"](context)).strip()
+    return _block(template, f"subject_{tag}", context)
 
 
 def render_message(policy: Policy, kind: str, payload: dict[str, Any], recipient: Recipient) -> Message:
     """Subject, text and HTML of one notification in the recipient's locale."""
     template, context, locale, tag = _prepared(policy, kind, payload, recipient)
-    subject = "".join(template.blocks[f"subject_{tag}"](context)).strip()
-    text = "".join(template.blocks[f"text_{tag}"](context)).strip() + "\n"
+    subject = _block(template, f"subject_{tag}", context)
+    text = _block(template, f"text_{tag}", context) + "\n"
     html = _env().get_template("_layout.html.j2").render(locale=locale, subject=subject, text=text)
     return Message(subject, text, html)
