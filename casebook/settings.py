@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Nothing in Casebook phones home: Prefect's analytics are off before Prefect is ever imported.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
+# A temporary Prefect server (``casebook flows run`` without PREFECT_API_URL) creates its database on first start;
+# on a loaded two-core machine that took 20-21 s, right at Prefect's 20 s default, and the run failed.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
 class Settings(BaseSettings):
