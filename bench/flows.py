@@ -19,11 +19,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, select  # noqa: E402
 
 from casebook import store  # noqa: E402
-from casebook.clock import FixedClock  # noqa: E402
-from casebook.context import build_context  # noqa: E402
-from casebook.settings import Settings  # noqa: E402
+from casebook.core.clock import FixedClock  # noqa: E402
+from casebook.assembly import build_context  # noqa: E402
+from casebook.core.settings import Settings  # noqa: E402
 from casebook.simulate import simulate  # noqa: E402
-from casebook.users import User  # noqa: E402
+from casebook.core.users import User  # noqa: E402
 from notifications import channels  # noqa: E402
 from notifications.delivery import deliver, recipients  # noqa: E402
 from notifications.render import render_message  # noqa: E402

@@ -21,9 +21,10 @@ from sqlalchemy import Column, Integer, MetaData, String, Table  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from casebook import store  # noqa: E402
-from casebook.context import AppContext, build_context  # noqa: E402
-from casebook.settings import Settings  # noqa: E402
-from casebook.users import Actor, add_user  # noqa: E402
+from casebook.assembly import build_context
+from casebook.core.context import AppContext  # noqa: E402
+from casebook.core.settings import Settings  # noqa: E402
+from casebook.core.users import Actor, add_user  # noqa: E402
 from lifecycle.service import CaseService  # noqa: E402
 from review import decisions, queue  # noqa: E402
 from bench.scratch import scratch_store  # noqa: E402

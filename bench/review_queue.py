@@ -21,10 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 
 from casebook import store  # noqa: E402
-from casebook.clock import FixedClock  # noqa: E402
-from casebook.context import build_context  # noqa: E402
-from casebook.settings import Settings  # noqa: E402
-from casebook.users import Actor, add_user, get_user  # noqa: E402
+from casebook.core.clock import FixedClock  # noqa: E402
+from casebook.assembly import build_context  # noqa: E402
+from casebook.core.settings import Settings  # noqa: E402
+from casebook.core.users import Actor, add_user, get_user  # noqa: E402
 from review import queue  # noqa: E402
 from bench.scratch import scratch_store  # noqa: E402
 

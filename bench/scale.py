@@ -22,10 +22,10 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from notifications.sink import SinkProcess  # noqa: E402
 from casebook import store  # noqa: E402
-from casebook.clock import FixedClock  # noqa: E402
-from casebook.context import build_context  # noqa: E402
-from casebook.settings import Settings  # noqa: E402
-from casebook.users import Actor, add_user  # noqa: E402
+from casebook.core.clock import FixedClock  # noqa: E402
+from casebook.assembly import build_context  # noqa: E402
+from casebook.core.settings import Settings  # noqa: E402
+from casebook.core.users import Actor, add_user  # noqa: E402
 from lifecycle.service import CaseService  # noqa: E402
 
 NOW = datetime(2026, 11, 1, 9, 0)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from casebook.context import AppContext
-from casebook.errors import InvalidInput
-from casebook.users import Actor, add_user
+from casebook.core.context import AppContext
+from casebook.core.errors import InvalidInput
+from casebook.core.users import Actor, add_user
 from lifecycle.service import CaseService
 
 USERS = [("demo_author", "staff", "marketing", "zh-Hant"), ("demo_author2", "staff", "sales", "zh-Hans"),
@@ -39,7 +39,7 @@ def load_demo(ctx: AppContext) -> str:
                 actors[username] = Actor.of(user)
             except InvalidInput:
                 return "already loaded"
-    from casebook.auth import set_password
+    from access.accounts import set_password
 
     for username in actors:
         set_password(ctx, Actor.system("demo"), username, "casebook-demo")   # demo only: documented in README

@@ -1,11 +1,11 @@
 """Imports every table so the metadata (and Alembic) sees the whole schema."""
 
-from casebook.access_requests import AccessRequest
-from casebook.audit import AuditEvent, AuditHead
-from casebook.auth import AuthToken, Download
-from casebook.runlog import JobRun
-from casebook.db import Base
-from casebook.users import User
+from access.requests import AccessRequest
+from casebook.core.audit import AuditEvent, AuditHead
+from access.accounts import AuthToken, Download
+from flows.runlog import JobRun
+from casebook.core.db import Base
+from casebook.core.users import User
 from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating, WorkItem
 from notifications.models import OutboxMessage, Preference

@@ -14,15 +14,16 @@ from typing import Any
 from sqlalchemy import func, select
 
 from casebook import store
-from casebook.clock import FixedClock
-from casebook.context import AppContext, build_context
-from casebook.errors import CasebookError
-from casebook.settings import Settings
-from casebook.users import Actor, add_user
+from casebook.core.clock import FixedClock
+from casebook.assembly import build_context
+from casebook.core.context import AppContext
+from casebook.core.errors import CasebookError
+from casebook.core.settings import Settings
+from casebook.core.users import Actor, add_user
 from flows.cron import first_fire_on
 from flows.registry import JOBS, run_job
 from lifecycle import states as S
-from lifecycle.jobs import rate
+from library.feedback import rate
 from lifecycle.models import Case
 from lifecycle.service import CaseService
 from notifications.models import DEAD, OutboxMessage, Preference

@@ -1,74 +1,126 @@
-"""Prefect flows: thin shells over ``flows.registry``. One flow run handles everything due (a run costs about
-a second here), the work itself happens in batched transactions inside the job, and delivery is its own task
-after the job committed. Schedules (cron and timezone) come from policy."""
+"""Prefect flows, one plain module-level function per scheduled job, each a thin shell over
+``flows.registry``: one application context per flow run, the job in batched transactions inside it, then
+delivery of what it queued after the job committed, and the run logged in ``job_runs``. A worker loads a flow
+by module path (entrypoint ``flows.definitions.<name>``). Schedules (cron and timezone) come from policy."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 from prefect.deployments.runner import EntrypointType
 from prefect.schedules import Cron
 
-from casebook import runlog
-from casebook.context import build_context
-from flows import registry
+from casebook.assembly import build_context
+from casebook.core.context import AppContext
+from flows import registry, runlog
+
+Counts = dict[str, int]
 
 
-@task(name="job")
-def _job(name: str, now: str | None) -> dict[str, int]:
-    ctx = build_context(now=now)
-    try:
-        return registry.JOBS[name](ctx)
-    finally:
-        ctx.close()
+@task(name="job", cache_policy=NO_CACHE)
+def run_job_task(ctx: AppContext, name: str) -> Counts:
+    return dict(registry.JOBS[name](ctx))
 
 
-@task(name="deliver")
-def _deliver(now: str | None) -> dict[str, int]:
-    ctx = build_context(now=now)
-    try:
-        return registry.deliver_notifications(ctx)
-    finally:
-        ctx.close()
+@task(name="deliver", cache_policy=NO_CACHE)
+def deliver_task(ctx: AppContext) -> Counts:
+    return registry.deliver_notifications(ctx)
 
 
-@task(name="log")
-def _log(name: str, run_id: int | None, status: str, counts: dict[str, int] | None) -> int:
+def _run(name: str, now: str | None) -> Counts:
+    """The body every flow shares: log start, run the job, deliver (unless the job is delivery), log the end."""
     from prefect.runtime import flow_run
 
-    ctx = build_context()
+    ctx = build_context(now=now)
     try:
-        if run_id is None:
-            return runlog.start(ctx, name, str(flow_run.id) if flow_run.id else None)
-        runlog.finish(ctx, run_id, status, counts)
-        return run_id
+        run_id = runlog.start(ctx, name, str(flow_run.id) if flow_run.id else None)
+        try:
+            counts = run_job_task(ctx, name)
+            if name != "deliver_notifications":
+                for k, v in deliver_task(ctx).items():
+                    counts[k] = counts.get(k, 0) + v
+        except BaseException:
+            runlog.finish(ctx, run_id, "failed", None)
+            raise
+        runlog.finish(ctx, run_id, "completed", counts)
+        return counts
     finally:
         ctx.close()
 
 
-def _make(name: str) -> Any:
-    def scheduled(now: str | None = None) -> dict[str, int]:
-        run_id = _log(name, None, "running", None)
-        try:
-            counts = _job(name, now)
-            if name != "deliver_notifications":
-                for k, v in _deliver(now).items():
-                    counts[k] = counts.get(k, 0) + v
-        except BaseException:
-            _log(name, run_id, "failed", None)
-            raise
-        _log(name, run_id, "completed", counts)
-        return counts
-
-    scheduled.__doc__ = (registry.JOBS[name].__doc__ or name).strip().splitlines()[0]
-    scheduled.__name__ = scheduled.__qualname__ = name   # the entrypoint a worker imports
-    return flow(name=name, log_prints=False, validate_parameters=True)(scheduled)
+_flow = flow(log_prints=False, validate_parameters=True)
 
 
-FLOWS: dict[str, Any] = {name: _make(name) for name in registry.JOBS}
-# Module attributes (the flows' own names; nothing else here may use them), so a worker loads each flow by module path (entrypoint "flows.definitions.<name>").
-globals().update(FLOWS)
+@_flow
+def deliver_notifications(now: str | None = None) -> Counts:
+    """Deliver pending notifications: retries with backoff, dead letters after the policy's attempts."""
+    return _run("deliver_notifications", now)
+
+
+@_flow
+def submission_reminders(now: str | None = None) -> Counts:
+    """Remind authors before the submission deadline; escalate overdue submissions up the line."""
+    return _run("submission_reminders", now)
+
+
+@_flow
+def review_escalations(now: str | None = None) -> Counts:
+    """Review SLAs: due-soon reminders, overdue escalation to the backup group then the manager."""
+    return _run("review_escalations", now)
+
+
+@_flow
+def publish_approved(now: str | None = None) -> Counts:
+    """Publish approved cases of the instant channel."""
+    return _run("publish_approved", now)
+
+
+@_flow
+def monthly_publish(now: str | None = None) -> Counts:
+    """Release the month's batch of approved cases of the monthly channel together."""
+    return _run("monthly_publish", now)
+
+
+@_flow
+def expiry_audit(now: str | None = None) -> Counts:
+    """Cases past their validity become pending evaluation; operations decide renew or retire."""
+    return _run("expiry_audit", now)
+
+
+@_flow
+def staleness_audit(now: str | None = None) -> Counts:
+    """Flag published cases not updated for the policy's months and ask their owners to update."""
+    return _run("staleness_audit", now)
+
+
+@_flow
+def low_rating_rectification(now: str | None = None) -> Counts:
+    """Ratings below the policy's mark start a rectification within its hours."""
+    return _run("low_rating_rectification", now)
+
+
+@_flow
+def quarterly_review(now: str | None = None) -> Counts:
+    """Propose the policy's share of outdated cases for retirement, with tasks for operations."""
+    return _run("quarterly_review", now)
+
+
+@_flow
+def yearly_health_check(now: str | None = None) -> Counts:
+    """The yearly health check: propose retire, update and restructure groups; report and tasks."""
+    return _run("yearly_health_check", now)
+
+
+@_flow
+def digests(now: str | None = None) -> Counts:
+    """Digests: daily reviewer digest, weekly scenario pack, monthly management brief."""
+    return _run("digests", now)
+
+
+FLOWS: dict[str, Callable[..., Counts]] = {name: globals()[name] for name in registry.JOBS}
 
 
 def deployments(policy: Any) -> list[Any]:
@@ -77,6 +129,6 @@ def deployments(policy: Any) -> list[Any]:
     for name, fl in FLOWS.items():
         schedule = policy.doc.flows.get(name)
         cron = schedule.cron if schedule else None
-        schedule = Cron(cron, timezone=policy.doc.timezone) if cron else None
-        out.append(fl.to_deployment(name=name, schedule=schedule, entrypoint_type=EntrypointType.MODULE_PATH))
+        out.append(fl.to_deployment(name=name, schedule=Cron(cron, timezone=policy.doc.timezone) if cron else None,
+                                    entrypoint_type=EntrypointType.MODULE_PATH))
     return out

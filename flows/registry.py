@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from casebook.context import AppContext
+from casebook.core.context import AppContext
 from lifecycle import health, jobs
 from notifications import digests
 from notifications.delivery import deliver

@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from casebook.errors import InvalidInput, Problem
-from casebook.textnorm import fingerprint
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.textnorm import fingerprint
 from policies.loader import Policy
 
 SECTIONS = ("background", "goal", "strategy", "execution", "data", "reflection")

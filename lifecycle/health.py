@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from casebook.context import AppContext
+from casebook.core.context import AppContext
 from lifecycle import states as S
 from lifecycle.jobs import CASES, add_work_item, rating_stats, value_score
 from notifications.audience import case_ref, users_with_role

@@ -1,6 +1,7 @@
 """Transition listeners: other packages react to state changes inside the same transaction.
 
-The lifecycle does not import its listeners; the app shell wires them (``casebook.wiring``), so the
+The lifecycle does not import its listeners: packages install them into the context's registry
+(``casebook.core.hooks.Hooks``) through an explicit ``install(hooks)``, called by ``casebook.assembly``, so the
 dependency points one way (review → lifecycle) and every reaction commits or rolls back with the change.
 """
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.engine import Connection
 
 if TYPE_CHECKING:
-    from casebook.users import Actor
+    from casebook.core.users import Actor
     from lifecycle.service import CaseService
 
 
@@ -39,29 +40,3 @@ class TransitionEvent:
 Listener = Callable[[TransitionEvent], None]
 #: Guards contributed by other packages: (conn, service, case row, document, scratch) -> problems (empty = pass).
 Guard = Callable[[Connection, "CaseService", Any, dict[str, Any], dict[str, Any]], list[str]]
-
-_listeners: list[Listener] = []
-_guards: dict[str, list[Guard]] = {}
-
-
-def on_transition(fn: Listener) -> Listener:
-    if fn not in _listeners:
-        _listeners.append(fn)
-    return fn
-
-
-def guard(event: str) -> Callable[[Guard], Guard]:
-    def register(fn: Guard) -> Guard:
-        if fn not in _guards.setdefault(event, []):
-            _guards[event].append(fn)
-        return fn
-
-    return register
-
-
-def listeners() -> list[Listener]:
-    return list(_listeners)
-
-
-def guards_for(event: str) -> list[Guard]:
-    return list(_guards.get(event, []))

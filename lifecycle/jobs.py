@@ -14,11 +14,11 @@ from typing import Any
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
-from casebook.clock import add_months
-from casebook.context import AppContext
-from casebook.db import insert_if_absent, upsert
-from casebook.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
-from casebook.users import Actor
+from casebook.core.clock import add_months
+from casebook.core.context import AppContext
+from casebook.core.db import insert_if_absent, upsert
+from casebook.core.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
+from casebook.core.users import Actor
 from lifecycle import states as S
 from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
 from lifecycle.service import CaseService
@@ -205,20 +205,6 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
 
 
 # -- ratings ----------------------------------------------------------------------------------------------------
-
-def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | None = None) -> None:
-    """A reader's rating of a published case (one per reader; a new rating replaces the old)."""
-    scale = ctx.policy.doc.ratings.scale_max
-    if not 1 <= stars <= scale:
-        raise InvalidInput([Problem("stars", f"must be between 1 and {scale}")], "rating")
-    view = CaseService(ctx).view(actor, key)
-    if view.published_version_no is None:
-        raise InvalidInput([Problem("case", "only published cases can be rated")], "rating")
-    now = ctx.clock.now()
-    with ctx.engine.begin() as conn:
-        upsert(conn, RATINGS, {"case_id": view.case_id, "username": actor.username, "stars": stars,
-                               "comment": comment, "rated_at": now}, ["case_id", "username"])
-
 
 def rating_stats(conn: Connection) -> dict[int, tuple[float, int]]:
     rows = conn.execute(select(RATINGS.c.case_id, func.avg(RATINGS.c.stars), func.count())

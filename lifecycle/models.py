@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from casebook.db import Base, UTCDateTime
+from casebook.core.db import Base, UTCDateTime
 from lifecycle import states as S
 
 #: The rows the submission-reminder and expiry flows look for. Their due-date indexes hold only these rows, so a
@@ -79,7 +79,7 @@ class CaseVersion(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(String(500))
     policy_version: Mapped[str] = mapped_column(String(64))
-    #: ``casebook.textnorm.fingerprint`` of the text fields; NULL for versions written before it existed.
+    #: ``casebook.core.textnorm.fingerprint`` of the text fields; NULL for versions written before it existed.
     shingles: Mapped[bytes | None] = mapped_column(LargeBinary)
 
     case: Mapped[Case] = relationship(back_populates="versions")

@@ -15,13 +15,14 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from casebook import audit
-from casebook.db import Prepared
-from casebook.access import can_fire, can_view
-from casebook.clock import add_months
-from casebook.context import AppContext
-from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
-from casebook.users import Actor, User, get_user
+from casebook.core import audit
+from casebook.core.db import Prepared
+from access.grants import has_grant
+from access.rules import can_fire, can_view
+from casebook.core.clock import add_months
+from casebook.core.context import AppContext
+from casebook.core.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
+from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.document import CaseDocument, document_fingerprint, parse_document
@@ -98,7 +99,6 @@ class CaseService:
 
     def _may_see(self, conn: Connection, case: Any, actor: Actor) -> bool:
         """Read access: the policy's rule, or an approved access request within the actor's clearance."""
-        from casebook.access_requests import has_grant
 
         if can_view(self.policy, actor, classification=case.classification, department=case.department,
                     is_owner=self._is_owner(case, actor)):
@@ -217,7 +217,7 @@ class CaseService:
                             reason=reason)
         if outcome.ok:
             scratch = {} if scratch is None else scratch
-            problems = [p for check in hooks.guards_for(event) for p in check(conn, self, case, document(), scratch)]
+            problems = [p for check in self.ctx.hooks.guards_for(event) for p in check(conn, self, case, document(), scratch)]
             if problems:
                 return Outcome(False, outcome.source, outcome.source, "; ".join(problems))
         return outcome
@@ -308,7 +308,7 @@ class CaseService:
         extra = (details or {}) | ({"reason": reason} if reason else {})
         self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip,
                     at=now)  # the event's time is the transition's, as stored on the row
-        for listener in hooks.listeners():
+        for listener in self.ctx.hooks.listeners():
             listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
                                            reason, details or {}, scratch))
         return outcome.dest

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.db import Base, UTCDateTime
+from casebook.core.db import Base, UTCDateTime
 
 
 class WorkItem(Base):

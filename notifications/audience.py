@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from casebook.access import can_view
-from casebook.users import Actor, User
+from access.rules import can_view
+from casebook.core.users import Actor, User
 from policies.loader import Policy
 
 USERS = User.__table__

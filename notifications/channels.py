@@ -15,8 +15,8 @@ from email.utils import formatdate
 
 import aiosmtplib
 
-from casebook.errors import InvalidInput, Problem
-from casebook.settings import Settings
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.settings import Settings
 from notifications.render import Message
 
 

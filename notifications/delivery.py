@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
-from casebook.context import AppContext
-from casebook.users import Actor, User
+from casebook.core.context import AppContext
+from casebook.core.users import Actor, User
 from notifications.channels import Envelope, send_chat, send_email_batch
 from notifications.models import DEAD, PENDING, SENDING, SENT, OutboxMessage, Preference, picked
 from notifications.outbox import enqueue

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from casebook.context import AppContext
-from casebook.users import Actor, User
+from casebook.core.context import AppContext
+from casebook.core.users import Actor, User
 from lifecycle import states as S
 from lifecycle.jobs import CASES, rating_stats, value_score
 from notifications.audience import case_ref, may_read

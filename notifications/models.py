@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ColumnElement, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.db import Base, UTCDateTime
+from casebook.core.db import Base, UTCDateTime
 
 PENDING, SENDING, SENT, DEAD, DIGESTED = "pending", "sending", "sent", "dead", "digested"
 

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from casebook.db import insert_if_absent
+from casebook.core.db import insert_if_absent
 from notifications.models import PENDING, OutboxMessage, Preference
 
 TABLE = OutboxMessage.__table__

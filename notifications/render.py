@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from casebook.users import Actor
+from casebook.core.users import Actor
 from policies.loader import Policy
 from redaction.render import render_text
 from redaction.tiers import audience_for

@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from casebook.errors import InvalidInput, Problem
+from casebook.core.errors import InvalidInput, Problem
 from policies.schema import PolicyDocument, ReviewLevel, RolePolicy
 
 

@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from casebook.textnorm import to_simplified
+from casebook.core.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
 from redaction.numbers import parse_number
 

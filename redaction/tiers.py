@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-from casebook.users import Actor
+from casebook.core.users import Actor
 from policies.loader import Policy
 from policies.schema import ENTITY_NAMES, redaction_action
 from redaction import operators as ops

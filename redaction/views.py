@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from casebook.context import AppContext
-from casebook.users import Actor
+from casebook.core.context import AppContext
+from casebook.core.users import Actor
 from lifecycle.service import CaseService, CaseView
 from redaction.overrides import load_overrides
 from redaction.render import render_document

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casebook.users import Actor
+from casebook.core.users import Actor
 from policies.loader import Policy
 from policies.schema import ReviewLevel
 

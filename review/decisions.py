@@ -11,9 +11,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from casebook.context import AppContext
-from casebook.errors import Forbidden, InvalidInput, Problem
-from casebook.users import Actor
+from casebook.core.context import AppContext
+from casebook.core.errors import Forbidden, InvalidInput, Problem
+from casebook.core.users import Actor
 from lifecycle.document import SECTIONS
 from lifecycle.service import CaseService
 from lifecycle.models import Case

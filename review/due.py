@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from casebook.workdays import WorkCalendar
+from casebook.core.workdays import WorkCalendar
 from lifecycle.models import Case
 from policies.loader import Policy
 from review.chain import level_of

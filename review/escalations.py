@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from casebook.context import AppContext
+from casebook.core.context import AppContext
 from lifecycle.models import Case
 from notifications.models import OutboxMessage
 from notifications.audience import case_ref, users_with_role
 from notifications.outbox import enqueue
+from access.requests import remind_overdue
 from review.due import due_review_work
 
 CASES = Case.__table__
@@ -43,7 +44,6 @@ def review_escalations(ctx: AppContext) -> dict[str, int]:
                 counts["reminders" if item.status == "due_soon" else "escalations"] += new
                 if first_overdue:                                  # the first overdue notice marks a breach
                     counts["sla_breaches"] += 1
-    from casebook.access_requests import remind_overdue
 
     counts["escalations"] += remind_overdue(ctx)   # access requests have their own SLA, checked on the same beat
     return counts

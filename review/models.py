@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.db import Base, UTCDateTime
+from casebook.core.db import Base, UTCDateTime
 
 OPEN, CLAIMED, DONE, CANCELLED = "open", "claimed", "done", "cancelled"
 

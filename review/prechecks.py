@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.engine import Connection
 
-from casebook.textnorm import fingerprint_set, jaccard, to_simplified
-from casebook.users import Actor
+from casebook.core.hooks import Hooks
+from casebook.core.textnorm import fingerprint_set, jaccard, to_simplified
+from casebook.core.users import Actor
 from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.document import document_fingerprint, submit_problems, text_fields
@@ -155,15 +156,12 @@ def _guard(conn: Connection, service: Any, case: Any, document: dict[str, Any], 
                                                          for f in r.findings) for r in failed]
 
 
-hooks.guard("submit")(_guard)
-hooks.guard("resubmit")(_guard)
 
 _RESULTS = PrecheckResult.__table__
 _DOCUMENT = select(CaseVersion.__table__.c.document).where(
     CaseVersion.__table__.c.case_id == bindparam("b_id"), CaseVersion.__table__.c.number == bindparam("b_no"))
 
 
-@hooks.on_transition
 def record_and_start(t: hooks.TransitionEvent) -> None:
     """On submit: store the results for reviewers, then start review when nothing blocks."""
     if t.dest != S.SUBMITTED:
@@ -186,3 +184,10 @@ def stored_results(conn: Connection, case_id: int, version_no: int) -> list[dict
     rows = conn.execute(select(_RESULTS).where(_RESULTS.c.case_id == case_id, _RESULTS.c.version_no == version_no)
                         .order_by(_RESULTS.c.id)).all()
     return [{"check": r.check, "status": r.status, "severity": r.severity, "findings": r.findings} for r in rows]
+
+
+def install(registry: Hooks) -> None:
+    """The pre-check guard on submit and resubmit, and the listener that stores results and starts review."""
+    registry.guard("submit", _guard)
+    registry.guard("resubmit", _guard)
+    registry.on_transition(record_and_start)

@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.engine import Connection
 
-from casebook import audit
-from casebook.context import AppContext
-from casebook.errors import Forbidden, InvalidInput, NotFound, Problem
-from casebook.users import Actor, User
+from casebook.core import audit
+from casebook.core.context import AppContext
+from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.users import Actor, User
 from lifecycle.models import Case
 from review.chain import eligible
 from review.models import CLAIMED, OPEN, ReviewDecision, ReviewTask

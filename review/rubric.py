@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casebook.errors import Problem
+from casebook.core.errors import Problem
 from policies.schema import RubricPolicy
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from casebook import audit
-from casebook.context import AppContext
-from casebook.errors import Forbidden, InvalidInput, NotFound, Problem
-from casebook.users import Actor
+from casebook.core import audit
+from casebook.core.context import AppContext
+from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.users import Actor
 from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
 from policies.schema import ENTITY_NAMES

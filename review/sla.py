@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from casebook.workdays import WorkCalendar
+from casebook.core.workdays import WorkCalendar
 
 ON_TIME, DUE_SOON, OVERDUE = "on_time", "due_soon", "overdue"
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import bindparam
 
+from casebook.core.hooks import Hooks
 from lifecycle import hooks
 from review.chain import candidate_department, level_of
 from review.models import CANCELLED, CLAIMED, OPEN, ReviewTask
@@ -16,7 +17,6 @@ _CANCEL_OPEN = TASKS.update().where(TASKS.c.case_id == bindparam("b_case"),
                                                                                   decided_at=bindparam("b_now"))
 
 
-@hooks.on_transition
 def follow_case(t: hooks.TransitionEvent) -> None:
     """Keep the task list in step with the case's state, in the transition's own transaction."""
     if t.source.startswith("review_l"):
@@ -43,5 +43,8 @@ def _decided_through_task(conn: Any, service: Any, case: Any, document: dict[str
     return ["review decisions are made on a claimed task: casebook review claim / review decide"]
 
 
-for _event in ("approve", "return_for_revision", "reject"):
-    hooks.guard(_event)(_decided_through_task)
+def install(registry: Hooks) -> None:
+    """Tasks follow the case's state; review decisions go through a claimed task."""
+    registry.on_transition(follow_case)
+    for event in ("approve", "return_for_revision", "reject"):
+        registry.guard(event, _decided_through_task)

@@ -14,12 +14,13 @@ from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from casebook import store
-from casebook.clock import FixedClock
-from casebook.context import AppContext, build_context
-from casebook.db import processor_of
+from casebook.core.clock import FixedClock
+from casebook.assembly import build_context
+from casebook.core.context import AppContext
+from casebook.core.db import processor_of
 from casebook.models import Base
-from casebook.settings import Settings
-from casebook.users import Actor, add_user
+from casebook.core.settings import Settings
+from casebook.core.users import Actor, add_user
 from policies import DEFAULT_POLICY_PATH, load_policy
 
 PG_URL = os.environ.get("CASEBOOK_TEST_PG_URL")
@@ -65,7 +66,7 @@ _migrated: set[str] = set()
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'casebook.db'}"
+        return f"sqlite:///{tmp_path / 'casebook.core.db'}"
     return request.getfixturevalue("pg_database")
 
 

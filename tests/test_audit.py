@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import NoResultFound
 
-from casebook import audit
-from casebook.errors import CasebookError
-from casebook.users import Actor
+from casebook.core import audit
+from casebook.core.errors import CasebookError
+from casebook.core.users import Actor
 from lifecycle import states as S
 from lifecycle.service import CaseService
 from tests.conftest import PASSING, _truncate, decide, make_users

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from sqlalchemy import func, select
 
-from casebook import audit
+from casebook.core import audit
 from lifecycle.models import Case
 from tests.conftest import FIXTURES
 

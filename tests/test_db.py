@@ -1,4 +1,4 @@
-"""``casebook.db.Prepared`` (the transition hot path's statements on the DBAPI cursor) must read and write exactly
+"""``casebook.core.db.Prepared`` (the transition hot path's statements on the DBAPI cursor) must read and write exactly
 what SQLAlchemy's own execution would, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from casebook.audit import AuditEvent
-from casebook.db import Prepared, UTCDateTime
+from casebook.core.audit import AuditEvent
+from casebook.core.db import Prepared, UTCDateTime
 from lifecycle.models import Case
 from lifecycle.service import CaseService
 
@@ -56,8 +56,8 @@ def test_sqlite_engine_settings_are_applied_and_bad_ones_refused(tmp_path) -> No
     """The WAL checkpoint interval and durability reach every connection; a value out of range fails at start-up."""
     import pytest
 
-    from casebook.db import make_engine
-    from casebook.settings import Settings
+    from casebook.core.db import make_engine
+    from casebook.core.settings import Settings
 
     engine = make_engine(f"sqlite:///{tmp_path / 'e.db'}", sqlite_wal_autocheckpoint=2_500)
     with engine.connect() as conn:
@@ -78,7 +78,7 @@ def test_sqlite_begin_that_cannot_take_the_lock_raises_sqlalchemys_error(tmp_pat
     import pytest
     from sqlalchemy.exc import OperationalError
 
-    from casebook.db import make_engine
+    from casebook.core.db import make_engine
 
     path = tmp_path / "locked.db"
     engine = make_engine(f"sqlite:///{path}")

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from casebook import audit
-from casebook.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput
-from casebook.users import Actor
+from casebook.core import audit
+from casebook.core.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput
+from casebook.core.users import Actor
 from lifecycle.models import Case, CaseVersion
 from lifecycle.service import CaseService
 from tests.conftest import decide, query_plan

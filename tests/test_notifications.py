@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select, text
 
-from casebook.errors import InvalidInput
+from casebook.core.errors import InvalidInput
 from flows.registry import run_job
 from lifecycle.service import CaseService
 from notifications.channels import check_channels
@@ -207,7 +207,7 @@ def test_submission_decisions_are_a_pure_function_of_the_dates(offset: int) -> N
 
     from lifecycle.jobs import submission_decisions
     from policies.loader import load_policy
-    from casebook.settings import get_settings
+    from casebook.core.settings import get_settings
 
     policy = load_policy(get_settings().policy_path)
     sub = policy.doc.deadlines.submission
@@ -227,7 +227,7 @@ def test_submission_decisions_are_a_pure_function_of_the_dates(offset: int) -> N
 
 def test_the_sink_in_its_own_process_counts_every_message_and_each_duplicate(tmp_path) -> None:
     """What ``casebook simulate`` and the benches rely on for ``duplicate_notifications``."""
-    from casebook.settings import Settings
+    from casebook.core.settings import Settings
     from notifications.channels import Envelope, send_email_batch
     from notifications.render import Message
     from notifications.sink import SinkProcess

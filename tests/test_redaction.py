@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from casebook.errors import InvalidInput
+from casebook.core.errors import InvalidInput
 from policies.loader import parse_policy
 from policies.schema import ENTITY_NAMES
 from redaction import evaluation
@@ -241,7 +241,7 @@ def test_rewritten_figure_patterns_match_their_plain_forms(text: str, repeat: in
 def test_script_normalisation_is_per_character_and_keeps_offsets(text: str) -> None:
     from opencc import OpenCC
 
-    from casebook.textnorm import to_simplified
+    from casebook.core.textnorm import to_simplified
 
     t2s = OpenCC("t2s")
     expected = "".join(c if len(c) == 1 else ch for ch in text for c in [t2s.convert(ch)])

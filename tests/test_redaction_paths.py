@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import text as sql
 
-from casebook.errors import Forbidden, InvalidInput
+from casebook.core.errors import Forbidden, InvalidInput
 from lifecycle.service import CaseService
 from redaction.views import rendered_view
 from review import queue

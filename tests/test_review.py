@@ -12,9 +12,9 @@ import pytest
 import yaml
 from sqlalchemy import func, select, text
 
-from casebook.context import build_context
-from casebook.errors import Forbidden, IllegalTransition, InvalidInput
-from casebook.settings import Settings
+from casebook.assembly import build_context
+from casebook.core.errors import Forbidden, IllegalTransition, InvalidInput
+from casebook.core.settings import Settings
 from lifecycle.service import CaseService
 from policies import DEFAULT_POLICY_PATH
 from policies.loader import parse_policy
@@ -185,7 +185,7 @@ def test_near_duplicate_is_reported(ctx, users, full_case) -> None:
 
 
 def test_near_duplicate_compares_stored_fingerprints_and_fingerprints_older_versions(ctx, users, full_case) -> None:
-    from casebook.textnorm import fingerprint_set, jaccard, trigrams
+    from casebook.core.textnorm import fingerprint_set, jaccard, trigrams
     from lifecycle.document import text_fields
     from lifecycle.models import Case, CaseVersion
 
@@ -251,7 +251,7 @@ def _claim_all(db_url: str, username: str, audit_key: str) -> list[int]:
     """Worker: claim next until nothing is left (in its own process or thread)."""
     os.environ["CASEBOOK_AUDIT_KEY"] = audit_key
     ctx = build_context(settings=Settings(db_url=db_url))
-    from casebook.users import Actor, get_user
+    from casebook.core.users import Actor, get_user
 
     with ctx.sessions() as s:
         actor = Actor.of(get_user(s, username))

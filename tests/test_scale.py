@@ -18,9 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from casebook import store
-from casebook.clock import FixedClock
-from casebook.context import build_context
-from casebook.settings import Settings
+from casebook.core.clock import FixedClock
+from casebook.assembly import build_context
+from casebook.core.settings import Settings
 from lifecycle.service import CaseService
 from notifications.sink import SmtpSink, free_port
 from tests.conftest import make_users

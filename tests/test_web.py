@@ -57,7 +57,7 @@ def test_forbidden_calls_get_403_never_the_data(ctx, users, full_case) -> None:
 
 def _expected_exact(ctx, users, who: str, classification: str, key: str) -> tuple[bool, bool]:
     """(may view, sees the exact figure) by the policy, for a case of the marketing department."""
-    from casebook.errors import Forbidden
+    from casebook.core.errors import Forbidden
 
     actor = users[who]
     try:

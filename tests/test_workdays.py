@@ -7,8 +7,8 @@ from dateutil.relativedelta import relativedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from casebook.clock import add_months
-from casebook.workdays import WorkCalendar
+from casebook.core.clock import add_months
+from casebook.core.workdays import WorkCalendar
 from policies.schema import CalendarPolicy
 from tests.conftest import TZ
 

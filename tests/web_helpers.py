@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from casebook.auth import set_password, sign_in
-from casebook.users import Actor
+from access.accounts import set_password, sign_in
+from casebook.core.users import Actor
 from casebook.web.app import create_app
 from flows.registry import run_job
 from lifecycle.service import CaseService

@@ -38,7 +38,7 @@ def main() -> None:
 
     import structlog
 
-    from casebook.settings import get_settings
+    from casebook.core.settings import get_settings
 
     # Log lines go to stderr, so --json output on stdout stays parseable.
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(sys.stderr))

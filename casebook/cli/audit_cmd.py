@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from casebook import audit
+from casebook.core import audit
 from casebook.cli.common import JsonOpt, console, context, err_console, guarded, print_json
 
 app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")

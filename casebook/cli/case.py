@@ -151,8 +151,20 @@ def rate_case(key: str, stars: Annotated[int, typer.Option("--stars", help="1 to
               comment: Annotated[str | None, typer.Option(help="Optional remark.")] = None,
               as_user: AsOpt = None, now: NowOpt = None) -> None:
     """Rate a published case (one rating per reader; a new one replaces the old)."""
-    from lifecycle.jobs import rate
+    from library.feedback import rate
 
     ctx = context(now)
     rate(ctx, acting(ctx, as_user), key, stars, comment)
     console.print(f"rated {key}: {stars}")
+
+
+@app.command("correct")
+@guarded
+def correct_case(key: str, text: Annotated[str, typer.Option("--text", help="What is wrong and what it should say.")],
+                 as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Ask the owner of a case you may read to correct it (audited; the owner is notified)."""
+    from library.feedback import request_correction
+
+    ctx = context(now)
+    request_correction(ctx, acting(ctx, as_user), key, text)
+    console.print(f"correction request sent for {key}")

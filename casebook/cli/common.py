@@ -14,9 +14,10 @@ import typer
 import yaml
 from rich.console import Console
 
-from casebook.context import AppContext, build_context
-from casebook.errors import CasebookError, IllegalTransition, InvalidInput, Problem
-from casebook.users import Actor, get_user
+from casebook.assembly import build_context
+from casebook.core.context import AppContext
+from casebook.core.errors import CasebookError, IllegalTransition, InvalidInput, Problem
+from casebook.core.users import Actor, get_user
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)

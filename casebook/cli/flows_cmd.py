@@ -9,7 +9,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from casebook.cli.common import JsonOpt, NowOpt, console, context, guarded, print_json
-from casebook.errors import InvalidInput, Problem
+from casebook.core.errors import InvalidInput, Problem
 
 app = typer.Typer(no_args_is_help=True, help="Scheduled flows: list them, or run one once at a given time.")
 

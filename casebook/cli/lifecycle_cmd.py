@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from casebook.cli.common import guarded
-from casebook.errors import InvalidInput, Problem
-from casebook.settings import get_settings
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.settings import get_settings
 from lifecycle.diagram import mermaid
 from policies.loader import load_policy
 

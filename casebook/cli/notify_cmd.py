@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
-from casebook.errors import InvalidInput, Problem
+from casebook.core.errors import InvalidInput, Problem
 from notifications.models import OutboxMessage, Preference
 
 app = typer.Typer(no_args_is_help=True, help="Notification preferences and the outbox.")

@@ -9,7 +9,7 @@ import typer
 import yaml
 
 from casebook.cli.common import JsonOpt, console, err_console, guarded, print_json
-from casebook.settings import get_settings
+from casebook.core.settings import get_settings
 from policies.loader import check_policy_file, load_policy
 
 app = typer.Typer(no_args_is_help=True, help="Show or check policy files.")

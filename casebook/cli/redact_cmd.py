@@ -11,8 +11,8 @@ from typing import Annotated, Any
 import typer
 
 from casebook.cli.common import JsonOpt, console, guarded, print_json, read_input
-from casebook.errors import InvalidInput, Problem
-from casebook.settings import get_settings
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.settings import get_settings
 from policies.loader import Policy, load_policy
 from redaction.analyzer import Lang, detect
 from redaction.render import render_text

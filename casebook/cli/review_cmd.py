@@ -9,7 +9,7 @@ from rich.table import Table
 from sqlalchemy import select
 
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
-from casebook.errors import InvalidInput, NotFound, Problem
+from casebook.core.errors import InvalidInput, NotFound, Problem
 from lifecycle.models import Case
 from review import decisions, queue
 from review.due import due_review_work

@@ -9,8 +9,8 @@ from rich.table import Table
 from sqlalchemy import select
 
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
-from casebook.errors import Forbidden
-from casebook.users import User, add_user
+from casebook.core.errors import Forbidden
+from casebook.core.users import User, add_user
 
 app = typer.Typer(no_args_is_help=True, help="Manage users (roles, departments and clearances come from policy).")
 
@@ -63,7 +63,7 @@ def passwd(username: str,
     """Set a user's sign-in password (argon2id); old sessions and tokens end."""
     import sys
 
-    from casebook.auth import set_password
+    from access.accounts import set_password
 
     ctx = context(now)
     actor = acting(ctx, as_user, required=False)

@@ -10,14 +10,14 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from casebook import dashboard, search
-from casebook.access_requests import decide_access, request_access
-from casebook.auth import sign_in
-from casebook.context import AppContext
-from casebook.export import export_markdown
-from casebook.users import Actor
+from library import dashboard, search
+from access.requests import decide_access, request_access
+from access.accounts import sign_in
+from casebook.core.context import AppContext
+from library.export import export_markdown
+from casebook.core.users import Actor
 from casebook.web.deps import api_actor, app_ctx, client_ip
-from lifecycle.jobs import rate
+from library.feedback import rate, request_correction
 from lifecycle.models import Case
 from lifecycle.service import CaseService
 from redaction.render import render_text
@@ -42,6 +42,10 @@ class TokenIn(Strict):
 class TransitionIn(Strict):
     event: str = Field(min_length=1, max_length=64)
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class CorrectionIn(Strict):
+    text: str = Field(min_length=1, max_length=2000)
 
 
 class RatingIn(Strict):
@@ -102,7 +106,7 @@ def create_case(body: dict[str, Any], request: Request, actor: Actor = Depends(a
 def get_case(key: str, request: Request, version: int | None = Query(None, ge=1, le=MAX_ID),
              actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
     view, audience = rendered_view(ctx, actor, key, version=version)
-    from casebook import audit
+    from casebook.core import audit
 
     with ctx.engine.begin() as conn:
         audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
@@ -145,6 +149,14 @@ def rate_case(key: str, body: RatingIn, actor: Actor = Depends(api_actor),
               ctx: AppContext = Depends(app_ctx)) -> dict[str, int]:
     rate(ctx, actor, key, body.stars, body.comment)
     return {"stars": body.stars}
+
+
+@router.post("/cases/{key}/corrections", tags=["cases"], status_code=201)
+def correct_case(key: str, body: CorrectionIn, request: Request, actor: Actor = Depends(api_actor),
+                 ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    """A reader's correction request: audited, the owner notified."""
+    request_correction(ctx, actor, key, body.text, ip=client_ip(request))
+    return {"status": "sent"}
 
 
 @router.post("/cases/{key}/access-requests", tags=["access"], status_code=201)
@@ -197,7 +209,7 @@ def dashboard_report(actor: Actor = Depends(api_actor), ctx: AppContext = Depend
 
 
 def _require_operations(ctx: AppContext, actor: Actor) -> None:
-    from casebook.errors import Forbidden
+    from casebook.core.errors import Forbidden
 
     if not ctx.policy.may(actor.role, "reports.read", own=False):
         raise Forbidden(f"role '{actor.role}' lacks permission 'reports.read'")

@@ -9,8 +9,9 @@ from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from casebook.context import AppContext, build_context
-from casebook.errors import CasebookError
+from casebook.assembly import build_context
+from casebook.core.context import AppContext
+from casebook.core.errors import CasebookError
 from casebook.web import api, pages
 from casebook.web.deps import problem_response
 

@@ -6,11 +6,11 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from casebook.auth import actor_for_token
-from casebook.context import AppContext
-from casebook.errors import (CasebookError, ConcurrentModification, Forbidden, IllegalTransition, InvalidInput,
+from access.accounts import actor_for_token
+from casebook.core.context import AppContext
+from casebook.core.errors import (CasebookError, ConcurrentModification, Forbidden, IllegalTransition, InvalidInput,
                              NotFound)
-from casebook.users import Actor
+from casebook.core.users import Actor
 
 SESSION_COOKIE = "casebook_session"
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")

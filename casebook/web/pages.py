@@ -12,17 +12,18 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from casebook import audit, dashboard, search
-from casebook.access_requests import request_access
-from casebook.auth import sign_in, sign_out
-from casebook.context import AppContext
-from casebook.errors import CasebookError, Forbidden, InvalidInput
-from casebook.users import Actor, get_user
+from casebook.core import audit
+from library import dashboard, search
+from access.requests import request_access
+from access.accounts import sign_in, sign_out
+from casebook.core.context import AppContext
+from casebook.core.errors import CasebookError, Forbidden, InvalidInput
+from casebook.core.users import Actor, get_user
 from casebook.web.api import render_title
 from casebook.web.deps import SESSION_COOKIE, app_ctx, client_ip, optional_actor
 from casebook.web.i18n import translator
 from lifecycle.document import SECTIONS
-from lifecycle.jobs import rate
+from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
 from redaction.views import render_view, rendered_view
@@ -216,27 +217,12 @@ def rate_page(key: str, request: Request, stars: int = Form(...), comment: str =
 def correction(key: str, request: Request, text: str = Form(...), actor: Actor | None = Depends(optional_actor),
                ctx: AppContext = Depends(app_ctx)) -> Response:
     """A reader's correction request: audited, and the owner is notified (answer due per policy)."""
-    from notifications.audience import case_ref, username_of
-    from notifications.outbox import enqueue
-    from lifecycle.models import Case
-    from sqlalchemy import select
-
     if actor is None:
         return _login_redirect()
     try:
-        rendered_view(ctx, actor, key)
+        request_correction(ctx, actor, key, text, ip=client_ip(request))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    now = ctx.clock.now()
-    with ctx.engine.begin() as conn:
-        case = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).one()
-        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="case.correction_request",
-                     subject_type="case", subject_id=key, ip=client_ip(request), details={"text": text[:2000]})
-        owner = username_of(conn, case.owner_id)
-        if owner:
-            enqueue(conn, kind="correction_request", subject_id=key, recipient=owner,
-                    period=now.isoformat(timespec="seconds"), now=now,
-                    payload={"case": case_ref(case), "requester": actor.username, "text": text[:2000]})
     return RedirectResponse(f"/cases/{key}", status_code=303)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
-from casebook.textnorm import to_simplified
+from casebook.core.textnorm import to_simplified
 
 
 class CasebookRecognizer(EntityRecognizer):

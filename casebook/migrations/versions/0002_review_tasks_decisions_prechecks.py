@@ -6,7 +6,7 @@ Create Date: 2026-11-22 21:35:43.153324
 """
 from alembic import op
 import sqlalchemy as sa
-import casebook.db
+import casebook.core.db
 
 
 revision = '0002'
@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('severity', sa.String(length=16), nullable=False),
     sa.Column('findings', sa.JSON(), nullable=False),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('policy_version', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_review_prechecks_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_review_prechecks')),
@@ -42,10 +42,10 @@ def upgrade() -> None:
     sa.Column('candidate_department', sa.String(length=120), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
-    sa.Column('claimed_at', casebook.db.UTCDateTime(), nullable=True),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('due_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('decided_at', casebook.db.UTCDateTime(), nullable=True),
+    sa.Column('claimed_at', casebook.core.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('due_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', casebook.core.db.UTCDateTime(), nullable=True),
     sa.Column('decision', sa.String(length=32), nullable=True),
     sa.Column('policy_version', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_review_tasks_case_id_cases'), ondelete='CASCADE'),
@@ -69,7 +69,7 @@ def upgrade() -> None:
     sa.Column('scores', sa.JSON(), nullable=True),
     sa.Column('reasons', sa.JSON(), nullable=True),
     sa.Column('comment', sa.String(length=2000), nullable=True),
-    sa.Column('decided_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('decided_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('cycle_seconds', sa.Integer(), nullable=False),
     sa.Column('policy_version', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_review_decisions_case_id_cases'), ondelete='CASCADE'),

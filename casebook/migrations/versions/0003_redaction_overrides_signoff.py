@@ -6,7 +6,7 @@ Create Date: 2026-11-22 22:40:00
 """
 from alembic import op
 import sqlalchemy as sa
-import casebook.db
+import casebook.core.db
 
 
 revision = '0003'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('end', sa.Integer(), nullable=False),
     sa.Column('text', sa.Text(), nullable=False),
     sa.Column('created_by', sa.String(length=64), nullable=False),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('policy_version', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_redaction_overrides_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_redaction_overrides'))

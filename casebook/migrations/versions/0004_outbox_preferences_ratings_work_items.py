@@ -6,7 +6,7 @@ Create Date: 2026-11-22 22:11:51.717264
 """
 from alembic import op
 import sqlalchemy as sa
-import casebook.db
+import casebook.core.db
 
 
 revision = '0004'
@@ -38,13 +38,13 @@ def upgrade() -> None:
     sa.Column('digest', sa.Boolean(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('lease_until', casebook.db.UTCDateTime(), nullable=True),
+    sa.Column('next_attempt_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('lease_until', casebook.core.db.UTCDateTime(), nullable=True),
     sa.Column('claimed_by', sa.String(length=64), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=True),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('sent_at', casebook.db.UTCDateTime(), nullable=True),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('sent_at', casebook.core.db.UTCDateTime(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outbox')),
     sa.UniqueConstraint('key', name=op.f('uq_outbox_key'))
     )
@@ -58,7 +58,7 @@ def upgrade() -> None:
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('stars', sa.Integer(), nullable=False),
     sa.Column('comment', sa.Text(), nullable=True),
-    sa.Column('rated_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('rated_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_case_ratings_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_case_ratings'))
     )
@@ -74,8 +74,8 @@ def upgrade() -> None:
     sa.Column('assignee', sa.String(length=64), nullable=True),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('due_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('due_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('policy_version', sa.String(length=64), nullable=False),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_work_items_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_work_items')),

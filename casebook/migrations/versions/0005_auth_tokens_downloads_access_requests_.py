@@ -6,7 +6,7 @@ Create Date: 2026-11-22 22:36:38.532517
 """
 from alembic import op
 import sqlalchemy as sa
-import casebook.db
+import casebook.core.db
 
 
 revision = '0005'
@@ -22,8 +22,8 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('username', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=16), nullable=False),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('expires_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('ip', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_auth_tokens')),
     sa.UniqueConstraint('token_hash', name=op.f('uq_auth_tokens_token_hash'))
@@ -31,7 +31,7 @@ def upgrade() -> None:
     op.create_table('downloads',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
-    sa.Column('at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),
     sa.Column('size', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_downloads_user_id_users'), ondelete='CASCADE'),
@@ -47,10 +47,10 @@ def upgrade() -> None:
     sa.Column('requester', sa.String(length=64), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
-    sa.Column('created_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('due_at', casebook.db.UTCDateTime(), nullable=False),
+    sa.Column('created_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('due_at', casebook.core.db.UTCDateTime(), nullable=False),
     sa.Column('decided_by', sa.String(length=64), nullable=True),
-    sa.Column('decided_at', casebook.db.UTCDateTime(), nullable=True),
+    sa.Column('decided_at', casebook.core.db.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['case_id'], ['cases.id'], name=op.f('fk_access_requests_case_id_cases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_access_requests'))
     )

@@ -6,7 +6,7 @@ Create Date: 2026-11-22 22:55:57.812303
 """
 from alembic import op
 import sqlalchemy as sa
-import casebook.db
+import casebook.core.db
 
 
 revision = '0006'
@@ -22,8 +22,8 @@ def upgrade() -> None:
     sa.Column('job', sa.String(length=64), nullable=False),
     sa.Column('flow_run_id', sa.String(length=64), nullable=True),
     sa.Column('worker', sa.String(length=200), nullable=False),
-    sa.Column('started_at', casebook.db.UTCDateTime(), nullable=False),
-    sa.Column('finished_at', casebook.db.UTCDateTime(), nullable=True),
+    sa.Column('started_at', casebook.core.db.UTCDateTime(), nullable=False),
+    sa.Column('finished_at', casebook.core.db.UTCDateTime(), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('counts', sa.JSON(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_job_runs'))

@@ -12,11 +12,11 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import ForeignKey, Index, Integer, String, delete, func, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook import audit
-from casebook.context import AppContext
-from casebook.db import Base, UTCDateTime
-from casebook.errors import Forbidden, InvalidInput, NotFound, Problem
-from casebook.users import Actor, User
+from casebook.core import audit
+from casebook.core.context import AppContext
+from casebook.core.db import Base, UTCDateTime
+from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.users import Actor, User
 
 _hasher = PasswordHasher()
 USERS = User.__table__

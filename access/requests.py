@@ -3,44 +3,17 @@ head of the case's department approves; the request has its own SLA (working day
 
 from __future__ import annotations
 
-from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, select, update
-from sqlalchemy.engine import Connection
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import select, update
 
-from casebook import audit
-from casebook.context import AppContext
-from casebook.db import Base, UTCDateTime
-from casebook.errors import Forbidden, InvalidInput, NotFound, Problem
-from casebook.users import Actor
-
-PENDING, APPROVED, DENIED = "pending", "approved", "denied"
-
-
-class AccessRequest(Base):
-    __tablename__ = "access_requests"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    case_key: Mapped[str] = mapped_column(String(32))
-    requester: Mapped[str] = mapped_column(String(64))
-    reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    due_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    decided_by: Mapped[str | None] = mapped_column(String(64))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-    __table_args__ = (Index("ix_access_requests_case_requester", "case_id", "requester", "status"),)
-
-
-TABLE = AccessRequest.__table__
-
-
-def has_grant(conn: Connection, case_id: int, username: str) -> bool:
-    return conn.execute(select(TABLE.c.id).where(TABLE.c.case_id == case_id, TABLE.c.requester == username,
-                                                 TABLE.c.status == APPROVED).limit(1)).first() is not None
+from access.grants import APPROVED, DENIED, PENDING, TABLE, AccessRequest, has_grant  # noqa: F401
+from casebook.core import audit
+from casebook.core.context import AppContext
+from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.users import Actor
+from lifecycle.models import Case
+from notifications.audience import case_ref, users_with_role
+from notifications.outbox import enqueue
 
 
 def may_request(ctx: AppContext, actor: Actor, case: object) -> str:
@@ -55,9 +28,6 @@ def may_request(ctx: AppContext, actor: Actor, case: object) -> str:
 
 
 def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: str | None = None) -> int:
-    from lifecycle.models import Case
-    from notifications.audience import case_ref, users_with_role
-    from notifications.outbox import enqueue
 
     if not reason.strip():
         raise InvalidInput([Problem("reason", "is required")], "access request")
@@ -88,7 +58,6 @@ def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: 
 
 
 def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool, *, ip: str | None = None) -> str:
-    from lifecycle.models import Case
 
     now = ctx.clock.now()
     sp = ctx.policy.doc.security
@@ -112,9 +81,6 @@ def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool,
 
 def remind_overdue(ctx: AppContext) -> int:
     """Pending requests past their SLA: the approvers are reminded and operations is told (once each)."""
-    from lifecycle.models import Case
-    from notifications.audience import case_ref, users_with_role
-    from notifications.outbox import enqueue
 
     now = ctx.clock.now()
     sp = ctx.policy.doc.security

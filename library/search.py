@@ -10,10 +10,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from casebook.context import AppContext
-from casebook.errors import CasebookError
-from casebook.textnorm import jaccard, to_simplified, trigrams
-from casebook.users import Actor
+from casebook.core.context import AppContext
+from casebook.core.errors import CasebookError
+from casebook.core.textnorm import jaccard, to_simplified, trigrams
+from casebook.core.users import Actor
 from lifecycle import states as S
 from lifecycle.document import text_fields
 from lifecycle.models import Case

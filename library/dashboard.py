@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from casebook.context import AppContext
+from casebook.core.context import AppContext
 from lifecycle import states as S
 from lifecycle.jobs import stale_published
 from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case

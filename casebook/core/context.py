@@ -1,4 +1,6 @@
-"""The application context: settings, policy, clock, calendar, store and audit key, built once per process."""
+"""The application context: settings, policy, clock, calendar, store, audit key and the hooks the domain
+packages installed. Built by ``casebook.assembly.build_context``, which installs those hooks; ``make_context``
+here refuses a registry that was not sealed, so a context without them is not built by accident."""
 
 from __future__ import annotations
 
@@ -11,11 +13,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from casebook.audit import AuditContext
-from casebook.clock import Clock, make_clock
-from casebook.db import make_engine, make_session_factory
-from casebook.settings import Settings, get_settings
-from casebook.workdays import WorkCalendar
+from casebook.core.audit import AuditContext
+from casebook.core.clock import Clock, make_clock
+from casebook.core.db import make_engine, make_session_factory
+from casebook.core.hooks import Hooks
+from casebook.core.settings import Settings, get_settings
+from casebook.core.workdays import WorkCalendar
 from policies.loader import Policy, load_policy
 
 
@@ -25,9 +28,12 @@ class AppContext:
     policy: Policy
     clock: Clock
     engine: Engine
+    hooks: Hooks
     sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
+        if not self.hooks.sealed:
+            raise RuntimeError("an AppContext needs sealed hooks: build it with casebook.assembly.build_context")
         self.sessions = make_session_factory(self.engine)
 
     @cached_property
@@ -55,13 +61,12 @@ def audit_key(settings: Settings) -> bytes:
     return path.read_text().strip().encode()
 
 
-def build_context(now: str | None = None, settings: Settings | None = None, clock: Clock | None = None,
-                  policy: Policy | None = None) -> AppContext:
-    import casebook.wiring  # noqa: F401  - listeners must be in place before any transition
-
+def make_context(*, hooks: Hooks, now: str | None = None, settings: Settings | None = None,
+                 clock: Clock | None = None, policy: Policy | None = None) -> AppContext:
+    """A context over the given (sealed) hooks; settings, policy and clock default to the process's."""
     settings = settings or get_settings()
     policy = policy or load_policy(settings.policy_path)
     clock = clock or make_clock(policy.doc.timezone, now)
-    return AppContext(settings=settings, policy=policy, clock=clock, engine=make_engine(settings.database_url,
-                      sqlite_synchronous=settings.sqlite_synchronous,
-                      sqlite_wal_autocheckpoint=settings.sqlite_wal_autocheckpoint))
+    return AppContext(settings=settings, policy=policy, clock=clock, hooks=hooks,
+                      engine=make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
+                                         sqlite_wal_autocheckpoint=settings.sqlite_wal_autocheckpoint))

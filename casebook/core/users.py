@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Boolean, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from casebook import audit
-from casebook.audit import AuditContext
-from casebook.db import Base, UTCDateTime
-from casebook.errors import InvalidInput, NotFound, Problem
+from casebook.core import audit
+from casebook.core.audit import AuditContext
+from casebook.core.db import Base, UTCDateTime
+from casebook.core.errors import InvalidInput, NotFound, Problem
 from policies.loader import Policy
 
 LOCALES = ("zh-Hant", "zh-Hans", "en")

@@ -18,7 +18,7 @@ from sqlalchemy import JSON, BigInteger, Index, Integer, String, bindparam, sele
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from casebook.db import Base, Prepared, UTCDateTime
+from casebook.core.db import Base, Prepared, UTCDateTime
 
 GENESIS = "0" * 64
 

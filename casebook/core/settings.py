@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under ``home``."""
-        return self.db_url or f"sqlite:///{self.home / 'casebook.db'}"
+        return self.db_url or f"sqlite:///{self.home / 'casebook.core.db'}"
 
     @property
     def policy_path(self) -> Path:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from casebook.auth import record_download
-from casebook.context import AppContext
-from casebook.users import Actor
+from access.accounts import record_download
+from casebook.core.context import AppContext
+from casebook.core.users import Actor
 from lifecycle.document import SECTIONS
 from redaction.render import shown_budget, shown_metric
 from redaction.views import rendered_view

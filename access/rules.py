@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casebook.users import Actor
+from casebook.core.users import Actor
 from policies.loader import Policy
 
 

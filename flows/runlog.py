@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.context import AppContext
-from casebook.db import Base, UTCDateTime
+from casebook.core.context import AppContext
+from casebook.core.db import Base, UTCDateTime
 
 
 class JobRun(Base):

@@ -1,0 +1,64 @@
+"""The registry of reactions to state changes that one application context carries: listeners run after a
+transition in its transaction, guards may refuse one. Domain packages contribute theirs through an explicit
+``install(hooks)``; the composition root (``casebook.assembly``) calls them, so nothing is registered by the
+side effect of an import, and two contexts never share a registry."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+Listener = Callable[[Any], None]
+Guard = Callable[..., list[str]]
+
+
+class Hooks:
+    """Listeners and guards per event; frozen once the context that carries it is assembled."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Listener] = []
+        self._guards: dict[str, list[Guard]] = {}
+        self._installed: list[str] = []
+        self._sealed = False
+
+    def on_transition(self, fn: Listener) -> Listener:
+        self._check_open()
+        if fn not in self._listeners:
+            self._listeners.append(fn)
+        return fn
+
+    def guard(self, event: str, fn: Guard) -> Guard:
+        self._check_open()
+        if fn not in self._guards.setdefault(event, []):
+            self._guards[event].append(fn)
+        return fn
+
+    def installed(self, name: str) -> None:
+        """Records that a package's hooks are in (``require`` checks it)."""
+        self._check_open()
+        self._installed.append(name)
+
+    def seal(self, *, require: tuple[str, ...] = ()) -> "Hooks":
+        missing = [name for name in require if name not in self._installed]
+        if missing:
+            raise RuntimeError(f"hooks not installed: {', '.join(missing)}")
+        self._sealed = True
+        return self
+
+    @property
+    def sealed(self) -> bool:
+        return self._sealed
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(self._installed)
+
+    def listeners(self) -> list[Listener]:
+        return self._listeners
+
+    def guards_for(self, event: str) -> list[Guard]:
+        return self._guards.get(event, [])
+
+    def _check_open(self) -> None:
+        if self._sealed:
+            raise RuntimeError("hooks are sealed once the context is built")

@@ -1,0 +1,56 @@
+"""What readers give back on a published case: ratings (one per reader) and correction requests (audited, the
+owner notified, the answer due per policy). Page, API and CLI all call these."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from casebook.core import audit
+from casebook.core.context import AppContext
+from casebook.core.db import upsert
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.users import Actor
+from lifecycle.models import Case
+from lifecycle.service import CaseService
+from lifecycle.worklist import Rating
+from notifications.audience import case_ref, username_of
+from notifications.outbox import enqueue
+
+RATINGS = Rating.__table__
+CASES = Case.__table__
+#: Longest correction text kept (the audit event and the owner's message carry it).
+CORRECTION_MAX = 2000
+
+
+def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | None = None) -> None:
+    """A reader's rating of a published case (one per reader; a new rating replaces the old)."""
+    scale = ctx.policy.doc.ratings.scale_max
+    if not 1 <= stars <= scale:
+        raise InvalidInput([Problem("stars", f"must be between 1 and {scale}")], "rating")
+    view = CaseService(ctx).view(actor, key)
+    if view.published_version_no is None:
+        raise InvalidInput([Problem("case", "only published cases can be rated")], "rating")
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        upsert(conn, RATINGS, {"case_id": view.case_id, "username": actor.username, "stars": stars,
+                               "comment": comment, "rated_at": now}, ["case_id", "username"])
+
+
+def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip: str | None = None) -> None:
+    """A reader's correction request on a case they may read: audited, and the owner is notified."""
+    text = (text or "").strip()
+    if not text:
+        raise InvalidInput([Problem("text", "must not be empty")], "correction request")
+    if len(text) > CORRECTION_MAX:
+        raise InvalidInput([Problem("text", f"at most {CORRECTION_MAX} characters")], "correction request")
+    CaseService(ctx).view(actor, key)   # the read rule: only a reader of the case may ask
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        case = conn.execute(select(CASES).where(CASES.c.key == key)).one()
+        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="case.correction_request",
+                     subject_type="case", subject_id=key, ip=ip, details={"text": text})
+        owner = username_of(conn, case.owner_id)
+        if owner:
+            enqueue(conn, kind="correction_request", subject_id=key, recipient=owner,
+                    period=now.isoformat(timespec="seconds"), now=now,
+                    payload={"case": case_ref(case), "requester": actor.username, "text": text})
