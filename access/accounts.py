@@ -145,7 +145,7 @@ def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: 
         conn.execute(delete(TOKENS).where(TOKENS.c.username == actor.username))
         audit.record(conn, ctx.audit, at=now, actor="system", action="user.frozen", subject_type="user",
                      subject_id=actor.username, ip=ip, details={"reason": reason})
-        for user in users_with_role(conn, ctx.policy, "operations"):
+        for user in users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role):
             enqueue(conn, kind="account_frozen", subject_id=actor.username, recipient=user,
                     period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason},
                     now=now, digestible=False)

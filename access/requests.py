@@ -90,7 +90,7 @@ def remind_overdue(ctx: AppContext) -> int:
                             .where(TABLE.c.status == PENDING, TABLE.c.due_at <= now).order_by(TABLE.c.id)).all()
         for row in rows:
             people = users_with_role(conn, ctx.policy, sp.access_request_approver_role, row.department) + \
-                users_with_role(conn, ctx.policy, "operations")
+                users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role)
             payload = {"case": case_ref(row), "requester": row.requester,
                        "due": row.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
             for user in dict.fromkeys(people):

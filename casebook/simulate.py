@@ -29,6 +29,7 @@ from lifecycle.service import CaseService
 from notifications.models import DEAD, OutboxMessage, Preference
 from notifications.sink import SinkProcess
 from review import decisions, queue
+from casebook.core.locales import LOCALES
 
 KEYS = ("cases", "submitted", "published", "reminders", "escalations", "expired", "retired", "archived", "digests",
         "sla_breaches", "notifications_sent", "duplicate_notifications", "dead_letters")
@@ -86,7 +87,7 @@ def _users(ctx: AppContext, rng: random.Random, cases: int) -> dict[str, list[Ac
     out: dict[str, list[Actor]] = {}
     with ctx.sessions.begin() as session:
         for username, role, dept in specs:
-            locale = rng.choice(["zh-Hant", "zh-Hans", "en"])
+            locale = rng.choice(LOCALES)
             # One author never gave an address: their mail dead-letters and operations is alerted.
             email = None if username == "brand_author1" else f"{username}@example.test"
             user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor="simulate", username=username,

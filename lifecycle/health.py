@@ -80,10 +80,10 @@ def _run(ctx: AppContext, name: str, period: str, shares: dict[str, float]) -> d
             for item in items:
                 case = item["case"]
                 tasks += add_work_item(conn, ctx, key=f"{name}|{group}|{case['key']}|{period}", kind=f"health_{group}",
-                                       case_id=None, role="operations", reason=item["reason"], due_at=due)
+                                       case_id=None, role=ctx.policy.doc.operations_role, reason=item["reason"], due_at=due)
         counts = {g: len(v) for g, v in found.items()}
         counts = {"retire": 0, "update": 0, "restructure": 0} | counts
-        for user in users_with_role(conn, ctx.policy, "operations"):
+        for user in users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role):
             enqueue(conn, kind="health_check", subject_id=name, recipient=user, period=period,
                     payload={"year": period, "counts": counts, "report": str(md_path)}, now=now, digestible=False)
     return {"health_checks": 1, "health_tasks": tasks}

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
-from casebook.core.db import insert_if_absent, upsert
+from casebook.core.db import insert_if_absent, skip_locked
 from casebook.core.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
 from casebook.core.users import Actor
 from lifecycle import states as S
@@ -37,7 +37,7 @@ def batch_statement(conn: Connection, where: Any, after_id: int, size: int) -> A
     """The next batch of cases matching ``where`` after ``after_id`` in id order (locked with SKIP LOCKED on
     PostgreSQL)."""
     stmt = select(CASES).where(where, CASES.c.id > after_id).order_by(CASES.c.id).limit(size)
-    return stmt.with_for_update(skip_locked=True) if conn.dialect.name == "postgresql" else stmt
+    return skip_locked(conn, stmt)
 
 
 def submission_due_by(horizon: datetime) -> Any:
@@ -175,11 +175,11 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
             expired += 1
             due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
             add_work_item(conn, ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation",
-                          case_id=case.id, role="operations", reason="validity period ended", due_at=due)
+                          case_id=case.id, role=ctx.policy.doc.operations_role, reason="validity period ended", due_at=due)
             payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
                        .isoformat(), "evaluation_due": due.astimezone(ctx.clock.tz).date().isoformat()}
             owner = username_of(conn, case.owner_id)
-            for user in dict.fromkeys([*users_with_role(conn, ctx.policy, "operations"), owner]):
+            for user in dict.fromkeys([*users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role), owner]):
                 if user:
                     enqueue(conn, kind="expiry_evaluation", subject_id=case.key, recipient=user,
                             period=str(case.expires_at.date()), payload=payload, now=now)
@@ -228,14 +228,14 @@ def low_rating_rectification(ctx: AppContext) -> dict[str, int]:
                 avg, n = stats[case.id]
                 start_by = now + timedelta(hours=rp.rectification_start_hours)
                 if not add_work_item(conn, ctx, key=f"rectification|{case.key}|{month}", kind="rectification",
-                                     case_id=case.id, role="operations", due_at=start_by,
+                                     case_id=case.id, role=ctx.policy.doc.operations_role, due_at=start_by,
                                      reason=f"average rating {avg:.1f} over {n} ratings"):
                     continue
                 created += 1
                 payload = {"case": case_ref(case), "average": f"{avg:.1f}", "ratings": n,
                            "start_by": start_by.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
                 owner = username_of(conn, case.owner_id)
-                for user in dict.fromkeys([owner, *users_with_role(conn, ctx.policy, "operations")]):
+                for user in dict.fromkeys([owner, *users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role)]):
                     if user:
                         enqueue(conn, kind="rectification", subject_id=case.key, recipient=user, period=month,
                                 payload=payload, now=now, digestible=False)

@@ -71,15 +71,10 @@ _TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "r
                        "department",
                        "classification", "owner_id", "author_id", "current_version_no", "row_version")
 _READ_CASE = Prepared(select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key")))
-_EV = audit.AuditEvent.__table__.c
-_ROUND_APPROVALS = select(_EV.actor, _EV.action).where(
-    _EV.subject_type == "case", _EV.subject_id == bindparam("b_key"),
-    _EV.action.in_(["case.approve", "case.submit"])).order_by(_EV.seq.desc())
 _READ_DOCUMENT = select(CaseVersion.__table__.c.document).where(
     CaseVersion.__table__.c.case_id == bindparam("b_id"), CaseVersion.__table__.c.number == bindparam("b_no"))
 _UPDATE_CASE = Prepared(CASES.update().where(CASES.c.id == bindparam("b_id"),
                                              CASES.c.row_version == bindparam("b_rv")))
-REVIEW_DECISIONS = frozenset({"approve", "return_for_revision", "reject"})
 
 
 class CaseService:
@@ -228,7 +223,7 @@ class CaseService:
         for event in defined_events(self.policy, case.state):
             if not can_fire(self.policy, actor, event, department=case.department, is_owner=own)[0]:
                 continue
-            if self._review_refusal(conn, case, actor, event):
+            if self._refusal(conn, case, actor, event):
                 continue
             if self._try(conn, case, event, "(listing)", {"listing": True}).ok:
                 out.append(event)
@@ -238,31 +233,13 @@ class CaseService:
         with self.ctx.sessions() as session:
             return self._allowed(session.connection(), _load(session, key), actor)
 
-    def _review_refusal(self, conn: Connection, case: Any, actor: Actor, event: str) -> str:
-        """Review decisions: the level's role and scope, never one's own case, never two levels of one case."""
-        if event not in REVIEW_DECISIONS or actor.is_system or not case.state.startswith("review_l"):
-            return ""
-        chain = self.policy.chain_for(case.library, case.micro)
-        level = chain[min(case.review_level, len(chain)) - 1]
-        if actor.role != level.role:
-            return f"level {case.review_level} ({level.name}) is decided by role '{level.role}'"
-        if level.scope == "case_department" and actor.department != case.department:
-            return f"level {case.review_level} ({level.name}) is decided within department '{case.department}'"
-        if self._is_owner(case, actor):
-            return "separation of duties: an author or owner never reviews their own case"
-        if event == "approve" and self._approved_in_this_round(conn, case, actor):
-            return "separation of duties: one person never approves two levels of one case"
+    def _refusal(self, conn: Connection, case: Any, actor: Actor, event: str) -> str:
+        """The first refusal an installed package has for this actor and event (e.g. separation of duties)."""
+        for refuse in self.ctx.hooks.refusals():
+            reason = refuse(conn, self, case, actor, event)
+            if reason:
+                return reason
         return ""
-
-    def _approved_in_this_round(self, conn: Connection, case: Any, actor: Actor) -> bool:
-        """Whether the actor already approved a level since the case was last submitted (resubmits continue)."""
-        rows = conn.execute(_ROUND_APPROVALS, {"b_key": case.key})
-        for who, action in rows:
-            if action == "case.submit":
-                return False
-            if who == actor.username:
-                return True
-        return False
 
     def fire(self, actor: Actor, key: str, event: str, *, reason: str | None = None, ip: str | None = None,
              conn: Connection | None = None, details: dict[str, Any] | None = None) -> str:
@@ -287,7 +264,7 @@ class CaseService:
             refusal = can_fire(self.policy, actor, event, department=case.department, is_owner=own)[1]
         else:
             refusal = f"unknown event '{event}'"
-        refusal = refusal or self._review_refusal(conn, case, actor, event)
+        refusal = refusal or self._refusal(conn, case, actor, event)
         scratch: dict[str, Any] = {"details": details or {}}
         if not refusal:
             outcome = self._try(conn, case, event, reason, scratch)

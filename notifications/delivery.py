@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from casebook.core.context import AppContext
+from casebook.core.db import skip_locked
 from casebook.core.users import Actor, User
 from notifications.channels import Envelope, send_chat, send_email_batch
 from notifications.models import DEAD, PENDING, SENDING, SENT, OutboxMessage, Preference, picked
@@ -65,9 +66,7 @@ def _claim(ctx: AppContext, now: datetime, limit: int) -> list[Any]:
         pick = (select(OUTBOX.c.id).where(OUTBOX.c.status == PENDING, OUTBOX.c.digest.is_(False),
                                           OUTBOX.c.next_attempt_at <= now)
                 .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(limit))
-        if conn.dialect.name == "postgresql":
-            pick = pick.with_for_update(skip_locked=True)
-        ids = list(conn.execute(pick).scalars())
+        ids = list(conn.execute(skip_locked(conn, pick)).scalars())
         if not ids:
             return []
         conn.execute(update(OUTBOX).where(picked(ids, PENDING)).values(

@@ -14,9 +14,9 @@ from casebook.core.users import Actor
 from policies.loader import Policy
 from redaction.render import render_text
 from redaction.tiers import audience_for
+from casebook.core.locales import LOCALES
 
 TEMPLATES = Path(__file__).with_name("templates")
-LOCALES = ("zh-Hant", "zh-Hans", "en")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from casebook.core.locales import Locale
+
 
 class Strict(BaseModel):
     """Policy models refuse unknown keys so a typo is an error, not a silently ignored rule."""
@@ -14,7 +16,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-Locale = Literal["zh-Hant", "zh-Hans", "en"]
 Labels = dict[str, str]
 
 
@@ -260,6 +261,8 @@ class PolicyDocument(Strict):
     ratings: RatingPolicy
     health_check: HealthCheckPolicy
     roles: dict[str, RolePolicy]
+    #: The role that runs the library: expiry evaluations, rectifications, health-check tasks, alerts.
+    operations_role: str
     event_permissions: dict[str, str]
     flows: dict[str, FlowSchedule]
     security: SecurityPolicy
@@ -286,6 +289,17 @@ class PolicyDocument(Strict):
         for i, role in enumerate(self.deadlines.submission.escalation_chain):
             if role not in self.roles:
                 errors.append(f"deadlines.submission.escalation_chain.{i}: unknown role '{role}'")
+        n = self.notifications
+        for path, role in [("operations_role", self.operations_role),
+                           ("security.access_request_approver_role", self.security.access_request_approver_role),
+                           ("notifications.dead_letter_role", n.dead_letter_role),
+                           *((f"notifications.reviewer_digest_roles.{i}", r) for i, r in enumerate(n.reviewer_digest_roles)),
+                           *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles))]:
+            if role not in self.roles:
+                errors.append(f"{path}: unknown role '{role}'")
+        for i, c in enumerate(self.security.access_request_classifications):
+            if c not in self.classifications:
+                errors.append(f"security.access_request_classifications.{i}: unknown classification '{c}'")
         errors += self._redaction_problems()
         if self.review.rubric.pass_min > self.review.rubric.levels:
             errors.append("review.rubric.pass_min: must not exceed review.rubric.levels")

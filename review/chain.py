@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from casebook.core.users import Actor
 from policies.loader import Policy
 from policies.schema import ReviewLevel
 
@@ -17,8 +16,3 @@ def level_of(policy: Policy, case: Any, level: int) -> ReviewLevel:
 def candidate_department(level: ReviewLevel, case_department: str) -> str | None:
     """The department a level's candidates must belong to, or None when any may decide."""
     return case_department if level.scope == "case_department" else None
-
-
-def eligible(actor: Actor, role: str, department: str | None) -> bool:
-    """Whether an actor belongs to a task's candidate group."""
-    return actor.role == role and (department is None or actor.department == department)

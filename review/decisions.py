@@ -20,7 +20,8 @@ from lifecycle.models import Case
 from review.chain import level_of
 from review.signoff import signoff_record
 from review.models import CLAIMED, DONE, ReviewDecision, ReviewTask
-from review.queue import _task, _why_not
+from review.duties import why_not
+from review.queue import _task
 from review.rubric import rubric_problems
 
 TASKS = ReviewTask.__table__
@@ -73,7 +74,7 @@ def decide(ctx: AppContext, actor: Actor, task_id: int, raw: dict[str, Any], *, 
         if task.status != CLAIMED or task.claimed_by != actor.username:
             raise Forbidden(f"task {task_id} is {task.status}"
                             + (f" by {task.claimed_by}" if task.claimed_by else "") + "; claim it before deciding")
-        reason = _why_not(conn, actor, task)
+        reason = why_not(conn, actor, task)
         if reason:
             raise Forbidden(reason)
         closed = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == CLAIMED)

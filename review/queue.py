@@ -10,21 +10,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from casebook.core import audit
 from casebook.core.context import AppContext
+from casebook.core.db import skip_locked
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from casebook.core.users import Actor, User
 from lifecycle.models import Case
-from review.chain import eligible
-from review.models import CLAIMED, OPEN, ReviewDecision, ReviewTask
+from review.duties import eligible_clause, why_not
+from review.models import CLAIMED, OPEN, ReviewTask
 from review.sla import sla_status
 
 TASKS = ReviewTask.__table__
 CASES = Case.__table__
-DECISIONS = ReviewDecision.__table__
 
 
 @dataclass(frozen=True)
@@ -45,18 +45,6 @@ class QueueItem:
                 "due_at": self.due_at.astimezone(tz).isoformat(), "sla": self.sla}
 
 
-def _eligible_clause(actor: Actor) -> Any:
-    """SQL for 'this actor may work on the task': candidate group, no own case, no second approval."""
-    owned = CASES.alias("owned")
-    own_case = exists().where(owned.c.id == TASKS.c.case_id,
-                              or_(owned.c.owner_id == actor.user_id, owned.c.author_id == actor.user_id))
-    approved_before = exists().where(DECISIONS.c.case_id == TASKS.c.case_id, DECISIONS.c.round == TASKS.c.round,
-                                     DECISIONS.c.reviewer == actor.username, DECISIONS.c.decision == "approve")
-    return and_(TASKS.c.candidate_role == actor.role,
-                or_(TASKS.c.candidate_department.is_(None), TASKS.c.candidate_department == actor.department),
-                ~own_case, ~approved_before)
-
-
 def list_queue(ctx: AppContext, actor: Actor, *, limit: int = 50) -> list[QueueItem]:
     """Tasks the actor holds and open tasks the actor may claim, by due time, with SLA status.
 
@@ -69,7 +57,7 @@ def list_queue(ctx: AppContext, actor: Actor, *, limit: int = 50) -> list[QueueI
             .where(TASKS.c.claimed_by == actor.username, TASKS.c.status == CLAIMED)
             .order_by(TASKS.c.due_at, TASKS.c.id).limit(limit))
     claimable = (select(*columns).join(CASES, CASES.c.id == TASKS.c.case_id)
-                 .where(TASKS.c.status == OPEN, _eligible_clause(actor))
+                 .where(TASKS.c.status == OPEN, eligible_clause(actor))
                  .order_by(TASKS.c.due_at, TASKS.c.id).limit(limit))
     with ctx.engine.connect() as conn:
         rows = sorted([*conn.execute(mine), *conn.execute(claimable)], key=lambda r: (r.due_at, r.id))[:limit]
@@ -88,22 +76,6 @@ def _task(conn: Connection, task_id: int, *, lock: bool = False) -> Any:
     return row
 
 
-def _why_not(conn: Connection, actor: Actor, task: Any) -> str:
-    """The rule that keeps an actor from a task, or '' when none does."""
-    if not eligible(actor, task.candidate_role, task.candidate_department):
-        scope = f" in department '{task.candidate_department}'" if task.candidate_department else ""
-        return f"task {task.id} is for role '{task.candidate_role}'{scope}"
-    case = conn.execute(select(CASES.c.owner_id, CASES.c.author_id).where(CASES.c.id == task.case_id)).one()
-    if actor.user_id in (case.owner_id, case.author_id):
-        return "separation of duties: an author or owner never reviews their own case"
-    approved = conn.execute(select(DECISIONS.c.id).where(
-        DECISIONS.c.case_id == task.case_id, DECISIONS.c.round == task.round, DECISIONS.c.reviewer == actor.username,
-        DECISIONS.c.decision == "approve").limit(1)).first()
-    if approved:
-        return "separation of duties: one person never approves two levels of one case"
-    return ""
-
-
 def _record(ctx: AppContext, conn: Connection, actor: Actor, action: str, task: Any, after: dict[str, Any]) -> None:
     audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action=action,
                  subject_type="review_task", subject_id=str(task.id),
@@ -119,7 +91,7 @@ def claim(ctx: AppContext, actor: Actor, task_id: int) -> None:
         if task.status != OPEN:
             holder = f" by {task.claimed_by}" if task.status == CLAIMED else ""
             raise Forbidden(f"task {task_id} is already {task.status}{holder}")
-        reason = _why_not(conn, actor, task)
+        reason = why_not(conn, actor, task)
         if reason:
             raise Forbidden(reason)
         won = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == OPEN)
@@ -133,11 +105,9 @@ def claim_next(ctx: AppContext, actor: Actor) -> int | None:
     """Claim the most urgent open task the actor may work on; None when there is none."""
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
-        stmt = (select(TASKS).where(TASKS.c.status == OPEN, _eligible_clause(actor))
+        stmt = (select(TASKS).where(TASKS.c.status == OPEN, eligible_clause(actor))
                 .order_by(TASKS.c.due_at, TASKS.c.id).limit(1))
-        if conn.dialect.name == "postgresql":
-            stmt = stmt.with_for_update(skip_locked=True, of=TASKS)
-        task = conn.execute(stmt).one_or_none()
+        task = conn.execute(skip_locked(conn, stmt, of=TASKS)).one_or_none()
         if task is None:
             return None
         won = conn.execute(TASKS.update().where(TASKS.c.id == task.id, TASKS.c.status == OPEN)
@@ -172,7 +142,7 @@ def reassign(ctx: AppContext, actor: Actor, task_id: int, to_username: str) -> N
         if user is None or not user.active:
             raise InvalidInput([Problem("--to", f"'{to_username}' is not an active user")], "reassignment")
         target = Actor.of(user)
-        reason = _why_not(conn, target, task)
+        reason = why_not(conn, target, task)
         if reason:
             raise Forbidden(f"cannot reassign to {to_username}: {reason}")
         conn.execute(TASKS.update().where(TASKS.c.id == task_id)

@@ -119,7 +119,7 @@ def test_separation_of_duties(ctx, users, full_case) -> None:
     with pytest.raises(Forbidden, match="in department 'marketing'"):
         decide(ctx, users["head_sales"], key)
     # The machine itself refuses decisions that do not come through a claimed task.
-    with pytest.raises(IllegalTransition, match="decided by role 'department_head'"):
+    with pytest.raises(IllegalTransition, match="is for role 'department_head'"):
         svc.fire(users["spec2"], key, "approve")
     with pytest.raises(IllegalTransition, match="made on a claimed task"):
         svc.fire(users["head"], key, "approve")

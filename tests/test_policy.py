@@ -85,3 +85,21 @@ def test_policy_cli(cli, tmp_path: Path) -> None:
     assert code == 2 and "ratings.scale_max" in err
     code, out, _ = cli("policy", "show", "--json")
     assert code == 0 and '"days_after_project_end": 15' in out
+
+
+def test_check_refuses_references_to_unknown_roles_and_classifications(tmp_path: Path) -> None:
+    def mutate(raw):
+        raw["notifications"]["dead_letter_role"] = "nobody"
+        raw["security"]["access_request_approver_role"] = "nobody"
+        raw["notifications"]["brief_roles"] = ["ghost"]
+        raw["notifications"]["reviewer_digest_roles"] = ["case_specialist", "phantom"]
+        raw["operations_role"] = "janitor"
+        raw["security"]["access_request_classifications"] = ["secret"]
+
+    problems = {p.field: p.rule for p in check_policy_file(_broken(tmp_path, mutate))}
+    assert problems["notifications.dead_letter_role"] == "unknown role 'nobody'"
+    assert problems["security.access_request_approver_role"] == "unknown role 'nobody'"
+    assert problems["notifications.brief_roles.0"] == "unknown role 'ghost'"
+    assert problems["notifications.reviewer_digest_roles.1"] == "unknown role 'phantom'"
+    assert problems["operations_role"] == "unknown role 'janitor'"
+    assert problems["security.access_request_classifications.0"] == "unknown classification 'secret'"

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
 from casebook.core.errors import InvalidInput, Problem
 from notifications.models import OutboxMessage, Preference
+from casebook.core.locales import LOCALES
 
 app = typer.Typer(no_args_is_help=True, help="Notification preferences and the outbox.")
 
@@ -37,7 +38,7 @@ def prefs(channel: Annotated[str | None, typer.Option(help="email, chat or both"
         problems.append(Problem("--mode", "must be instant or digest"))
     if quiet is not None and quiet != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", quiet):
         problems.append(Problem("--quiet", "must be HH:MM-HH:MM or off"))
-    if locale is not None and locale not in ("zh-Hant", "zh-Hans", "en"):
+    if locale is not None and locale not in LOCALES:
         problems.append(Problem("--locale", "must be zh-Hant, zh-Hans or en"))
     if problems:
         raise InvalidInput(problems, "preferences")

@@ -93,6 +93,12 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def skip_locked(conn: Connection, stmt: Any, **of: Any) -> Any:
+    """``stmt`` locking the rows it returns with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so workers running
+    the same query take disjoint rows and never wait on each other; SQLite's one writer needs no row locks."""
+    return stmt.with_for_update(skip_locked=True, **of) if conn.dialect.name == "postgresql" else stmt
+
+
 def _dialect_insert(conn: Connection, table: Table) -> Any:
     return postgresql.insert(table) if conn.dialect.name == "postgresql" else sqlite.insert(table)
 

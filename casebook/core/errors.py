@@ -17,15 +17,17 @@ class Problem:
 
 
 class CasebookError(Exception):
-    """Base of every refusal; ``exit_code`` is what the CLI returns."""
+    """Base of every refusal; ``exit_code`` is what the CLI returns, ``http_status`` what the API answers."""
 
     exit_code = 1
+    http_status = 400
 
 
 class InvalidInput(CasebookError):
     """Input that breaks one or more rules; lists every problem, not just the first."""
 
     exit_code = 2
+    http_status = 422
 
     def __init__(self, problems: list[Problem], what: str = "input") -> None:
         self.problems = problems
@@ -36,6 +38,7 @@ class IllegalTransition(CasebookError):
     """An event that the current state, its guards or the actor's role do not allow."""
 
     exit_code = 3
+    http_status = 409
 
     def __init__(self, case_key: str, event: str, state: str, allowed: list[str], reason: str = "") -> None:
         self.case_key, self.event, self.state, self.allowed, self.reason = case_key, event, state, allowed, reason
@@ -50,11 +53,14 @@ class ConcurrentModification(CasebookError):
     """Someone else changed the row first; the loser's change is rolled back whole."""
 
     exit_code = 4
+    http_status = 409
 
 
 class NotFound(CasebookError):
     exit_code = 5
+    http_status = 404
 
 
 class Forbidden(CasebookError):
     exit_code = 6
+    http_status = 403

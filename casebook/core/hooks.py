@@ -1,5 +1,5 @@
 """The registry of reactions to state changes that one application context carries: listeners run after a
-transition in its transaction, guards may refuse one. Domain packages contribute theirs through an explicit
+transition in its transaction, guards may refuse one on the case's facts, refusals on who the actor is. Domain packages contribute theirs through an explicit
 ``install(hooks)``; the composition root (``casebook.assembly``) calls them, so nothing is registered by the
 side effect of an import, and two contexts never share a registry."""
 
@@ -10,6 +10,8 @@ from typing import Any
 
 Listener = Callable[[Any], None]
 Guard = Callable[..., list[str]]
+#: (conn, service, case row, actor, event) -> the rule that refuses this actor the event, or ''.
+Refusal = Callable[..., str]
 
 
 class Hooks:
@@ -18,6 +20,7 @@ class Hooks:
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
         self._guards: dict[str, list[Guard]] = {}
+        self._refusals: list[Refusal] = []
         self._installed: list[str] = []
         self._sealed = False
 
@@ -31,6 +34,13 @@ class Hooks:
         self._check_open()
         if fn not in self._guards.setdefault(event, []):
             self._guards[event].append(fn)
+        return fn
+
+    def refusal(self, fn: Refusal) -> Refusal:
+        """A rule about the actor (not the case's facts) that may refuse an event, e.g. separation of duties."""
+        self._check_open()
+        if fn not in self._refusals:
+            self._refusals.append(fn)
         return fn
 
     def installed(self, name: str) -> None:
@@ -55,6 +65,9 @@ class Hooks:
 
     def listeners(self) -> list[Listener]:
         return self._listeners
+
+    def refusals(self) -> list[Refusal]:
+        return self._refusals
 
     def guards_for(self, event: str) -> list[Guard]:
         return self._guards.get(event, [])

@@ -14,8 +14,8 @@ from casebook.core.audit import AuditContext
 from casebook.core.db import Base, UTCDateTime
 from casebook.core.errors import InvalidInput, NotFound, Problem
 from policies.loader import Policy
+from casebook.core.locales import LOCALES
 
-LOCALES = ("zh-Hant", "zh-Hans", "en")
 
 
 class User(Base):

@@ -8,8 +8,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from access.accounts import actor_for_token
 from casebook.core.context import AppContext
-from casebook.core.errors import (CasebookError, ConcurrentModification, Forbidden, IllegalTransition, InvalidInput,
-                             NotFound)
+from casebook.core.errors import CasebookError, Forbidden, IllegalTransition, InvalidInput
 from casebook.core.users import Actor
 
 SESSION_COOKIE = "casebook_session"
@@ -38,11 +37,8 @@ def api_actor(actor: Actor | None = Depends(optional_actor)) -> Actor:
     return actor
 
 
-STATUS = {InvalidInput: 422, IllegalTransition: 409, ConcurrentModification: 409, NotFound: 404, Forbidden: 403}
-
-
 def problem_response(exc: CasebookError) -> JSONResponse:
-    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
+    status = exc.http_status
     body: dict = {"error": str(exc)}
     if isinstance(exc, InvalidInput):
         body["problems"] = [{"field": p.field, "rule": p.rule} for p in exc.problems]

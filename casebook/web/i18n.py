@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from casebook.core.locales import LOCALES
+
 STRINGS: dict[str, tuple[str, str, str]] = {
     "app": ("案例庫", "案例库", "Casebook"),
     "sign_in": ("登入", "登录", "Sign in"),
@@ -47,7 +49,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "state": ("狀態", "状态", "State"),
     "not_allowed": ("您沒有權限查看此頁。", "您没有权限查看此页。", "You may not see this page."),
 }
-INDEX = {"zh-Hant": 0, "zh-Hans": 1, "en": 2}
+INDEX = {locale: i for i, locale in enumerate(LOCALES)}   # STRINGS tuples are in LOCALES order
 
 
 def translator(locale: str):  # type: ignore[no-untyped-def]

@@ -58,10 +58,7 @@ def _login_redirect() -> RedirectResponse:
 
 
 def _refused(request: Request, ctx: AppContext, actor: Actor | None, exc: CasebookError) -> HTMLResponse:
-    from casebook.web.deps import STATUS
-
-    status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
-    return page(request, ctx, actor, "error.html", status=status, message=str(exc))
+    return page(request, ctx, actor, "error.html", status=exc.http_status, message=str(exc))
 
 
 @router.get("/login", response_class=HTMLResponse)

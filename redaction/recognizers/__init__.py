@@ -16,6 +16,9 @@ from redaction.recognizers.generic.money import MoneyRecognizer
 from redaction.recognizers.generic.percentage import PercentageRecognizer
 from redaction.recognizers.generic.phone import CasebookPhoneRecognizer
 from redaction.recognizers.zh.person import ChinesePersonRecognizer
+from typing import get_args
+
+from policies.schema import Entity
 
 GENERIC = (MoneyRecognizer, PercentageRecognizer, CasebookEmailRecognizer, BankCardRecognizer, CasebookPhoneRecognizer,
            ChineseIdCardRecognizer)
@@ -29,4 +32,4 @@ def recognizers_for(language: str) -> list[CasebookRecognizer]:
     return [cls(language) for cls in GENERIC] + people
 
 
-ENTITIES = ["MONEY", "PERCENTAGE", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CN_ID_CARD", "BANK_CARD"]
+ENTITIES = list(get_args(Entity))   # the policy schema names every entity once
