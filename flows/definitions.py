@@ -51,7 +51,9 @@ def _run(name: str, now: str | None) -> Counts:
         ctx.close()
 
 
-_flow = flow(log_prints=False, validate_parameters=True)
+def _flow(fn: Callable[..., Counts]) -> Any:
+    """A Prefect flow named exactly as its job (Prefect would otherwise turn underscores into dashes)."""
+    return flow(name=fn.__name__, log_prints=False, validate_parameters=True)(fn)
 
 
 @_flow
