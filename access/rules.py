@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from casebook.core.errors import Forbidden
 from casebook.core.users import Actor
 from policies.loader import Policy
 
@@ -32,3 +33,9 @@ def can_fire(policy: Policy, actor: Actor, event: str, *, department: str, is_ow
             permission not in ("case.review",):
         return False, f"role '{actor.role}' is limited to department '{actor.department}'"
     return True, ""
+
+
+def require(policy: Policy, actor: Actor, permission: str) -> None:
+    """Refuse (Forbidden, naming the permission) unless the actor's role holds ``permission`` outright."""
+    if not actor.is_system and not policy.may(actor.role, permission, own=False):
+        raise Forbidden(f"role '{actor.role}' lacks permission '{permission}'")

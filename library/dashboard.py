@@ -8,7 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from access.rules import require
 from casebook.core.context import AppContext
+from casebook.core.users import Actor
 from lifecycle import states as S
 from lifecycle.jobs import stale_published
 from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
@@ -17,6 +19,12 @@ from review.due import due_review_work
 from review.stats import review_stats
 
 CASES = Case.__table__
+
+
+def figures_for(ctx: AppContext, actor: Actor) -> dict[str, Any]:
+    """The dashboard's figures for a reader allowed to read reports (policy permission ``reports.read``)."""
+    require(ctx.policy, actor, "reports.read")
+    return figures(ctx)
 
 
 def figures(ctx: AppContext) -> dict[str, Any]:

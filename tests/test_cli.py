@@ -137,3 +137,32 @@ def test_diagram_and_init(cli, ctx) -> None:
     code, out, _ = cli("init")
     assert code == 0 and "already current" in out
     assert cli("lifecycle", "diagram", "--format", "dot")[0] == 2
+
+
+def test_library_and_access_twins_of_the_pages(cli, ctx, monkeypatch) -> None:
+    """Search, export, dashboard, corrections and access requests answer from the CLI as from page and API."""
+    monkeypatch.setenv("CASEBOOK_NOW", "2026-10-20T10:00")
+    add_team(cli)
+    for args in (["ops", "--role", "operations", "--department", "ops"],
+                 ["bob", "--role", "staff", "--department", "sales"]):
+        assert cli("users", "add", *args)[0] == 0
+    assert cli("case", "new", "--file", str(FIXTURES / "case_full.yaml"), "--as", "alice")[0] == 0
+    code, out, _ = cli("library", "search", "--as", "alice", "--json")
+    assert code == 0 and [h["key"] for h in json.loads(out)] == []          # a draft is not in the library
+    code, out, _ = cli("library", "export", "CB-000001", "--as", "alice")
+    assert code == 0 and out.startswith("#")
+    code, _, err = cli("library", "export", "CB-000001", "--as", "bob")     # internal case, other department
+    assert code == 6, err
+    code, _, err = cli("library", "dashboard", "--as", "alice", "--json")
+    assert code == 6 and "reports.read" in err
+    code, out, _ = cli("library", "dashboard", "--as", "ops", "--json")
+    assert code == 0 and "by_state" in json.loads(out)
+    code, out, err = cli("case", "correct", "CB-000001", "--text", "the budget figure is last year's", "--as", "head")
+    assert code == 0, err
+    code, _, err = cli("case", "correct", "CB-000001", "--text", "", "--as", "head")
+    assert code == 2 and "text" in err
+    with ctx.sessions() as s:
+        actions = [e.action for e in audit.events_for(s, "case", "CB-000001")]
+    assert actions.count("case.correction_request") == 1
+    code, _, err = cli("access", "decide", "999", "--approve", "--as", "head")
+    assert code == 5, err

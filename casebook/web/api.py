@@ -204,12 +204,5 @@ def search_cases(q: str = Query("", max_length=200), tag: list[str] = Query(defa
 
 @router.get("/reports/dashboard", tags=["reports"])
 def dashboard_report(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
-    _require_operations(ctx, actor)
-    return dashboard.figures(ctx)
+    return dashboard.figures_for(ctx, actor)
 
-
-def _require_operations(ctx: AppContext, actor: Actor) -> None:
-    from casebook.core.errors import Forbidden
-
-    if not ctx.policy.may(actor.role, "reports.read", own=False):
-        raise Forbidden(f"role '{actor.role}' lacks permission 'reports.read'")

@@ -1,0 +1,61 @@
+"""The library from the command line: search, export and the operations dashboard — the same domain functions
+the pages and the API call, at the acting user's tier."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+
+app = typer.Typer(no_args_is_help=True, help="Search the library, export a case, read the dashboard.")
+
+
+@app.command("search")
+@guarded
+def search_cmd(query: Annotated[str, typer.Argument(help="Words to look for (Chinese or English).")] = "",
+               tag: Annotated[list[str] | None, typer.Option("--tag", help="facet:value, repeatable.")] = None,
+               as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Cases the acting user may read that match the words and tags, with snippets at their tier."""
+    from library import search
+
+    ctx = context(now)
+    tags = dict(t.split(":", 1) for t in tag or [] if ":" in t)
+    hits = [h.as_json() for h in search.search(ctx, acting(ctx, as_user), query, tags)]
+    if json_out:
+        print_json(hits)
+        return
+    if not hits:
+        console.print("no case matches")
+        return
+    table = Table("key", "title", "snippet")
+    for h in hits:
+        table.add_row(str(h.get("key", "")), str(h.get("title", "")), str(h.get("snippet", "")))
+    console.print(table)
+
+
+@app.command("export")
+@guarded
+def export_cmd(key: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """The case as Markdown at the acting user's tier (counted as a download)."""
+    from library.export import export_markdown
+
+    ctx = context(now)
+    typer.echo(export_markdown(ctx, acting(ctx, as_user), key))
+
+
+@app.command("dashboard")
+@guarded
+def dashboard_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """The operations dashboard's figures (for roles allowed to read reports)."""
+    from library.dashboard import figures_for
+
+    ctx = context(now)
+    data = figures_for(ctx, acting(ctx, as_user))
+    if json_out:
+        print_json(data)
+        return
+    for name, value in data.items():
+        console.print(f"{name}: {value}")
