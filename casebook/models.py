@@ -1,6 +1,7 @@
 """Imports every table so the metadata (and Alembic) sees the whole schema."""
 
-from access.requests import AccessRequest
+from access.grants import AccessRequest
+from access.partners import PartnerKey
 from casebook.core.audit import AuditEvent, AuditHead
 from access.accounts import AuthToken, Download
 from flows.runlog import JobRun
@@ -12,5 +13,5 @@ from notifications.models import OutboxMessage, Preference
 from redaction.models import RedactionOverride
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["JobRun", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
+__all__ = ["JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
            "User"]

@@ -176,6 +176,18 @@ class SecurityPolicy(Strict):
     access_request_working_days: float = Field(gt=0)
 
 
+class PartnerPolicy(Strict):
+    """The open API for partners (the plan's non-sensitive data only): keys act in ``role``, whose clearance must
+    be the lowest, and see only cases of the lowest classification, at that tier."""
+
+    role: str
+    scopes: list[str] = Field(min_length=1)
+    key_days: int = Field(gt=0)
+    max_key_days: int = Field(gt=0)
+    requests_per_minute: int = Field(gt=0)
+    page_size_max: int = Field(gt=0, le=500)
+
+
 Entity = Literal["MONEY", "PERCENTAGE", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CN_ID_CARD", "BANK_CARD"]
 ENTITY_NAMES: tuple[str, ...] = Entity.__args__  # type: ignore[attr-defined]
 Action = Literal["keep", "generalise", "mask", "remove"]
@@ -266,6 +278,7 @@ class PolicyDocument(Strict):
     event_permissions: dict[str, str]
     flows: dict[str, FlowSchedule]
     security: SecurityPolicy
+    partners: PartnerPolicy
     redaction: RedactionPolicy
     notifications: NotificationPolicy
 
@@ -297,6 +310,14 @@ class PolicyDocument(Strict):
                            *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles))]:
             if role not in self.roles:
                 errors.append(f"{path}: unknown role '{role}'")
+        partner = self.roles.get(self.partners.role)
+        if partner is None:
+            errors.append(f"partners.role: unknown role '{self.partners.role}'")
+        elif self.clearances and partner.clearance != self.clearances[0]:
+            errors.append(f"partners.role: role '{self.partners.role}' must have the lowest clearance "
+                          f"'{self.clearances[0]}', not '{partner.clearance}'")
+        if self.partners.key_days > self.partners.max_key_days:
+            errors.append("partners.key_days: must not exceed partners.max_key_days")
         for i, c in enumerate(self.security.access_request_classifications):
             if c not in self.classifications:
                 errors.append(f"security.access_request_classifications.{i}: unknown classification '{c}'")

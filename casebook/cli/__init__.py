@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli import (access_cmd, admin, audit_cmd, case, flows_cmd, library_cmd, lifecycle_cmd, notify_cmd, policy_cmd,
+from casebook.cli import (access_cmd, admin, audit_cmd, case, flows_cmd, library_cmd, lifecycle_cmd, notify_cmd, partners_cmd,
+                          policy_cmd,
                           redact_cmd, review_cmd, users_cmd)
 from casebook.cli.common import guarded, set_root_now
 
@@ -23,6 +24,7 @@ app.add_typer(flows_cmd.app, name="flows")
 app.add_typer(notify_cmd.app, name="notifications")
 app.add_typer(library_cmd.app, name="library")
 app.add_typer(access_cmd.app, name="access")
+app.add_typer(partners_cmd.app, name="partners")
 app.command("simulate")(guarded(flows_cmd.simulate_cmd))
 app.command("deploy")(guarded(flows_cmd.deploy_cmd))
 admin.register(app)

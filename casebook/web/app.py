@@ -12,7 +12,7 @@ from sqlalchemy.exc import DataError
 from casebook.assembly import build_context
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError
-from casebook.web import api, pages
+from casebook.web import api, pages, partner_api
 from casebook.web.deps import problem_response
 
 
@@ -44,6 +44,7 @@ def create_app(ctx: AppContext | None = None) -> FastAPI:
         return problem_response(exc)
 
     app.include_router(api.router)
+    app.include_router(partner_api.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     return app

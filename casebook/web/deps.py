@@ -45,4 +45,5 @@ def problem_response(exc: CasebookError) -> JSONResponse:
     if isinstance(exc, IllegalTransition):
         body["state"] = getattr(exc, "state", None)
         body["allowed_events"] = getattr(exc, "allowed", None)
-    return JSONResponse(body, status_code=status)
+    challenge = getattr(exc, "challenge", None)   # a 401 says how to authenticate
+    return JSONResponse(body, status_code=status, headers={"WWW-Authenticate": challenge} if challenge else None)

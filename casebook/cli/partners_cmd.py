@@ -1,0 +1,60 @@
+"""Partner API keys: make one (printed once), list them, revoke one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+
+app = typer.Typer(no_args_is_help=True, help="Partner API keys (public cases at the public tier only).")
+
+
+@app.command("add")
+@guarded
+def add_cmd(name: str, scope: Annotated[list[str], typer.Option("--scope", help="e.g. cases:read; repeatable.")],
+            days: Annotated[int | None, typer.Option("--days", help="Valid for (default: policy partners.key_days).")] = None,
+            as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Make a key for a partner. The key is printed once and never stored: hand it over now."""
+    from access.partners import add_partner
+
+    ctx = context(now)
+    key_id, secret = add_partner(ctx, acting(ctx, as_user), name, scope, days=days)
+    if json_out:
+        print_json({"id": key_id, "name": name, "key": secret})
+        return
+    typer.echo(secret)
+    console.print(f"partner '{name}': key {key_id} made; it is shown only this once", style="dim")
+
+
+@app.command("list")
+@guarded
+def list_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Partners with their key hint, scopes, expiry and status."""
+    from access.partners import list_partners
+
+    ctx = context(now)
+    rows = list_partners(ctx, acting(ctx, as_user))
+    if json_out:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("no partner keys yet: casebook partners add NAME --scope cases:read")
+        return
+    table = Table("name", "key", "scopes", "expires", "status")
+    for r in rows:
+        table.add_row(r["name"], r["hint"], ", ".join(r["scopes"]), r["expires_at"], r["status"])
+    console.print(table)
+
+
+@app.command("revoke")
+@guarded
+def revoke_cmd(name: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Revoke a partner's key at once (audited)."""
+    from access.partners import revoke_partner
+
+    ctx = context(now)
+    revoke_partner(ctx, acting(ctx, as_user), name)
+    console.print(f"partner '{name}': key revoked")
