@@ -1,48 +1,138 @@
-"""The yearly health check (and the quarterly retire review): candidates to retire, update or restructure
-with reasons, written as HTML and Markdown, with tasks created and operations notified."""
+"""The yearly health check (and the quarterly retire review): candidates to retire (ranked by age, staleness,
+use and ratings together), to update (data older than the policy allows) and to restructure (structural gaps in
+the document itself), each share of the live cases rounded down; written as HTML and Markdown, with a task per
+case for operations and operations notified."""
 
 from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
+from casebook.core.audit import AuditEvent
+from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from lifecycle import states as S
-from lifecycle.jobs import CASES, add_work_item, rating_stats, value_score
+from lifecycle.document import SECTIONS
+from lifecycle.jobs import CASES, add_work_item, rating_stats
+from lifecycle.models import CaseVersion
+from policies.loader import Policy
 from notifications.audience import case_ref, users_with_role
 from notifications.outbox import enqueue
 
 
-def candidates(ctx: AppContext, shares: dict[str, float]) -> dict[str, list[dict[str, Any]]]:
-    """Pure selection over stored state: lowest value score → retire; oldest content → update; low-rated but
-    much-read → restructure. Each list holds ceil(share × live cases) entries with a reason."""
-    now = ctx.clock.now()
-    with ctx.engine.connect() as conn:
-        rows = conn.execute(select(CASES).where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]))
-                            .order_by(CASES.c.id)).all()
-        stats = rating_stats(conn)
-    scored = sorted(rows, key=lambda c: (value_score(ctx.policy, c, stats, now), c.id))
+#: Audit actions that count as a use of a case (a reader opened or took it).
+USE_ACTIONS = ("case.view", "case.download")
+
+
+@dataclass(frozen=True)
+class Live:
+    """What the selection needs of one live case: its row facts, published document, use and ratings."""
+
+    case: Any
+    document: dict[str, Any]
+    uses: int
+    rating: tuple[float, int]
+
+
+def _months(later: datetime, earlier: datetime | None) -> float:
+    return max(0.0, (later - earlier).days / 30.44) if earlier else 0.0
+
+
+def outdated_score(policy: Policy, item: Live, now: datetime, most_uses: int) -> float:
+    """0 (current, used, well rated) to 1 (old, stale, unused, poorly rated), by the policy's weights."""
+    w = policy.doc.health_check.weights
+    c = item.case
+    validity = policy.doc.libraries[c.library].validity_months if c.library in policy.doc.libraries else 12
+    signs = {
+        "age": min(1.0, _months(now, c.published_at or c.created_at) / validity),
+        "staleness": min(1.0, _months(now, c.content_updated_at or c.created_at)
+                         / policy.doc.lifecycle.staleness_months),
+        "usage": 1.0 - (min(1.0, item.uses / most_uses) if most_uses else 0.0),
+        "rating": 1.0 - item.rating[0] / policy.doc.ratings.scale_max if item.rating[1] else 0.5,
+    }
+    total = w.age + w.staleness + w.usage + w.rating
+    return round(sum(getattr(w, k) * v for k, v in signs.items()) / total, 4) if total else 0.0
+
+
+def structural_gaps(document: dict[str, Any]) -> list[str]:
+    """What the document itself lacks: template sections (reflection is the lessons module), traceability of
+    figures (a source per metric, data sources with a validation method)."""
+    body = document.get("body") or {}
+    gaps = [f"section '{name}' is empty" for name in SECTIONS if not (body.get(name) or "").strip()]
+    unsourced = [m.get("name", "?") for m in document.get("metrics") or [] if not m.get("source")]
+    if unsourced:
+        gaps.append(f"figures without a data source: {', '.join(unsourced)}")
+    sources = document.get("data_sources") or []
+    if not sources:
+        gaps.append("no data sources recorded")
+    elif any(not s.get("validation_method") for s in sources):
+        gaps.append("data sources without a validation method")
+    return gaps
+
+
+def share_of(share: float, n: int) -> int:
+    """The policy's share of ``n`` cases, rounded down (a proposal never outgrows its share), never negative."""
+    return max(0, math.floor(share * n + 1e-9))
+
+
+def select_candidates(policy: Policy, live: list[Live], now: datetime, shares: dict[str, float]
+                      ) -> dict[str, list[dict[str, Any]]]:
+    """Pure selection: retire the most outdated (all signs together), update those whose data is older than
+    the policy allows (oldest first), restructure those with structural gaps (most gaps first); a case is
+    proposed for one thing only, in that order."""
+    most_uses = max((i.uses for i in live), default=0)
+    scores = {i.case.id: outdated_score(policy, i, now, most_uses) for i in live}
     taken: set[int] = set()
     out: dict[str, list[dict[str, Any]]] = {}
 
-    def pick(name: str, ordered: list[Any], reason: Any) -> None:
-        n = math.ceil(shares.get(name, 0) * len(rows))
-        chosen = [c for c in ordered if c.id not in taken][:n]
-        taken.update(c.id for c in chosen)
-        out[name] = [{"case": case_ref(c), "reason": reason(c),
-                      "score": value_score(ctx.policy, c, stats, now)} for c in chosen]
+    def pick(group: str, ranked: list[tuple[Live, str]]) -> None:
+        chosen = [(i, why) for i, why in ranked if i.case.id not in taken][:share_of(shares.get(group, 0), len(live))]
+        taken.update(i.case.id for i, _ in chosen)
+        out[group] = [{"case": case_ref(i.case), "case_id": i.case.id, "reason": why, "score": scores[i.case.id]}
+                      for i, why in chosen]
 
-    pick("retire", scored, lambda c: f"lowest value score ({stats.get(c.id, (0, 0))[1]} ratings)")
-    pick("update", sorted(rows, key=lambda c: (c.content_updated_at or c.created_at, c.id)),
-         lambda c: f"content unchanged since {(c.content_updated_at or c.created_at).date()}")
-    restructure = sorted((c for c in rows if c.id in stats), key=lambda c: (-stats[c.id][1], stats[c.id][0]))
-    pick("restructure", restructure,
-         lambda c: f"{stats[c.id][1]} ratings averaging {stats[c.id][0]:.1f}: widely read, structure to revisit")
+    if "retire" in shares:
+        ranked = sorted(live, key=lambda i: (-scores[i.case.id], i.case.id))
+        pick("retire", [(i, f"outdated score {scores[i.case.id]:.2f}: {i.uses} uses, "
+                            f"{i.rating[1]} ratings, content from "
+                            f"{(i.case.content_updated_at or i.case.created_at).date()}") for i in ranked])
+    if "update" in shares:
+        limit = policy.doc.health_check.data_max_age_months
+        old = [i for i in live if _months(now, i.case.content_updated_at or i.case.created_at) > limit]
+        old.sort(key=lambda i: (i.case.content_updated_at or i.case.created_at, i.case.id))
+        pick("update", [(i, f"data from {(i.case.content_updated_at or i.case.created_at).date()}, older than "
+                            f"{limit} months") for i in old])
+    if "restructure" in shares:
+        gaps = {i.case.id: structural_gaps(i.document) for i in live}
+        ranked = sorted((i for i in live if gaps[i.case.id]), key=lambda i: (-len(gaps[i.case.id]), i.case.id))
+        pick("restructure", [(i, "; ".join(gaps[i.case.id])) for i in ranked])
     return out
+
+
+def candidates(ctx: AppContext, shares: dict[str, float]) -> dict[str, list[dict[str, Any]]]:
+    """Live cases with their published documents, uses within the policy's window and ratings, selected."""
+    now = ctx.clock.now()
+    since = add_months(now, -ctx.policy.doc.health_check.usage_window_months)
+    versions = CaseVersion.__table__
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(CASES, versions.c.document)
+                            .join(versions, (versions.c.case_id == CASES.c.id)
+                                  & (versions.c.number == func.coalesce(CASES.c.published_version_no,
+                                                                        CASES.c.current_version_no)))
+                            .where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE])).order_by(CASES.c.id)).all()
+        ev = AuditEvent.__table__.c
+        uses = dict(conn.execute(select(ev.subject_id, func.count())
+                                 .where(ev.subject_type == "case", ev.action.in_(USE_ACTIONS), ev.at >= since)
+                                 .group_by(ev.subject_id)).all())
+        stats = rating_stats(conn)
+    live = [Live(r, r.document or {}, int(uses.get(r.key, 0)), stats.get(r.id, (0.0, 0))) for r in rows]
+    return select_candidates(ctx.policy, live, now, shares)
 
 
 def write_report(path_base: Path, title: str, found: dict[str, list[dict[str, Any]]]) -> tuple[Path, Path]:
@@ -80,7 +170,7 @@ def _run(ctx: AppContext, name: str, period: str, shares: dict[str, float]) -> d
             for item in items:
                 case = item["case"]
                 tasks += add_work_item(conn, ctx, key=f"{name}|{group}|{case['key']}|{period}", kind=f"health_{group}",
-                                       case_id=None, role=ctx.policy.doc.operations_role, reason=item["reason"], due_at=due)
+                                       case_id=item["case_id"], role=ctx.policy.doc.operations_role, reason=item["reason"], due_at=due)
         counts = {g: len(v) for g, v in found.items()}
         counts = {"retire": 0, "update": 0, "restructure": 0} | counts
         for user in users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role):

@@ -148,11 +148,25 @@ class RatingPolicy(Strict):
     correction_answer_hours: int = Field(gt=0)
 
 
+class OutdatedWeights(Strict):
+    """How much each sign of an outdated case counts when ranking retirement candidates (normalised)."""
+
+    age: float = Field(ge=0)
+    staleness: float = Field(ge=0)
+    usage: float = Field(ge=0)
+    rating: float = Field(ge=0)
+
+
 class HealthCheckPolicy(Strict):
     quarterly_retire_share: float = Field(ge=0, le=1)
     yearly_retire_share: float = Field(ge=0, le=1)
     yearly_update_share: float = Field(ge=0, le=1)
     yearly_restructure_share: float = Field(ge=0, le=1)
+    weights: OutdatedWeights
+    #: Views and downloads counted as usage over this many months before the run.
+    usage_window_months: int = Field(gt=0)
+    #: Data (the content) older than this is proposed for an update.
+    data_max_age_months: int = Field(gt=0)
 
 
 class RolePolicy(Strict):
