@@ -1,11 +1,13 @@
 """Authentication: argon2 password hashes, opaque session and API tokens (only their SHA-256 is stored),
-and the abuse rule that freezes an account downloading in bulk outside working hours."""
+sign-in throttling (``access.throttle``), and the abuse rule that freezes an account downloading in bulk
+outside working hours."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -15,12 +17,52 @@ from sqlalchemy.orm import Mapped, mapped_column
 from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.db import Base, UTCDateTime
+from access import throttle
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.settings import Settings
 from casebook.core.users import Actor, User
 
-_hasher = PasswordHasher()
 USERS = User.__table__
 MIN_PASSWORD = 10
+
+
+class BadCredentials(Forbidden):
+    """Wrong user name or password (one answer for both, so names cannot be told apart)."""
+
+    http_status = 401
+    challenge = "Bearer"
+
+
+class SignInLocked(Forbidden):
+    """Too many failed sign-ins for this name or from this address: refused, right password or not."""
+
+    http_status = 429
+
+    def __init__(self, until: datetime, now: datetime) -> None:
+        self.until = until
+        self.retry_after = max(1, int((until - now).total_seconds()))
+        super().__init__("too many failed sign-ins: try again later")
+
+
+@lru_cache(maxsize=4)
+def _hasher_with(time_cost: int, memory_kib: int) -> tuple[PasswordHasher, str]:
+    """A hasher for these costs and a hash of a random password made with it (verified for unknown users so
+    they cost the same time as known ones)."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+    return hasher, hasher.hash(secrets.token_urlsafe(16))
+
+
+def hasher(settings: Settings) -> tuple[PasswordHasher, str]:
+    return _hasher_with(settings.password_time_cost, settings.password_memory_kib)
+
+
+def _verify(settings: Settings, stored: str | None, password: str) -> bool:
+    """argon2 verification; a missing hash verifies the dummy one, so the time spent is the same."""
+    ph, dummy = hasher(settings)
+    try:
+        return ph.verify(stored or dummy, password) and stored is not None
+    except (VerificationError, InvalidHashError):
+        return False
 
 
 class AuthToken(Base):
@@ -64,7 +106,7 @@ def set_password(ctx: AppContext, actor: Actor, username: str, password: str) ->
         raise InvalidInput([Problem("password", f"must be at least {MIN_PASSWORD} characters")], "password")
     with ctx.engine.begin() as conn:
         done = conn.execute(update(USERS).where(USERS.c.username == username)
-                            .values(password_hash=_hasher.hash(password))).rowcount
+                            .values(password_hash=hasher(ctx.settings)[0].hash(password))).rowcount
         if not done:
             raise NotFound(f"no user '{username}'")
         conn.execute(delete(TOKENS).where(TOKENS.c.username == username))   # a new password ends old sessions
@@ -73,25 +115,34 @@ def set_password(ctx: AppContext, actor: Actor, username: str, password: str) ->
 
 
 def sign_in(ctx: AppContext, username: str, password: str, *, kind: str, ip: str | None) -> str:
-    """A new token for valid credentials of an active, unfrozen user; every attempt is audited."""
+    """A new token for valid credentials of an active, unfrozen user; every attempt is audited.
+
+    The password is checked (against a dummy hash for unknown names) before any answer, locked or not, so the
+    time taken tells nothing; failures count towards the policy's lockouts (``access.throttle``)."""
     now = ctx.clock.now()
-    with ctx.engine.begin() as conn:
+    with ctx.engine.connect() as conn:
         row = conn.execute(select(USERS).where(USERS.c.username == username)).first()
-        ok = False
-        if row is not None and row.password_hash:
-            try:
-                ok = _hasher.verify(row.password_hash, password)
-            except (VerificationError, InvalidHashError):
-                ok = False
-        if ok and (not row.active or row.frozen_reason):
-            audit.record(conn, ctx.audit, at=now, actor=username, action="auth.refused_frozen", subject_type="user",
-                         subject_id=username, ip=ip)
-            raise Forbidden(f"account '{username}' is frozen: {row.frozen_reason or 'inactive'}")
-        if not ok:
+        locked = throttle.locked_until(conn, username, ip, now)
+    ok = _verify(ctx.settings, row.password_hash if row is not None else None, password)
+    with ctx.engine.begin() as conn:
+        if locked is not None:
+            audit.record(conn, ctx.audit, at=now, actor=username or "?", action="auth.refused_locked",
+                         subject_type="user", subject_id=username or "?", ip=ip, details={"until": locked.isoformat()})
+        elif not ok:
             audit.record(conn, ctx.audit, at=now, actor=username or "?", action="auth.failed", subject_type="user",
                          subject_id=username or "?", ip=ip)
+            throttle.record_failure(ctx, conn, username, ip, now)
+        elif not row.active or row.frozen_reason:
+            audit.record(conn, ctx.audit, at=now, actor=username, action="auth.refused_frozen", subject_type="user",
+                         subject_id=username, ip=ip)
+        else:
+            throttle.forget_account_failures(conn, username)
+    if locked is not None:
+        raise SignInLocked(locked, now)
     if not ok:
-        raise Forbidden("wrong user name or password")
+        raise BadCredentials("wrong user name or password")
+    if not row.active or row.frozen_reason:
+        raise Forbidden(f"account '{username}' is frozen: {row.frozen_reason or 'inactive'}")
     token = secrets.token_urlsafe(32)
     sp = ctx.policy.doc.security
     life = timedelta(hours=sp.session_hours) if kind == "session" else timedelta(days=sp.api_token_days)

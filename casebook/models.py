@@ -4,6 +4,7 @@ from access.grants import AccessRequest
 from access.partners import PartnerKey
 from casebook.core.audit import AuditEvent, AuditHead
 from access.accounts import AuthToken, Download
+from access.throttle import SignInFailure, SignInLockout
 from flows.runlog import JobRun
 from casebook.core.db import Base
 from casebook.core.users import User
@@ -14,4 +15,4 @@ from redaction.models import RedactionOverride
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
 __all__ = ["JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
-           "User"]
+           "SignInFailure", "SignInLockout", "User"]

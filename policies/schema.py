@@ -180,7 +180,20 @@ class FlowSchedule(Strict):
     cron: str
 
 
+class SignInThrottle(Strict):
+    """Failed sign-ins counted per account name and per client address within a window; reaching either limit
+    locks that account name (known or not, so a lockout tells nothing about existence) or address for a while."""
+
+    account_failures: int = Field(gt=0, le=1000)
+    address_failures: int = Field(gt=0, le=100_000)
+    window_minutes: int = Field(gt=0, le=7 * 24 * 60)
+    lockout_minutes: int = Field(gt=0, le=7 * 24 * 60)
+
+
 class SecurityPolicy(Strict):
+    sign_in: SignInThrottle
+    # A request body larger than this is refused with 413 before any handler reads it.
+    max_request_bytes: int = Field(gt=1024, le=1_000_000_000)
     bulk_download_max: int = Field(gt=0)
     bulk_download_window_minutes: int = Field(gt=0)
     session_hours: int = Field(gt=0)

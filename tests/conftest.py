@@ -77,6 +77,9 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, db_url: str) -> Path:
     monkeypatch.setenv("CASEBOOK_HOME", str(h))
     monkeypatch.setenv("CASEBOOK_DB_URL", db_url)
     monkeypatch.setenv("CASEBOOK_AUDIT_KEY", "test-audit-key")
+    # Cheap argon2 in tests (every web test sets ten passwords); the timing test uses the default cost.
+    monkeypatch.setenv("CASEBOOK_PASSWORD_TIME_COST", "1")
+    monkeypatch.setenv("CASEBOOK_PASSWORD_MEMORY_KIB", "1024")
     monkeypatch.delenv("CASEBOOK_POLICY", raising=False)
     monkeypatch.delenv("CASEBOOK_USER", raising=False)
     monkeypatch.delenv("CASEBOOK_NOW", raising=False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
@@ -44,15 +46,38 @@ def published_case(ctx, users, full_case, classification: str, author: str = "au
     return key
 
 
+def local_app(ctx):  # type: ignore[no-untyped-def]
+    """The app as a server listening on loopback runs it (plain-HTTP cookies, as TestClient speaks HTTP)."""
+    return create_app(ctx, listen_host="127.0.0.1")
+
+
+def form_token(c: TestClient, url: str = "/login") -> str:
+    """The CSRF token a page's forms carry (fetching the page starts a pre-session when needed)."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', c.get(url).text)
+    assert found, url
+    return found.group(1)
+
+
 def client(ctx, username: str | None = None) -> TestClient:
-    c = TestClient(create_app(ctx))
+    c = TestClient(local_app(ctx))
     if username:
         c.headers["Authorization"] = f"Bearer {sign_in(ctx, username, PASSWORD, kind='api', ip='127.0.0.1')}"
     return c
 
 
 def page_client(ctx, username: str) -> TestClient:
-    c = TestClient(create_app(ctx))
-    r = c.post("/login", data={"username": username, "password": PASSWORD}, follow_redirects=False)
+    """A browser-like client signed in through the login form; its posts carry the session's CSRF token
+    (``post_form``) and the same-origin Origin header a browser sends."""
+    c = TestClient(local_app(ctx))
+    c.headers["Origin"] = "http://testserver"
+    r = c.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": form_token(c)},
+               follow_redirects=False)
     assert r.status_code == 303, r.text
+    token = form_token(c, "/")
+    post = c.post
+
+    def post_form(url, *args, data=None, **kwargs):  # type: ignore[no-untyped-def]
+        return post(url, *args, data=({"csrf_token": token} | dict(data or {})), **kwargs)
+
+    c.post = post_form  # type: ignore[method-assign]
     return c

@@ -55,7 +55,7 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
 
         from casebook.web.app import create_app
 
-        server = uvicorn.Server(uvicorn.Config(create_app(ctx), host=host, port=port, log_level="warning"))
+        server = uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host=host), host=host, port=port, log_level="warning"))
         console.print(f"web and API: http://{host}:{port}/ (OpenAPI at /api/v1/openapi.json)", highlight=False)
         if not flows:
             console.print("flows not served here (--no-flows); run workers against Prefect server instead.")

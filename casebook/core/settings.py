@@ -40,6 +40,13 @@ class Settings(BaseSettings):
     mail_from: str = "casebook@localhost"
     # Chat groups: role -> apprise URL (wecombot://…, dingtalk://…, feishu://…, lark://…, slack://…), as JSON.
     chat_groups: dict[str, str] = Field(default_factory=dict)
+    # The session cookie's Secure flag: unset means on, unless the web server listens on loopback only.
+    cookie_secure: bool | None = None
+    # Origins (scheme://host[:port]) besides the request's own that may post forms, e.g. behind a proxy.
+    trusted_origins: list[str] = Field(default_factory=list)
+    # argon2id cost for new password hashes (argon2-cffi's RFC 9106 low-memory profile by default).
+    password_time_cost: int = Field(default=3, ge=1, le=50)
+    password_memory_kib: int = Field(default=65_536, ge=1_024, le=4_194_304)
     # Where generated reports (health checks) are written; default CASEBOOK_HOME/reports.
     reports_dir: Path | None = None
 

@@ -16,7 +16,7 @@ from access.accounts import sign_in
 from casebook.core.context import AppContext
 from library.export import export_markdown
 from casebook.core.users import Actor
-from casebook.web.deps import api_actor, app_ctx, client_ip
+from casebook.web.deps import api_actor, app_ctx, client_ip, csrf_guard, task_refusal
 from library.feedback import rate, request_correction
 from lifecycle.models import Case
 from lifecycle.service import CaseService
@@ -25,7 +25,7 @@ from redaction.tiers import audience_for
 from redaction.views import rendered_view
 from review import decisions, queue
 
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_guard)])
 MAX_ID = 2_147_483_647  # database integer range: larger ids cannot exist, so they are refused as input
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
 
@@ -78,7 +78,8 @@ def render_title(ctx: AppContext, actor: Actor, key: str) -> str:
 
 @router.post("/auth/token", tags=["auth"])
 def token(body: TokenIn, request: Request, ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
-    """Exchange a user name and password for a bearer token."""
+    """Exchange a user name and password for a bearer token: 401 for wrong credentials, 429 while the name or
+    the client address is locked after repeated failures."""
     return {"token": sign_in(ctx, body.username, body.password, kind="api", ip=client_ip(request)),
             "token_type": "bearer"}
 
@@ -184,14 +185,16 @@ def tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx))
 
 @router.post("/review/tasks/{task_id}/claim", tags=["review"])
 def claim(task_id: Id, actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, int]:
-    queue.claim(ctx, actor, task_id)
+    with task_refusal(task_id):
+        queue.claim(ctx, actor, task_id)
     return {"claimed": task_id}
 
 
 @router.post("/review/tasks/{task_id}/decision", tags=["review"])
 def decide(task_id: Id, body: decisions.DecisionInput, request: Request, actor: Actor = Depends(api_actor),
            ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
-    return {"state": decisions.decide(ctx, actor, task_id, body.model_dump(), ip=client_ip(request))}
+    with task_refusal(task_id):
+        return {"state": decisions.decide(ctx, actor, task_id, body.model_dump(), ip=client_ip(request))}
 
 
 @router.get("/search", tags=["search"])

@@ -47,6 +47,7 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "title": ("標題", "标题", "Title"),
     "comment": ("備註", "备注", "Comment"),
     "state": ("狀態", "状态", "State"),
+    "api_reference": ("API 參考", "API 参考", "API reference"),
     "not_allowed": ("您沒有權限查看此頁。", "您没有权限查看此页。", "You may not see this page."),
 }
 INDEX = {locale: i for i, locale in enumerate(LOCALES)}   # STRINGS tuples are in LOCALES order

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from casebook.core import audit
@@ -21,7 +22,8 @@ from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput
 from casebook.core.users import Actor, get_user
 from casebook.web.api import render_title
-from casebook.web.deps import SESSION_COOKIE, app_ctx, client_ip, optional_actor
+from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
+from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web.i18n import translator
 from lifecycle.document import SECTIONS
 from library.feedback import rate, request_correction
@@ -30,11 +32,17 @@ from redaction.render import shown_budget, shown_metric
 from redaction.views import render_view, rendered_view
 from review import decisions, queue
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
-templates.env.globals.update(shown_budget=shown_budget, shown_metric=shown_metric,
-                             # every <form method="post"> renders {{ csrf_field() }} (the CSRF work fills it in)
-                             csrf_field=lambda: Markup(""))
+
+
+@pass_context
+def csrf_field(context: Any) -> Markup:
+    """Every <form method="post"> renders {{ csrf_field() }}: the session's CSRF token as a hidden input."""
+    return csrf_input(context["request"])
+
+
+templates.env.globals.update(shown_budget=shown_budget, shown_metric=shown_metric, csrf_field=csrf_field)
 
 
 def _locale(ctx: AppContext, actor: Actor | None) -> str:
@@ -47,10 +55,12 @@ def _locale(ctx: AppContext, actor: Actor | None) -> str:
 def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, status: int = 200,
          **data: Any) -> HTMLResponse:
     locale = _locale(ctx, actor)
-    return templates.TemplateResponse(request, name, {"t": translator(locale), "locale": locale, "me": actor,
-                                                      "may": lambda p: bool(actor) and ctx.policy.may(actor.role, p,
-                                                                                                      own=False),
-                                                      **data}, status_code=status)
+    response = templates.TemplateResponse(request, name, {"t": translator(locale), "locale": locale, "me": actor,
+                                                           "may": lambda p: bool(actor) and ctx.policy.may(
+                                                               actor.role, p, own=False),
+                                                           **data}, status_code=status)
+    remember_presession(request, response, secure=request.app.state.cookie_secure)
+    return response
 
 
 def _login_redirect() -> RedirectResponse:
@@ -58,7 +68,8 @@ def _login_redirect() -> RedirectResponse:
 
 
 def _refused(request: Request, ctx: AppContext, actor: Actor | None, exc: CasebookError) -> HTMLResponse:
-    return page(request, ctx, actor, "error.html", status=exc.http_status, message=str(exc))
+    problems = exc.problems if isinstance(exc, InvalidInput) else []
+    return page(request, ctx, actor, "error.html", status=exc.http_status, message=str(exc), problems=problems)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -67,15 +78,16 @@ def login_form(request: Request, ctx: AppContext = Depends(app_ctx)) -> HTMLResp
 
 
 @router.post("/login")
-def login(request: Request, username: str = Form(...), password: str = Form(...),
+def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=200),
           ctx: AppContext = Depends(app_ctx)) -> Response:
     try:
         token = sign_in(ctx, username, password, kind="session", ip=client_ip(request))
     except Forbidden as exc:
-        return page(request, ctx, None, "login.html", status=401, error=str(exc))
+        return page(request, ctx, None, "login.html", status=exc.http_status, error=str(exc))
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
-                        max_age=ctx.policy.doc.security.session_hours * 3600)
+                        secure=request.app.state.cookie_secure, max_age=ctx.policy.doc.security.session_hours * 3600)
+    response.delete_cookie(PRESESSION_COOKIE)
     return response
 
 
@@ -105,7 +117,8 @@ def claim_task(task_id: int, request: Request, actor: Actor | None = Depends(opt
     if actor is None:
         return _login_redirect()
     try:
-        queue.claim(ctx, actor, task_id)
+        with task_refusal(task_id):
+            queue.claim(ctx, actor, task_id)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return RedirectResponse("/", status_code=303)
@@ -123,7 +136,8 @@ async def decide_task(task_id: int, request: Request, actor: Actor | None = Depe
     if form.get("reason_text"):
         payload["reasons"] = [{"section": form.get("reason_section"), "text": form.get("reason_text")}]
     try:
-        decisions.decide(ctx, actor, task_id, payload, ip=client_ip(request))
+        with task_refusal(task_id):
+            decisions.decide(ctx, actor, task_id, payload, ip=client_ip(request))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return RedirectResponse("/", status_code=303)
