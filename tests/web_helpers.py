@@ -77,7 +77,9 @@ def page_client(ctx, username: str) -> TestClient:
     post = c.post
 
     def post_form(url, *args, data=None, **kwargs):  # type: ignore[no-untyped-def]
-        return post(url, *args, data=({"csrf_token": token} | dict(data or {})), **kwargs)
+        if "json" not in kwargs and "content" not in kwargs:
+            data = {"csrf_token": token} | dict(data or {})
+        return post(url, *args, data=data, **kwargs)
 
     c.post = post_form  # type: ignore[method-assign]
     return c
