@@ -25,7 +25,8 @@ def server(ctx):
     from casebook.web.app import create_app
 
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(ctx), host="127.0.0.1", port=port, log_level="warning"))
+    srv = uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host="127.0.0.1"), host="127.0.0.1", port=port,
+                                        log_level="warning"))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
@@ -87,3 +88,47 @@ def test_three_reviewers_take_a_case_through_three_levels_and_tiers_differ(ctx, 
     assert FIGURE in seen["head"][0] and "480000" in seen["head"][1].replace(",", "")   # own department: exact
     assert "30-70萬元" in seen["head_sales"][0]                                          # other department: ranges
     assert FIGURE in seen["exec"][0]                                                   # executives: everything
+
+
+def test_a_page_from_a_second_origin_cannot_post_with_the_users_cookie(ctx, server, browser, full_case) -> None:
+    """Another port of the same host is same-site but not same-origin: its auto-submitted form reaches the
+    server with the signed-in user's cookie and is refused; nothing is stored."""
+    import http.server
+
+    from sqlalchemy import text
+
+    from tests.web_helpers import published_case
+
+    users = people(ctx)
+    key = published_case(ctx, users, full_case, "public")
+    evil_port = free_port()
+    evil_page = (f'<html><body><form id="f" method="post" action="{server}/cases/{key}/correction">'
+                 '<input name="text" value="forged"><input name="csrf_token" value="guess"></form>'
+                 '<script src="/go.js"></script></body></html>').encode()
+    go = b'document.getElementById("f").submit();'
+
+    class Evil(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802
+            body, kind = (go, "text/javascript") if self.path == "/go.js" else (evil_page, "text/html")
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:  # type: ignore[no-untyped-def]
+            pass
+
+    evil = http.server.ThreadingHTTPServer(("127.0.0.1", evil_port), Evil)
+    threading.Thread(target=evil.serve_forever, daemon=True).start()
+    try:
+        page = sign_in(browser, server, "head")
+        with page.expect_response(lambda r: r.url.endswith("/correction")) as answer:
+            page.goto(f"http://127.0.0.1:{evil_port}/")
+        assert answer.value.status == 403
+        assert "cross-site" in page.content()
+        page.context.close()
+    finally:
+        evil.shutdown()
+    with ctx.engine.connect() as conn:
+        sent = conn.execute(text("SELECT count(*) FROM outbox WHERE kind = 'correction_request'")).scalar_one()
+    assert sent == 0
