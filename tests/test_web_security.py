@@ -106,7 +106,7 @@ def test_brute_force_locks_the_account_with_audit_and_notices(ctx, users) -> Non
     with ctx.engine.connect() as conn:
         notified = conn.execute(text("SELECT recipient FROM outbox WHERE kind = 'sign_in_locked' "
                                      "AND subject_id = 'account:head' ORDER BY recipient")).scalars().all()
-    alert_role = ctx.policy.doc.security.alert_role
+    alert_role = ctx.policy.doc.operations_role
     assert notified == sorted(["head"] + [u for u, a in users.items() if a.role == alert_role])
     # Another address is not locked for a different name; once the lockout ends the right password works.
     assert client(ctx, "intern").get("/api/v1/me").status_code == 200
