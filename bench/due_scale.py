@@ -20,7 +20,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import shutil
 import sys
@@ -45,6 +44,7 @@ from casebook.core.db import refresh_statistics  # noqa: E402
 from casebook.core.settings import Settings  # noqa: E402
 from lifecycle import jobs  # noqa: E402
 from lifecycle.jobs import CASES, DueSet, batch_statement, claim_statement  # noqa: E402
+from bench.review_queue import claims_per_second  # noqa: E402
 from review.escalations import review_escalations  # noqa: E402
 
 SAME = 1_000
@@ -172,36 +172,6 @@ def best(fn: Any, *args: Any, runs: int = 3) -> tuple[float, int]:
 
 
 
-def claim_worker(url: str, username: str, claims: int, start_at: float, out: Any) -> None:
-    from casebook.core.users import Actor, get_user
-    from review import queue
-
-    ctx = context(url)
-    with ctx.sessions() as s:
-        actor = Actor.of(get_user(s, username))
-    queue.claim_next(ctx, actor)  # warm-up: connection, statement cache
-    while time.time() < start_at:
-        time.sleep(0.001)
-    t0 = time.perf_counter()
-    done = sum(1 for _ in range(claims) if queue.claim_next(ctx, actor) is not None)
-    out.put((done, time.perf_counter() - t0))
-    ctx.close()
-
-
-def claims_per_second(url: str, workers: int, claims: int) -> float:
-    mp = multiprocessing.get_context("spawn")
-    out = mp.Queue()
-    start_at = time.time() + 4.0
-    procs = [mp.Process(target=claim_worker, args=(url, f"spec{i}", claims // workers, start_at, out))
-             for i in range(workers)]
-    for p in procs:
-        p.start()
-    results = [out.get() for _ in procs]
-    for p in procs:
-        p.join()
-    return sum(d for d, _ in results) / max(e for _, e in results)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
@@ -260,7 +230,8 @@ def main() -> None:
                 run_url = copy(backend, url, args.pg_url, f"claims{size}")
                 one = None
                 for workers in (1, 2, 4, 8):
-                    rate = claims_per_second(run_url, workers, args.claims)
+                    rate = claims_per_second(run_url, tempfile.mkdtemp(prefix="cb-due-"), workers,
+                                             args.claims // workers, reviewer="spec")
                     one = one or rate
                     print(f"  claims, {workers} worker(s): {rate:6.0f}/s  ({rate / one:.2f}x one worker)")
                 drop(backend, run_url, args.pg_url)
