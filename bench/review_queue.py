@@ -80,11 +80,13 @@ def worker(db_url: str, home: str, username: str, claims: int, start_at: float, 
     ctx.close()
 
 
-def claims_per_second(db_url: str, home: str, workers: int, claims_each: int) -> float:
+def claims_per_second(db_url: str, home: str, workers: int, claims_each: int, reviewer: str = "rev") -> float:
+    """Claims/s of ``workers`` processes, the i-th claiming as user ``{reviewer}{i}`` (bench/due_scale.py too)."""
     mp = multiprocessing.get_context("spawn")
     out = mp.Queue()
     start_at = time.time() + 3.0
-    procs = [mp.Process(target=worker, args=(db_url, home, f"rev{i}", claims_each, start_at, out)) for i in range(workers)]
+    procs = [mp.Process(target=worker, args=(db_url, home, f"{reviewer}{i}", claims_each, start_at, out))
+             for i in range(workers)]
     for p in procs:
         p.start()
     results = [out.get() for _ in procs]

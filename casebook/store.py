@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from casebook.core.db import refresh_statistics
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -30,6 +32,8 @@ def upgrade(engine: Engine) -> tuple[str | None, str]:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
         conn.commit()
+    if before != head_revision(engine):
+        refresh_statistics(engine)  # new indexes (and a first store) need statistics before the planners use them
     return before, head_revision(engine)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from casebook.core.context import AppContext
+from casebook.core.db import refresh_statistics
 from lifecycle import health, jobs
 from notifications import digests
 from notifications.delivery import deliver
@@ -19,13 +20,21 @@ def deliver_notifications(ctx: AppContext) -> dict[str, int]:
             "deferred": report.deferred}
 
 
+def expiry_audit(ctx: AppContext) -> dict[str, int]:
+    """Cases past their validity move to pending evaluation; then, in the nightly quiet, the planner statistics
+    are refreshed so every due-work statement keeps walking its index as the library grows."""
+    counts = jobs.expiry_audit(ctx)
+    refresh_statistics(ctx.engine)
+    return counts | {"statistics_refreshed": 1}
+
+
 JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "deliver_notifications": deliver_notifications,
     "submission_reminders": jobs.submission_reminders,
     "review_escalations": review_escalations,
     "publish_approved": jobs.publish_approved,
     "monthly_publish": jobs.monthly_publish,
-    "expiry_audit": jobs.expiry_audit,
+    "expiry_audit": expiry_audit,
     "staleness_audit": jobs.staleness_audit,
     "low_rating_rectification": jobs.low_rating_rectification,
     "quarterly_review": health.quarterly_review,

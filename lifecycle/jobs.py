@@ -1,90 +1,148 @@
 """Scheduled lifecycle work as "what is due at time T" (pure selection from stored state, policy and clock)
 plus idempotent actions: transitions through the state machine and outbox rows, a batch per transaction.
 
+Each job walks its due set through a partial index holding only its states, in keyset batches of (due time, id),
+so a batch reads about a batch of index entries whatever the size of the library. A batch is applied
+set-based: one UPDATE for its transitions, one INSERT for their audit events, one for their outbox rows.
+
 Every function takes the application context (its clock says what T is) and returns counts of what it did;
 the Prefect flows and ``casebook simulate`` call exactly these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import ColumnElement, bindparam, func, select, text, tuple_
 from sqlalchemy.engine import Connection
 
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
-from casebook.core.db import insert_if_absent, skip_locked
-from casebook.core.errors import ConcurrentModification, IllegalTransition, InvalidInput, Problem
-from casebook.core.users import Actor
+from casebook.core.db import insert_if_absent, insert_many_if_absent, skip_locked
+from casebook.core.users import Actor, User
 from lifecycle import states as S
-from lifecycle.models import AWAITING_SUBMISSION, LIVE, Case
+from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHED_ONLY, SCHEDULED_ONLY,
+                              Case)
 from lifecycle.service import CaseService
 from lifecycle.worklist import Rating, WorkItem
-from notifications.audience import case_ref, username_of, users_with_role
-from notifications.outbox import enqueue
+from notifications.audience import RoleHolders, case_ref, username_of, users_with_role
+from notifications.outbox import Notice, enqueue, enqueue_many
 from policies.loader import Policy
 
 CASES = Case.__table__
 RATINGS = Rating.__table__
 WORK = WorkItem.__table__
+USERS = User.__table__
 FLOW_ACTOR = Actor.system("flow")
 
 
-def batch_statement(conn: Connection, where: Any, after_id: int, size: int) -> Any:
-    """The next batch of cases matching ``where`` after ``after_id`` in id order (locked with SKIP LOCKED on
-    PostgreSQL)."""
-    stmt = select(CASES).where(where, CASES.c.id > after_id).order_by(CASES.c.id).limit(size)
+@dataclass(frozen=True)
+class DueSet:
+    """What one job walks: the rows of its partial index (``where`` repeats the index's predicate verbatim, so
+    SQLite and PostgreSQL can prove the index applies) whose due time, the index's first column, is due.
+    ``states`` and ``bound`` say the same again for the re-check of claimed rows."""
+
+    index: str
+    predicate: str
+    states: tuple[str, ...]
+    due: Any
+    bound: datetime | None = None
+
+    @property
+    def where(self) -> ColumnElement[bool]:
+        return text(self.predicate) & (self.due <= self.bound) if self.bound is not None else text(self.predicate)
+
+    @property
+    def recheck(self) -> ColumnElement[bool]:
+        """The due condition in a form no planner matches to the partial index (the state behind a COALESCE):
+        claimed rows are fetched by primary key, and PostgreSQL re-evaluates this on rows changed meanwhile."""
+        held = func.coalesce(CASES.c.state, "").in_(self.states)
+        return held & (self.due <= self.bound) if self.bound is not None else held
+
+
+def batch_statement(due: DueSet, after: tuple[datetime, int] | None, size: int) -> Any:
+    """The next ``size`` (due time, id) of the due set after ``after``, in index order: a walk of the index alone
+    (index-only on PostgreSQL once vacuumed), so a batch reads about a batch of index entries and never sorts."""
+    stmt = select(due.due, CASES.c.id).where(due.where)
+    if after is not None:
+        stmt = stmt.where(tuple_(due.due, CASES.c.id) > tuple_(bindparam("after_due", after[0], type_=due.due.type),
+                                                               bindparam("after_id", after[1])))
+    return stmt.order_by(due.due, CASES.c.id).limit(size)
+
+
+def claim_statement(conn: Connection, due: DueSet, ids: list[int]) -> Any:
+    """The walked cases by primary key, still due, locked with SKIP LOCKED on PostgreSQL (SQLite's writer holds
+    BEGIN IMMEDIATE): runs on several workers take disjoint rows and never wait for each other."""
+    stmt = select(CASES).where(CASES.c.id.in_(ids), due.recheck)
     return skip_locked(conn, stmt)
 
 
-def submission_due_by(horizon: datetime) -> Any:
-    """Drafts whose submission deadline falls by ``horizon`` (walks the partial index ix_cases_submission_due)."""
-    return text(AWAITING_SUBMISSION) & CASES.c.submission_due.is_not(None) & (CASES.c.submission_due <= horizon)
+def submission_due_by(horizon: datetime) -> DueSet:
+    """Drafts whose submission deadline falls by ``horizon``."""
+    return DueSet("ix_cases_submission_due", AWAITING_SUBMISSION, (S.DRAFT,), CASES.c.submission_due, horizon)
 
 
-def past_validity(now: datetime) -> Any:
-    """Live cases whose validity ended by ``now`` (walks the partial index ix_cases_expires_at)."""
-    return text(LIVE) & (CASES.c.expires_at <= now)
+def past_validity(now: datetime) -> DueSet:
+    """Live cases whose validity ended by ``now``."""
+    return DueSet("ix_cases_expires_at", LIVE, (S.PUBLISHED, S.UPDATE_DUE), CASES.c.expires_at, now)
 
 
-def stale_published(policy: Policy, now: datetime) -> Any:
+def stale_published(policy: Policy, now: datetime) -> ColumnElement[bool]:
     """Published cases whose content has not changed for the policy's staleness months by ``now``."""
+    return stale_due(policy, now).where
+
+
+def stale_due(policy: Policy, now: datetime) -> DueSet:
     cutoff = add_months(now, -policy.doc.lifecycle.staleness_months)
-    return (CASES.c.state == S.PUBLISHED) & (CASES.c.content_updated_at <= cutoff)
+    return DueSet("ix_cases_stale", PUBLISHED_ONLY, (S.PUBLISHED,), CASES.c.content_updated_at, cutoff)
 
 
-def claimed_batches(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list[Any]]]:
-    """Due cases in id order, a batch per transaction. On PostgreSQL each batch's rows are locked with
-    SKIP LOCKED, so runs on several workers take disjoint batches (and never deadlock on each other's rows);
-    a row another run already handled is re-checked harmlessly (transitions refuse, outbox keys exist)."""
-    last = 0
+def approved_due() -> DueSet:
+    """Approved cases, oldest approval first (all are due: publishing is the next step)."""
+    return DueSet("ix_cases_approved", APPROVED_ONLY, (S.APPROVED,), CASES.c.state_changed_at)
+
+
+def scheduled_due() -> DueSet:
+    """Cases scheduled for the monthly batch, in the order they were scheduled."""
+    return DueSet("ix_cases_scheduled", SCHEDULED_ONLY, (S.SCHEDULED,), CASES.c.state_changed_at)
+
+
+def claimed_batches(ctx: AppContext, due: DueSet) -> Iterator[tuple[Connection, list[Any]]]:
+    """Due cases in index order, a batch per transaction: walk the index for the next batch's ids, then claim
+    those rows. A batch whose rows another run holds comes back empty and the walk goes on past it; a row another
+    run already handled is re-checked harmlessly (transitions refuse, outbox keys exist)."""
+    after: tuple[datetime, int] | None = None
     size = ctx.policy.doc.notifications.batch_size
     while True:
         with ctx.engine.begin() as conn:
-            rows = conn.execute(batch_statement(conn, where, last, size)).all()
-            if not rows:
+            walked = conn.execute(batch_statement(due, after, size)).all()
+            if not walked:
                 return
-            yield conn, rows
-            last = rows[-1].id
+            after = (walked[-1][0], walked[-1][1])
+            order = {row[1]: n for n, row in enumerate(walked)}
+            rows = sorted(conn.execute(claim_statement(conn, due, list(order))).all(), key=lambda r: order[r.id])
+            if rows:
+                yield conn, rows
 
 
-def _fire(ctx: AppContext, conn: Connection, key: str, event: str, reason: str | None = None) -> bool:
-    """Fire a flow transition; a case that moved meanwhile (another run, a person) is skipped, not an error."""
-    try:
-        CaseService(ctx).fire(FLOW_ACTOR, key, event, reason=reason, conn=conn)
-        return True
-    except (IllegalTransition, ConcurrentModification):
-        return False
+def usernames(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
+    """Active or not, the usernames of these user ids (one query for a batch)."""
+    return dict(conn.execute(select(USERS.c.id, USERS.c.username).where(USERS.c.id.in_(set(ids)))).all())
 
 
 def add_work_item(conn: Connection, ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None,
                   reason: str, due_at: datetime) -> bool:
-    row = {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "reason": reason, "status": "open",
-           "due_at": due_at, "created_at": ctx.clock.now(), "policy_version": ctx.policy.version_tag}
-    return insert_if_absent(conn, WORK, row, ["key"])
+    return insert_if_absent(conn, WORK, work_item(ctx, key=key, kind=kind, case_id=case_id, role=role, reason=reason,
+                                                  due_at=due_at), ["key"])
+
+
+def work_item(ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None, reason: str,
+              due_at: datetime) -> dict[str, Any]:
+    return {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "reason": reason, "status": "open",
+            "due_at": due_at, "created_at": ctx.clock.now(), "policy_version": ctx.policy.version_tag}
 
 
 # -- submission reminders -------------------------------------------------------------------------------------
@@ -111,18 +169,18 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     counts = {"reminders": 0, "escalations": 0}
     chain = ctx.policy.doc.deadlines.submission.escalation_chain
     for conn, batch in claimed_batches(ctx, submission_due_by(horizon)):
+        names, holders = usernames(conn, (c.author_id for c in batch)), RoleHolders(conn, ctx.policy)
+        notices: list[Notice] = []
         for case in batch:
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
-                author = username_of(conn, case.author_id)
+                author = names.get(case.author_id)
                 payload = {"case": case_ref(case), "due": due_on.isoformat(), "days_left": (due_on - today).days,
                            "days_overdue": (today - due_on).days, "author": author}
-                targets = [author] if step < 0 else [author] + users_with_role(conn, ctx.policy, chain[step],
-                                                                               case.department)
-                for user in dict.fromkeys(t for t in targets if t):
-                    if enqueue(conn, kind=kind, subject_id=case.key, recipient=user, period=period,
-                               payload=payload, now=now):
-                        counts["reminders" if step < 0 else "escalations"] += 1
+                targets = [author] if step < 0 else [author] + holders(chain[step], case.department)
+                notices += [Notice(kind, case.key, user, period, payload) for user in dict.fromkeys(targets) if user]
+        for key in enqueue_many(conn, notices, now):
+            counts["reminders" if key.startswith("submission_reminder|") else "escalations"] += 1
     return counts
 
 
@@ -131,33 +189,33 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
 def publish_approved(ctx: AppContext) -> dict[str, int]:
     """Approved cases go live: instant channels publish now, batch channels are scheduled for the month."""
     counts = {"published": 0, "scheduled": 0}
-    for conn, batch in claimed_batches(ctx, CASES.c.state == S.APPROVED):
-        for key in (c.key for c in batch):
-            if _fire(ctx, conn, key, "publish"):
-                state = conn.execute(select(CASES.c.state).where(CASES.c.key == key)).scalar_one()
-                counts["published" if state == S.PUBLISHED else "scheduled"] += 1
-                if state == S.PUBLISHED:
-                    _notify_published(ctx, conn, key)
+    service = CaseService(ctx)
+    for conn, batch in claimed_batches(ctx, approved_due()):
+        moved = service.fire_batch(FLOW_ACTOR, batch, "publish", conn=conn)
+        live = [case for case, dest in moved if dest == S.PUBLISHED]
+        counts["published"] += len(live)
+        counts["scheduled"] += len(moved) - len(live)
+        _notify_published(ctx, conn, live)
     return counts
 
 
-def _notify_published(ctx: AppContext, conn: Connection, key: str) -> None:
-    case = conn.execute(select(CASES).where(CASES.c.key == key)).one()
-    for user_id in {case.author_id, case.owner_id}:
-        user = username_of(conn, user_id)
-        if user:
-            enqueue(conn, kind="case_published", subject_id=key, recipient=user,
-                    period=f"v{case.published_version_no}", payload={"case": case_ref(case)}, now=ctx.clock.now())
+def _notify_published(ctx: AppContext, conn: Connection, cases: list[Any]) -> None:
+    """Tell author and owner that their case is live (``cases``: the rows as read before publishing)."""
+    names = usernames(conn, [i for c in cases for i in (c.author_id, c.owner_id)])
+    enqueue_many(conn, [Notice("case_published", case.key, names[user_id], f"v{case.current_version_no}",
+                               {"case": case_ref(case)})
+                        for case in cases for user_id in dict.fromkeys((case.author_id, case.owner_id))
+                        if user_id in names], ctx.clock.now())
 
 
 def monthly_publish(ctx: AppContext) -> dict[str, int]:
     """The monthly batch: every scheduled case is released at once."""
     released = 0
-    for conn, batch in claimed_batches(ctx, CASES.c.state == S.SCHEDULED):
-        for key in (c.key for c in batch):
-            if _fire(ctx, conn, key, "release"):
-                released += 1
-                _notify_published(ctx, conn, key)
+    service = CaseService(ctx)
+    for conn, batch in claimed_batches(ctx, scheduled_due()):
+        moved = [case for case, _ in service.fire_batch(FLOW_ACTOR, batch, "release", conn=conn)]
+        released += len(moved)
+        _notify_published(ctx, conn, moved)
     return {"published": released}
 
 
@@ -168,21 +226,24 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
     now = ctx.clock.now()
     expired = 0
     lp = ctx.policy.doc.lifecycle
+    service = CaseService(ctx)
+    due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
+    due_on = due.astimezone(ctx.clock.tz).date().isoformat()
     for conn, batch in claimed_batches(ctx, past_validity(now)):
-        for case in batch:
-            if not _fire(ctx, conn, case.key, "expire"):
-                continue
-            expired += 1
-            due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
-            add_work_item(conn, ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation",
-                          case_id=case.id, role=ctx.policy.doc.operations_role, reason="validity period ended", due_at=due)
+        moved = [case for case, _ in service.fire_batch(FLOW_ACTOR, batch, "expire", conn=conn)]
+        expired += len(moved)
+        insert_many_if_absent(conn, WORK, [
+            work_item(ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation", case_id=case.id,
+                      role=ctx.policy.doc.operations_role, reason="validity period ended", due_at=due) for case in moved], ["key"])
+        names, operations = usernames(conn, (c.owner_id for c in moved)), users_with_role(
+            conn, ctx.policy, ctx.policy.doc.operations_role)
+        notices = []
+        for case in moved:
             payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
-                       .isoformat(), "evaluation_due": due.astimezone(ctx.clock.tz).date().isoformat()}
-            owner = username_of(conn, case.owner_id)
-            for user in dict.fromkeys([*users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role), owner]):
-                if user:
-                    enqueue(conn, kind="expiry_evaluation", subject_id=case.key, recipient=user,
-                            period=str(case.expires_at.date()), payload=payload, now=now)
+                       .isoformat(), "evaluation_due": due_on}
+            notices += [Notice("expiry_evaluation", case.key, user, str(case.expires_at.date()), payload)
+                        for user in dict.fromkeys([*operations, names.get(case.owner_id)]) if user]
+        enqueue_many(conn, notices, now)
     return {"expired": expired}
 
 
@@ -190,17 +251,18 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
     """Published cases whose content has not changed for the policy's months are flagged for update."""
     now = ctx.clock.now()
     flagged = 0
-    for conn, batch in claimed_batches(ctx, stale_published(ctx.policy, now)):
-        for case in batch:
-            if not _fire(ctx, conn, case.key, "flag_update"):
-                continue
-            flagged += 1
+    service = CaseService(ctx)
+    for conn, batch in claimed_batches(ctx, stale_due(ctx.policy, now)):
+        moved = [case for case, _ in service.fire_batch(FLOW_ACTOR, batch, "flag_update", conn=conn)]
+        flagged += len(moved)
+        names = usernames(conn, [i for c in moved for i in (c.owner_id, c.author_id)])
+        notices = []
+        for case in moved:
             last = case.content_updated_at.astimezone(ctx.clock.tz).date().isoformat()
-            for user_id in {case.owner_id, case.author_id}:
-                user = username_of(conn, user_id)
-                if user:
-                    enqueue(conn, kind="stale_case", subject_id=case.key, recipient=user, period=last,
-                            payload={"case": case_ref(case), "last_update": last}, now=now)
+            notices += [Notice("stale_case", case.key, names[user_id], last,
+                               {"case": case_ref(case), "last_update": last})
+                        for user_id in dict.fromkeys((case.owner_id, case.author_id)) if user_id in names]
+        enqueue_many(conn, notices, now)
     return {"stale": flagged}
 
 

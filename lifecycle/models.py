@@ -11,12 +11,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from casebook.core.db import Base, UTCDateTime
 from lifecycle import states as S
 
-#: The rows the submission-reminder and expiry flows look for. Their due-date indexes hold only these rows, so a
+#: The rows each scheduled job looks for. Their due-date indexes hold only these rows, so a
 #: transition between other states writes no index page (indexes led by the state moved an entry on every
 #: transition, half the pages a transition wrote). The queries use these exact strings so that SQLite and
 #: PostgreSQL can prove the index applies.
 AWAITING_SUBMISSION = f"state = '{S.DRAFT}'"
 LIVE = f"state IN ('{S.PUBLISHED}', '{S.UPDATE_DUE}')"
+#: Published cases (the staleness audit), approved ones (publish_approved) and scheduled ones (monthly_publish).
+PUBLISHED_ONLY = f"state = '{S.PUBLISHED}'"
+APPROVED_ONLY = f"state = '{S.APPROVED}'"
+SCHEDULED_ONLY = f"state = '{S.SCHEDULED}'"
+
+
+def _due_index(name: str, due: str, where: str) -> Index:
+    """A job's due set in walking order: (due time, id), holding only the rows of the job's states. The id is
+    part of the key so that PostgreSQL returns ties in keyset order without a sort (SQLite appends the rowid
+    anyway)."""
+    return Index(name, due, "id", sqlite_where=text(where), postgresql_where=text(where))
 
 
 class Case(Base):
@@ -57,9 +68,11 @@ class Case(Base):
 
     __mapper_args__ = {"version_id_col": row_version}
     __table_args__ = (
-        Index("ix_cases_submission_due", "submission_due", sqlite_where=text(AWAITING_SUBMISSION),
-              postgresql_where=text(AWAITING_SUBMISSION)),
-        Index("ix_cases_expires_at", "expires_at", sqlite_where=text(LIVE), postgresql_where=text(LIVE)),
+        _due_index("ix_cases_submission_due", "submission_due", AWAITING_SUBMISSION),
+        _due_index("ix_cases_expires_at", "expires_at", LIVE),
+        _due_index("ix_cases_stale", "content_updated_at", PUBLISHED_ONLY),
+        _due_index("ix_cases_approved", "state_changed_at", APPROVED_ONLY),
+        _due_index("ix_cases_scheduled", "state_changed_at", SCHEDULED_ONLY),
         Index("ix_cases_department", "department"),
         Index("ix_cases_owner", "owner_id"),
         Index("ix_cases_author", "author_id"),

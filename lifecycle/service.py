@@ -6,11 +6,12 @@ Racing writers on one case are stopped by the row's version column: exactly one 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, case as when, literal, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -62,6 +63,11 @@ def _version(session: Session, case: Case, number: int) -> CaseVersion:
 def _facts(case: Any) -> dict[str, Any]:
     """The lifecycle facts recorded before and after each change (works on ORM rows and Core rows)."""
     return {"state": case.state, "review_level": case.review_level, "version": case.current_version_no}
+
+
+def _after(case: Any, changes: dict[str, Any]) -> dict[str, Any]:
+    """The facts recorded after a transition: the row's before, with what the change sets."""
+    return _facts(case) | {k: changes[k] for k in ("review_level", "state") if k in changes}
 
 
 CASES = Case.__table__
@@ -280,8 +286,7 @@ class CaseService:
             "policy_version": self.policy.version_tag, "row_version": case.row_version + 1}
         if _UPDATE_CASE.execute(conn, changes | {"b_id": case.id, "b_rv": case.row_version}) != 1:
             raise ConcurrentModification(f"{key} was changed by someone else; '{event}' was not applied")
-        before = _facts(case)
-        after = before | {k: changes[k] for k in ("review_level", "version") if k in changes} | {"state": outcome.dest}
+        before, after = _facts(case), _after(case, changes)
         extra = (details or {}) | ({"reason": reason} if reason else {})
         self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip,
                     at=now)  # the event's time is the transition's, as stored on the row
@@ -289,6 +294,67 @@ class CaseService:
             listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
                                            reason, details or {}, scratch))
         return outcome.dest
+
+    def fire_batch(self, actor: Actor, rows: Sequence[Any], event: str, *, conn: Connection,
+                   reason: str | None = None) -> list[tuple[Any, str]]:
+        """Apply one event to many cases in the caller's transaction, set-based (the scheduled jobs' batches).
+
+        Each case is decided on its own exactly as ``fire`` decides (permission, machine, guards); then one UPDATE
+        moves every case that may go (each by its id and row version), one multi-row INSERT appends their audit
+        events (one per transition, chained in row order) and the listeners see each transition. ``rows`` are
+        full case rows the caller read in this transaction and holds (FOR UPDATE on PostgreSQL, BEGIN IMMEDIATE
+        on SQLite); a case that may not go, or changed meanwhile, is skipped as a refused flow transition is.
+        Returns [(row before the change, destination)] of the cases moved, in row order.
+        """
+        now = self.ctx.clock.now()
+        if event not in self.policy.doc.event_permissions:
+            raise ValueError(f"unknown event '{event}'")
+        decided: list[tuple[Any, Outcome, dict[str, Any], dict[str, Any]]] = []
+        for case in rows:
+            own = self._is_owner(case, actor)
+            if can_fire(self.policy, actor, event, department=case.department, is_owner=own)[1] or \
+                    self._refusal(conn, case, actor, event):
+                continue
+            scratch: dict[str, Any] = {"details": {}}
+            outcome = self._try(conn, case, event, reason, scratch)
+            if outcome.ok:
+                decided.append((case, outcome, self._effects(case, outcome.source, outcome.dest, now)
+                                | {"state": outcome.dest}, scratch))
+        if not decided:
+            return []
+        moved = set(conn.execute(self._batch_update(decided, now)).scalars())
+        done = [d for d in decided if d[0].id in moved]
+        details = {"reason": reason} if reason else None
+        audit.record_many(conn, self.ctx.audit, [
+            {"at": now, "actor": actor.username, "action": f"case.{event}", "subject_type": "case",
+             "subject_id": case.key or str(case.id), "before": _facts(case), "after": _after(case, changes),
+             "details": details} for case, _, changes, _ in done])
+        for case, outcome, _, scratch in done:
+            for listener in self.ctx.hooks.listeners():
+                listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
+                                               reason, {}, scratch))
+        return [(case, outcome.dest) for case, outcome, _, _ in done]
+
+    def _batch_update(self, decided: list[tuple[Any, Outcome, dict[str, Any], dict[str, Any]]], now: datetime) -> Any:
+        """One UPDATE for a batch of decided transitions: a column every case sets alike gets one value, one that
+        differs (e.g. expiry by library) a CASE by id; each case only at the row version it was read with."""
+        ids = [case.id for case, *_ in decided]
+        values: dict[str, Any] = {"state_changed_at": now, "updated_at": now,
+                                  "policy_version": self.policy.version_tag, "row_version": CASES.c.row_version + 1}
+        for name in dict.fromkeys(k for _, _, changes, _ in decided for k in changes):
+            column = CASES.c[name]
+            groups: dict[Any, list[int]] = {}
+            for case, _, changes, _ in decided:
+                if name in changes:
+                    groups.setdefault(changes[name], []).append(case.id)
+            if len(groups) == 1 and len(next(iter(groups.values()))) == len(ids):
+                values[name] = literal(next(iter(groups)), column.type)
+            else:
+                values[name] = when(*[(CASES.c.id.in_(group), literal(value, column.type))
+                                      for value, group in groups.items()], else_=column)
+        versions = [(case.id, case.row_version) for case, *_ in decided]
+        return (CASES.update().where(CASES.c.id.in_(ids), tuple_(CASES.c.id, CASES.c.row_version).in_(versions))
+                .values(values).returning(CASES.c.id))
 
     def _effects(self, case: Any, source: str, dest: str, now: datetime) -> dict[str, Any]:
         """Row facts that follow from entering ``dest`` (dates the flows read live in columns)."""

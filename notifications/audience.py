@@ -22,6 +22,20 @@ def users_with_role(conn: Connection, policy: Policy, role: str, department: str
     return list(conn.execute(stmt.order_by(USERS.c.username)).scalars())
 
 
+class RoleHolders:
+    """``users_with_role`` remembered for one batch (every case of a department asks the same question)."""
+
+    def __init__(self, conn: Connection, policy: Policy) -> None:
+        self.conn, self.policy = conn, policy
+        self._seen: dict[tuple[str, str | None], list[str]] = {}
+
+    def __call__(self, role: str, department: str | None = None) -> list[str]:
+        key = (role, department)
+        if key not in self._seen:
+            self._seen[key] = users_with_role(self.conn, self.policy, role, department)
+        return self._seen[key]
+
+
 def username_of(conn: Connection, user_id: int) -> str | None:
     return conn.execute(select(USERS.c.username).where(USERS.c.id == user_id)).scalar_one_or_none()
 

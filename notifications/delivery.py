@@ -57,16 +57,22 @@ def quiet_until(conn: Connection, username: str, local_now: datetime) -> datetim
     return datetime.combine(day, end, tzinfo=local_now.tzinfo)
 
 
+def pick_statement(conn: Connection, now: datetime, limit: int) -> Any:
+    """The next ``limit`` due rows in (next attempt, id) order: a walk of ix_outbox_due within the pending status
+    (delivered history, most of the table, is never read)."""
+    pick = (select(OUTBOX.c.id).where(OUTBOX.c.status == PENDING, OUTBOX.c.digest.is_(False),
+                                      OUTBOX.c.next_attempt_at <= now)
+            .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(limit))
+    return skip_locked(conn, pick)
+
+
 def _claim(ctx: AppContext, now: datetime, limit: int) -> list[Any]:
     """Take up to ``limit`` due rows for this worker (after returning rows whose lease ran out)."""
     token = uuid.uuid4().hex
     with ctx.engine.begin() as conn:
         conn.execute(update(OUTBOX).where(OUTBOX.c.status == SENDING, OUTBOX.c.lease_until < now)
                      .values(status=PENDING, claimed_by=None))
-        pick = (select(OUTBOX.c.id).where(OUTBOX.c.status == PENDING, OUTBOX.c.digest.is_(False),
-                                          OUTBOX.c.next_attempt_at <= now)
-                .order_by(OUTBOX.c.next_attempt_at, OUTBOX.c.id).limit(limit))
-        ids = list(conn.execute(skip_locked(conn, pick)).scalars())
+        ids = list(conn.execute(pick_statement(conn, now, limit)).scalars())
         if not ids:
             return []
         conn.execute(update(OUTBOX).where(picked(ids, PENDING)).values(

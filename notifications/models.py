@@ -40,8 +40,11 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),
-                      Index("ix_outbox_recipient", "recipient", "status"))
+    # Delivery picks in (next attempt, id) order within a status; the id keeps PostgreSQL's ties in that order.
+    # Escalations ask whether a subject was ever notified of a kind (ix_outbox_subject), never by a scan.
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at", "id"),
+                      Index("ix_outbox_recipient", "recipient", "status"),
+                      Index("ix_outbox_subject", "subject_id", "kind"))
 
 
 def picked(ids: list[int], status: str) -> ColumnElement[bool]:

@@ -3,13 +3,15 @@ transaction; a second insert of the same key is a no-op on SQLite and PostgreSQL
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
-from casebook.core.db import insert_if_absent
+from casebook.core.db import insert_if_absent, insert_many_if_absent
 from notifications.models import PENDING, OutboxMessage, Preference
 
 TABLE = OutboxMessage.__table__
@@ -30,3 +32,35 @@ def enqueue(conn: Connection, *, kind: str, subject_id: str, recipient: str, per
            "subject_id": subject_id, "period": period, "payload": payload, "status": PENDING, "attempts": 0,
            "digest": bool(digestible and pref == "digest"), "next_attempt_at": now, "created_at": now}
     return insert_if_absent(conn, TABLE, row, ["key"])
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to queue (``enqueue``'s arguments, for ``enqueue_many``)."""
+
+    kind: str
+    subject_id: str
+    recipient: str
+    period: str
+    payload: dict[str, Any] = field(default_factory=dict)
+    digestible: bool = True
+
+    @property
+    def key(self) -> str:
+        return outbox_key(self.kind, self.subject_id, self.recipient, self.period)
+
+
+def enqueue_many(conn: Connection, notices: Iterable[Notice], now: datetime) -> set[str]:
+    """Queue many notifications in the caller's transaction with one preference read and one multi-row INSERT …
+    ON CONFLICT DO NOTHING; the keys of those that are new (a notice already queued, or repeated, is not)."""
+    unique = {n.key: n for n in notices}
+    if not unique:
+        return set()
+    people = {n.recipient for n in unique.values()}
+    prefs = dict(conn.execute(select(PREFERENCES.c.username, PREFERENCES.c.mode)
+                              .where(PREFERENCES.c.username.in_(people))).all())
+    rows = [{"key": key, "kind": n.kind, "recipient": n.recipient, "subject_id": n.subject_id, "period": n.period,
+             "payload": n.payload, "status": PENDING, "attempts": 0,
+             "digest": bool(n.digestible and prefs.get(n.recipient) == "digest"), "next_attempt_at": now,
+             "created_at": now} for key, n in unique.items()]
+    return set(insert_many_if_absent(conn, TABLE, rows, ["key"]))

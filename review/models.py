@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.db import Base, UTCDateTime
 
 OPEN, CLAIMED, DONE, CANCELLED = "open", "claimed", "done", "cancelled"
+#: Tasks still waiting for a decision; the exact text of ix_review_tasks_live's predicate, which the deadline
+#: queries repeat so that SQLite and PostgreSQL can prove the partial index applies.
+LIVE_TASK = f"status IN ('{OPEN}', '{CLAIMED}')"
 
 
 class ReviewTask(Base):
@@ -39,7 +42,8 @@ class ReviewTask(Base):
         # The queue: a role's open work in due order (department filtered on the way), and claimed work by user.
         Index("ix_review_tasks_queue", "candidate_role", "status", "due_at"),
         Index("ix_review_tasks_claimed", "claimed_by", "status"),
-        Index("ix_review_tasks_due", "status", "due_at"),
+        # Deadline work (escalations, SLA figures): live tasks only, in (due time, id) order for keyset batches.
+        Index("ix_review_tasks_live", "due_at", "id", sqlite_where=text(LIVE_TASK), postgresql_where=text(LIVE_TASK)),
         Index("ix_review_tasks_case", "case_id", "status"),
     )
 

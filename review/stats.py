@@ -6,10 +6,10 @@ from collections import Counter, defaultdict
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 
-from review.models import CLAIMED, OPEN, ReviewDecision, ReviewTask
+from review.models import LIVE_TASK, ReviewDecision, ReviewTask
 
 DECISIONS = ReviewDecision.__table__
 TASKS = ReviewTask.__table__
@@ -28,8 +28,8 @@ def review_stats(conn: Connection, now: datetime) -> dict[str, Any]:
                 sections[reason["section"]] += 1
         cycle[r.level].append(r.cycle_seconds)
         names[r.level] = r.level_name
-    overdue = conn.execute(select(TASKS.c.level, func.count()).where(
-        TASKS.c.status.in_([OPEN, CLAIMED]), TASKS.c.due_at < now).group_by(TASKS.c.level)).all()
+    overdue = conn.execute(select(TASKS.c.level, func.count()).where(  # walks ix_review_tasks_live
+        text(LIVE_TASK), TASKS.c.due_at < now).group_by(TASKS.c.level)).all()
     total = len(rows)
     return {
         "decisions": total,

@@ -172,12 +172,11 @@ def decide(ctx: AppContext, actor: Actor, key: str, decision: str = "approve", *
     return decisions.decide(ctx, actor, task_id, payload)
 
 
-def query_plan(conn, stmt, *, indexed_by: str | None = None) -> str:
-    """The database's own plan for ``stmt``, its bound values passed through their types' bind processors.
-
-    SQLite: ``indexed_by`` names the index the statement must be able to walk (SQLite refuses INDEXED BY an
-    index that cannot answer it). PostgreSQL: sequential scans are off, so an index shows up only if it is
-    provably usable, not merely cheap on a small table."""
+def query_plan(conn, stmt, *, indexed_by: str | None = None, forced: bool = False) -> str:
+    """The database's own plan for ``stmt``, its bound values passed through their types' bind processors:
+    unforced, the plan the planner picks. SQLite: ``indexed_by`` names an index the statement must walk (SQLite
+    refuses INDEXED BY an index that cannot answer it). PostgreSQL: ``forced`` turns sequential scans off, so an
+    index shows up if it is provably usable, not merely cheap on a small table."""
     compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     params = {}
     for name, value in compiled.construct_params().items():
@@ -191,5 +190,6 @@ def query_plan(conn, stmt, *, indexed_by: str | None = None) -> str:
             sql = sql.replace(f"FROM {table}", f"FROM {table} INDEXED BY {indexed_by}", 1)
         rows = conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params[n] for n in compiled.positiontup))
         return "\n".join(str(row[-1]) for row in rows)
-    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    if forced:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     return "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + compiled.string, params))

@@ -259,7 +259,7 @@ def test_rows_picked_by_id_are_looked_up_by_primary_key_and_rechecked(ctx) -> No
         conn.execute(update(outbox).where(outbox.c.id == ids[0]).values(status="sent"))
         stmt = update(outbox).where(picked(ids, PENDING)).values(status="digested")
         assert conn.execute(stmt).rowcount == 2
-        plan = query_plan(conn, stmt)
+        plan = query_plan(conn, stmt, forced=True)
         if conn.dialect.name == "sqlite":
             assert "INTEGER PRIMARY KEY" in plan and "ix_outbox_due" not in plan, plan
         else:
