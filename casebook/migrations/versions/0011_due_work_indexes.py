@@ -1,7 +1,7 @@
 """due work walks an index in (due time, id) order: partial indexes for every scheduled job's due set
 
 Revision ID: 0009_due
-Revises: 0009
+Revises: 0009_websec
 Create Date: 2026-12-03 08:40:00
 """
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 
 revision = '0009_due'
-down_revision = '0009'
+down_revision = '0009_websec'
 branch_labels = None
 depends_on = None
 
