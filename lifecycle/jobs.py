@@ -115,7 +115,7 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
                 author = username_of(conn, case.author_id)
-                payload = {"case": case_ref(case), "due": due_on.isoformat(), "days_left": (due_on - today).days,
+                payload = {"case": case_ref(case, conn), "due": due_on.isoformat(), "days_left": (due_on - today).days,
                            "days_overdue": (today - due_on).days, "author": author}
                 targets = [author] if step < 0 else [author] + users_with_role(conn, ctx.policy, chain[step],
                                                                                case.department)
@@ -147,7 +147,7 @@ def _notify_published(ctx: AppContext, conn: Connection, key: str) -> None:
         user = username_of(conn, user_id)
         if user:
             enqueue(conn, kind="case_published", subject_id=key, recipient=user,
-                    period=f"v{case.published_version_no}", payload={"case": case_ref(case)}, now=ctx.clock.now())
+                    period=f"v{case.published_version_no}", payload={"case": case_ref(case, conn)}, now=ctx.clock.now())
 
 
 def monthly_publish(ctx: AppContext) -> dict[str, int]:
@@ -176,7 +176,7 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
             due = ctx.calendar.add_workdays(now, lp.evaluation_task_working_days)
             add_work_item(conn, ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation",
                           case_id=case.id, role=ctx.policy.doc.operations_role, reason="validity period ended", due_at=due)
-            payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
+            payload = {"case": case_ref(case, conn), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
                        .isoformat(), "evaluation_due": due.astimezone(ctx.clock.tz).date().isoformat()}
             owner = username_of(conn, case.owner_id)
             for user in dict.fromkeys([*users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role), owner]):
@@ -200,7 +200,7 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
                 user = username_of(conn, user_id)
                 if user:
                     enqueue(conn, kind="stale_case", subject_id=case.key, recipient=user, period=last,
-                            payload={"case": case_ref(case), "last_update": last}, now=now)
+                            payload={"case": case_ref(case, conn), "last_update": last}, now=now)
     return {"stale": flagged}
 
 
@@ -232,7 +232,7 @@ def low_rating_rectification(ctx: AppContext) -> dict[str, int]:
                                      reason=f"average rating {avg:.1f} over {n} ratings"):
                     continue
                 created += 1
-                payload = {"case": case_ref(case), "average": f"{avg:.1f}", "ratings": n,
+                payload = {"case": case_ref(case, conn), "average": f"{avg:.1f}", "ratings": n,
                            "start_by": start_by.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
                 owner = username_of(conn, case.owner_id)
                 for user in dict.fromkeys([owner, *users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role)]):

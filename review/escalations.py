@@ -30,7 +30,7 @@ def review_escalations(ctx: AppContext) -> dict[str, int]:
             else:
                 targets = users_with_role(conn, ctx.policy, item.notify_role or "", item.notify_department)
             kind = "review_due_soon" if item.status == "due_soon" else "review_overdue"
-            payload = {"case": case_ref(case), "level": item.level, "reviewer": item.claimed_by,
+            payload = {"case": case_ref(case, conn, working=True), "level": item.level, "reviewer": item.claimed_by,
                        "due": item.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"),
                        "days_overdue": item.overdue_working_days}
             first_overdue = item.status == "overdue" and conn.execute(
