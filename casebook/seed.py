@@ -11,7 +11,6 @@ texts come from a pool, so detection runs once per distinct text, exactly as it 
 
 from __future__ import annotations
 
-import hmac
 import json
 import random
 from collections.abc import Callable
@@ -192,15 +191,15 @@ class _Chain:
             conn.execute(HEAD.insert(), {"id": 1, "seq": 0, "hash": audit.GENESIS})
             head = (0, audit.GENESIS)
         self.seq, self.hash = head
-        self.key, self.policy_version = ctx.audit.key, ctx.audit.policy_version
+        self.audit = ctx.audit
         self.rows: list[dict[str, Any]] = []
 
     def add(self, *, at: datetime, actor: str, action: str, subject_id: str, before: dict[str, Any] | None = None,
             after: dict[str, Any] | None = None, details: dict[str, Any] | None = None, ip: str | None = None) -> None:
-        event = {"seq": self.seq + 1, "at": at, "actor": actor, "action": action, "subject_type": "case",
-                 "subject_id": subject_id, "ip": ip, "before": before, "after": after, "details": details,
-                 "policy_version": self.policy_version, "prev_hash": self.hash}
-        event["hash"] = hmac.digest(self.key, audit._canonical(event), "sha256").hex()
+        event = {"at": at, "actor": actor, "action": action, "subject_type": "case", "subject_id": subject_id,
+                 "ip": ip, "before": before, "after": after, "details": details,
+                 "policy_version": self.audit.policy_version}
+        audit._link(self.audit, event, self.seq, self.hash)  # the chain's own linking (sequence, hash)
         self.seq, self.hash = event["seq"], event["hash"]
         self.rows.append(event)
 
