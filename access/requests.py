@@ -52,7 +52,7 @@ def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: 
                      subject_id=key, ip=ip, details={"request": rid})
         for user in users_with_role(conn, ctx.policy, sp.access_request_approver_role, case.department):
             enqueue(conn, kind="access_request", subject_id=f"access-{rid}", recipient=user, period="new", now=now,
-                    payload={"case": case_ref(case), "requester": actor.username,
+                    payload={"case": case_ref(case, conn), "requester": actor.username,
                              "due": due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}, digestible=False)
     return int(rid)
 

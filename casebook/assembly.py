@@ -8,15 +8,19 @@ from casebook.core.context import AppContext, make_context
 from casebook.core.hooks import Hooks
 from casebook.core.settings import Settings
 from policies.loader import Policy
+from library import hooks as library_hooks
+from redaction import hooks as redaction_hooks
 from review import hooks as review_hooks
 
 #: Packages whose hooks a context must carry (a missing one stops the build).
-REQUIRED = (review_hooks.NAME,)
+REQUIRED = (review_hooks.NAME, redaction_hooks.NAME, library_hooks.NAME)
 
 
 def application_hooks() -> Hooks:
     registry = Hooks()
     review_hooks.install(registry)
+    redaction_hooks.install(registry)
+    library_hooks.install(registry)
     return registry.seal(require=REQUIRED)
 
 

@@ -11,8 +11,9 @@ from casebook.core.users import User
 from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating, WorkItem
 from notifications.models import OutboxMessage, Preference
-from redaction.models import RedactionOverride
+from library.models import SearchEntry
+from redaction.models import RedactionOverride, VersionFindings, VersionRendering
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
+__all__ = ["JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "SearchEntry", "VersionFindings", "VersionRendering", "ReviewDecision", "ReviewTask",
            "SignInFailure", "SignInLockout", "User"]

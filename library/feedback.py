@@ -53,4 +53,4 @@ def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip
         if owner:
             enqueue(conn, kind="correction_request", subject_id=key, recipient=owner,
                     period=now.isoformat(timespec="seconds"), now=now,
-                    payload={"case": case_ref(case), "requester": actor.username, "text": text})
+                    payload={"case": case_ref(case, conn), "requester": actor.username, "text": text})

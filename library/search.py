@@ -1,26 +1,41 @@
-"""Search and "similar cases": Chinese-aware keyword matching (jieba segmentation on Simplified-normalised
-text) plus tag filters, over what the viewer may see. Matching and snippets use the viewer's rendering, so
-a search can never reveal a figure the viewer is shown only as a range."""
+"""Search and "similar cases" over the full-text index (``library.index``): SQLite FTS5 or PostgreSQL
+tsvector + GIN, one entry per case and display tier.
+
+A query only ever meets the entries of the viewer's own display tier for each case (worked out in SQL from
+the case's classification, department and the viewer's relation to it), and only cases the viewer may read:
+so matching, ranking, counts, facets and snippets see exactly the text the viewer is shown, and a figure the
+viewer sees only as a range cannot be found by searching for it. Readers find the published version, also
+while the next one is in review; archived (and retired) cases only by the roles policy names, marked, and
+never among similar cases. Nothing here runs the analyzer or renders a case: titles and snippets come from
+the stored renderings.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import column, func, literal, literal_column, select, table
+from sqlalchemy.engine import Connection
 
+from access.grants import APPROVED, AccessRequest
 from casebook.core.context import AppContext
-from casebook.core.errors import CasebookError
-from casebook.core.textnorm import jaccard, to_simplified, trigrams
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.textnorm import to_simplified
 from casebook.core.users import Actor
-from lifecycle import states as S
+from library.index import ARCHIVED_STATES, ENTRIES, fact, hashed, index_key, query_words
 from lifecycle.document import text_fields
-from lifecycle.models import Case
-from redaction.views import rendered_view
+from lifecycle.models import Case, CaseVersion
+from lifecycle.worklist import Rating
+from redaction.stored import RENDERINGS, apply_patch, tier_key
+from redaction.tiers import Audience
 
-CASES = Case.__table__
-VISIBLE_STATES = (S.PUBLISHED, S.UPDATE_DUE, S.UPDATING, S.PENDING_EVALUATION)
+CASES, VERSIONS, RATINGS, GRANTS = Case.__table__, CaseVersion.__table__, Rating.__table__, AccessRequest.__table__
+SORTS = ("relevance", "newest", "rating")
+MAX_PER_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -30,70 +45,354 @@ class Hit:
     snippet: str
     score: float
     state: str
+    archived: bool = False
+    library: str = ""
+    published_at: str | None = None
+    rating: float | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"key": self.key, "title": self.title, "snippet": self.snippet, "score": round(self.score, 3),
-                "state": self.state}
+                "state": self.state, "archived": self.archived, "library": self.library,
+                "published_at": self.published_at,
+                "rating": None if self.rating is None else round(self.rating, 2)}
+
+
+@dataclass(frozen=True)
+class Filters:
+    library: str | None = None
+    scenario: str | None = None
+    outcome: str | None = None
+    state: str | None = None
+    department: str | None = None
+    published_from: date | None = None
+    published_to: date | None = None
+
+
+@dataclass
+class Results:
+    total: int
+    items: list[Hit]
+    facets: dict[str, dict[str, int]] = field(default_factory=dict)
+    page: int = 1
+    per_page: int = 20
+
+    def as_json(self) -> dict[str, Any]:
+        return {"total": self.total, "page": self.page, "per_page": self.per_page,
+                "items": [h.as_json() for h in self.items], "facets": self.facets}
+
+    # Lists of hits were the answer before paging: callers iterating over results keep working.
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int) -> Hit:
+        return self.items[i]
 
 
 def terms(query: str) -> list[str]:
-    """Search terms: jieba's search-mode segmentation of the Simplified query, plus Latin words."""
-    import jieba
-
-    simplified = to_simplified(query.strip().lower())
-    words = [w.strip() for w in jieba.cut_for_search(simplified) if w.strip() and not re.fullmatch(r"\W+", w)]
-    return list(dict.fromkeys(words))
+    """Search terms, as the index holds them (``library.index.query_words``)."""
+    return query_words(query)
 
 
-def _readable(ctx: AppContext, actor: Actor, key: str) -> Any:
-    try:
-        return rendered_view(ctx, actor, key, published=True)[0]
-    except CasebookError:  # not readable by this actor, or no published version: not searchable
-        return None
+# ----- a boolean query over words and fact tokens, rendered for FTS5 or tsquery -----
+Node = tuple[Any, ...]
 
 
-def _flat(doc: dict[str, Any]) -> str:
-    return "\n".join(t for _, t in text_fields(doc))
+def _tok(token: str) -> Node:
+    return ("tok", token)
 
 
-def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] | None = None,
-           limit: int = 20) -> list[Hit]:
-    words = terms(query) if query else []
+def _all(*nodes: Node | None) -> Node:
+    return ("and", [n for n in nodes if n is not None])
+
+
+def _any(nodes: list[Node]) -> Node:
+    return ("or", nodes) if nodes else ("none",)
+
+
+def _but(node: Node, without: Node | None) -> Node:
+    return node if without is None else ("not", node, without)
+
+
+def _render(node: Node, dialect: str) -> str:
+    kind = node[0]
+    pg = dialect == "postgresql"
+    if kind == "tok":
+        w = node[1]
+        return "'" + w.replace("\\", "\\\\").replace("'", "''") + "'" if pg else '"' + w.replace('"', '""') + '"'
+    if kind == "none":
+        return _render(_tok(fact("v", "none")), dialect)  # a token no entry holds
+    if kind == "not":
+        return f"({_render(node[1], dialect)} & !{_render(node[2], dialect)})" if pg else \
+            f"({_render(node[1], dialect)} NOT {_render(node[2], dialect)})"
+    parts = [_render(n, dialect) for n in node[1]]
+    if len(parts) == 1:
+        return parts[0]
+    if kind == "and":
+        joiner = " & " if pg else " AND "
+    else:
+        joiner = " | " if pg else " OR "
+    return "(" + joiner.join(parts) + ")"
+
+
+# ----- who matches which entry: the viewer's tier of each case, and only cases the viewer may read -----
+def _tier_key(policy: Any, clearance: str, classification: str, own: bool, author: bool) -> str:
+    return tier_key(policy, Audience(clearance, classification, own, author))
+
+
+def _audience(ctx: AppContext, conn: Connection, actor: Actor) -> Node:
+    """``can_view`` (or an approved access request) and ``audience_for`` as fact tokens: for each kind of case
+    (classification; the viewer's department or another; the viewer's own or not) the one token of the entries
+    at the viewer's tier, so each readable case matches exactly one entry."""
+    policy = ctx.policy
+    levels = policy.doc.classifications
+    if actor.is_system:
+        top = policy.doc.clearances[-1]
+        return _any([_tok(fact("a", f"{k}|{_tier_key(policy, top, k, True, True)}")) for k in levels])
+    me = _tok(fact("u", actor.user_id)) if actor.user_id is not None else None
+    dept = _tok(fact("d", actor.department)) if actor.department else None
+    reads = policy.may(actor.role, "case.read", own=False)
+    role = policy.role(actor.role)
+    granted = [row[0] for row in conn.execute(select(GRANTS.c.case_id).where(
+        GRANTS.c.requester == actor.username, GRANTS.c.status == APPROVED))] if reads else []
+
+    def kind(k: str, tier: str, same: bool | None) -> Node:
+        """Entries of class-k cases at ``tier``: in the viewer's department (True), outside it (False), any."""
+        if same:
+            return _tok(fact("b", f"{k}|{actor.department}|{tier}"))
+        node = _tok(fact("a", f"{k}|{tier}"))
+        return _but(node, dept) if same is False else node
+
+    branches: list[Node] = []
+    for k in levels:
+        readable = reads and policy.clearance_rank(actor.clearance) >= policy.classification_rank(k)
+        scoped = k != levels[0] and role.department_scoped
+        tiers = {(own, author): _tier_key(policy, actor.clearance, k, own, author)
+                 for own in (True, False) for author in (True, False)}
+        if me is not None:  # own cases: readable whatever the classification
+            if tiers[(True, True)] == tiers[(False, True)] or dept is None:
+                branches.append(_all(me, kind(k, tiers[(False, True)], None)))
+            else:
+                branches += [_all(me, kind(k, tiers[(True, True)], True)),
+                             _all(me, kind(k, tiers[(False, True)], False))]
+        if not readable:
+            continue
+        same, other = tiers[(True, False)], tiers[(False, False)]
+        if dept is not None and (scoped or same != other):
+            branches.append(_but(kind(k, same, True), me))
+        if scoped:
+            if granted:
+                branches.append(_but(_all(kind(k, other, False),
+                                          _any([_tok(fact("i", case_id)) for case_id in granted])), me))
+        else:
+            branches.append(_but(kind(k, other, None if (dept is None or same == other) else False), me))
+    return _any(branches)
+
+
+def may_find_archived(ctx: AppContext, actor: Actor) -> bool:
+    return actor.is_system or actor.role in ctx.policy.doc.security.archived_read_roles
+
+
+def _visible(ctx: AppContext, actor: Actor, node: Node, *, recommend: bool = False) -> Node:
+    """Live cases; archived (and retired) ones too for the roles policy names, never among recommendations.
+    Said as exclusions: the excluded tokens are rare, ``live`` is on nearly every entry."""
+    hidden = ["hidden"] + (["archived"] if recommend or not may_find_archived(ctx, actor) else [])
+    return _but(node, _any([_tok(fact("v", v)) for v in hidden]))
+
+
+def _word_groups(key: bytes, words_: list[str]) -> Node:
+    """Every query word, as itself or as its keyed hash (how exact tiers of the most confidential cases are
+    indexed)."""
+    return _all(*(_any([_tok(w), _tok(hashed(key, w))]) for w in words_))
+
+
+def _day_start(ctx: AppContext, day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), ctx.clock.tz)
+
+
+def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: int) -> None:
+    p = ctx.policy.doc
+    problems = []
+    for name, allowed in (("library", list(p.libraries)), ("scenario", p.scenarios), ("outcome", p.outcomes)):
+        value = getattr(filters, name)
+        if value is not None and value not in allowed:
+            problems.append(Problem(name, f"must be one of {', '.join(allowed)}"))
+    if sort not in SORTS:
+        problems.append(Problem("sort", f"must be one of {', '.join(SORTS)}"))
+    if page < 1:
+        problems.append(Problem("page", "must be at least 1"))
+    if not 1 <= per_page <= MAX_PER_PAGE:
+        problems.append(Problem("per_page", f"must be between 1 and {MAX_PER_PAGE}"))
+    if filters.published_from and filters.published_to and filters.published_to < filters.published_from:
+        problems.append(Problem("published_to", "must not be before published_from"))
+    if problems:
+        raise InvalidInput(problems, "search")
+
+
+class _Query:
+    """One full-text query and the SQL around it, per dialect. Without state or date filters everything is
+    answered by the full-text index alone (count, page, facets); those filters join the case row."""
+
+    def __init__(self, ctx: AppContext, conn: Connection, expression: Node, filters: Filters) -> None:
+        self.ctx, self.conn = ctx, conn
+        self.pg = conn.dialect.name == "postgresql"
+        self.q = literal(_render(expression, conn.dialect.name))
+        self.filters = filters
+        self.joins_case = bool(filters.state or filters.published_from or filters.published_to)
+        if self.pg:
+            tsq = func.to_tsquery(literal_column("'simple'"), self.q)
+            tsv = literal_column("search_entries.tsv")
+            self.source: Any = ENTRIES
+            self.id = ENTRIES.c.id
+            self.where: list[Any] = [tsv.op("@@")(tsq)]
+            self.relevance: Any = func.ts_rank(tsv, tsq)
+        else:
+            fts = table("search_fts", column("rowid"))
+            self.source, self.id = fts, fts.c.rowid
+            self.where = [literal_column("search_fts").op("MATCH")(self.q)]
+            self.relevance = -literal_column("bm25(search_fts, 1.0, 0.0)")
+        if self.joins_case:
+            entries = ENTRIES if self.pg else ENTRIES.join(self.source, self.id == ENTRIES.c.id)
+            self.source = entries.join(CASES, CASES.c.id == ENTRIES.c.case_id)
+            self.where += _case_filters(ctx, filters)
+
+    def total(self) -> int:
+        return int(self.conn.execute(select(func.count()).select_from(self.source).where(*self.where)).scalar_one())
+
+    def page(self, sort: str, limit: int, offset: int, has_words: bool) -> list[tuple[int, float]]:
+        if sort == "rating":
+            source = self.source if (self.pg or self.joins_case) else self.source.join(ENTRIES, self.id == ENTRIES.c.id)
+            rating = select(func.avg(RATINGS.c.stars)).where(RATINGS.c.case_id == ENTRIES.c.case_id).scalar_subquery()
+            stmt = select(self.id, self.relevance).select_from(source).where(*self.where) \
+                .order_by(func.coalesce(rating, 0).desc(), self.id.desc())
+        elif sort == "relevance" and has_words:
+            stmt = select(self.id, self.relevance).select_from(self.source).where(*self.where) \
+                .order_by(self.relevance.desc(), self.id.desc())
+        else:  # newest: entries are written when a version is published, so the newest has the highest id
+            stmt = select(self.id, self.relevance).select_from(self.source).where(*self.where) \
+                .order_by(self.id.desc())
+        return [(int(i), float(score or 0)) for i, score in self.conn.execute(stmt.limit(limit).offset(offset))]
+
+    def facets(self) -> dict[str, dict[str, int]]:
+        ids = select(self.id).select_from(self.source).where(*self.where)
+        lines = "\n".join(t for (t,) in self.conn.execute(select(ENTRIES.c.tags).where(ENTRIES.c.id.in_(ids))) if t)
+        out: dict[str, dict[str, int]] = {}
+        for line, count in sorted(Counter(lines.split("\n") if lines else ()).items(),
+                                  key=lambda kv: (kv[0].partition("=")[0], -kv[1], kv[0])):
+            facet, _, value = line.partition("=")
+            out.setdefault(facet, {})[value] = count
+        return out
+
+
+def _case_filters(ctx: AppContext, f: Filters) -> list[Any]:
+    out: list[Any] = []
+    if f.state:
+        out.append(CASES.c.state == f.state)
+    if f.published_from:
+        out.append(CASES.c.published_at >= _day_start(ctx, f.published_from))
+    if f.published_to:
+        out.append(CASES.c.published_at < _day_start(ctx, f.published_to + timedelta(days=1)))
+    return out
+
+
+def _fact_filters(f: Filters, tags: dict[str, str] | None) -> list[Node]:
+    out = [_tok(fact(kind, value)) for kind, value in (("l", f.library), ("s", f.scenario), ("o", f.outcome),
+                                                       ("d", f.department)) if value is not None]
+    return out + [_tok(fact("g", f"{facet}={value}")) for facet, value in (tags or {}).items()]
+
+
+def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] | None = None, limit: int = 20,
+           *, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
+           facets: bool = True) -> Results:
+    """One page of the cases the viewer may read that match the words, tags and filters, with the total and
+    the tag facets (value counts over all matches)."""
+    filters = filters or Filters()
+    _check(ctx, filters, sort, page, limit)
+    words_ = terms(query) if query else []
     with ctx.engine.connect() as conn:
-        keys = list(conn.execute(select(CASES.c.key).where(CASES.c.state.in_(VISIBLE_STATES),
-                                                           CASES.c.published_version_no.is_not(None))
-                                 .order_by(CASES.c.id.desc()).limit(2000)).scalars())
-    hits: list[Hit] = []
-    for key in keys:
-        view = _readable(ctx, actor, key)
-        if view is None:
+        words_node = _word_groups(index_key(ctx.audit.key), words_) if words_ else None
+        expression = _visible(ctx, actor, _all(words_node, _audience(ctx, conn, actor),
+                                                *_fact_filters(filters, tags)))
+        q = _Query(ctx, conn, expression, filters)
+        ranked = q.page(sort, limit, (page - 1) * limit, bool(words_))
+        total = q.total() if len(ranked) == limit or page > 1 else len(ranked)
+        items = _hits(conn, ranked, words_)
+        counts = q.facets() if facets else {}
+    return Results(total, items, counts, page, limit)
+
+
+def _hits(conn: Connection, ranked: list[tuple[int, float]], words_: list[str]) -> list[Hit]:
+    """Titles and snippets from the stored renderings of the listed entries (three reads for the page)."""
+    if not ranked:
+        return []
+    rows = {r.id: r for r in conn.execute(
+        select(ENTRIES.c.id, ENTRIES.c.case_id, ENTRIES.c.tier, ENTRIES.c.version_no, CASES.c.key, CASES.c.state,
+               CASES.c.library, CASES.c.published_at)
+        .select_from(ENTRIES.join(CASES, CASES.c.id == ENTRIES.c.case_id))
+        .where(ENTRIES.c.id.in_([i for i, _ in ranked])))}
+    case_ids = [r.case_id for r in rows.values()]
+    numbers = {r.version_no for r in rows.values()}
+    documents = {(r.case_id, r.number): r.document for r in conn.execute(
+        select(VERSIONS.c.case_id, VERSIONS.c.number, VERSIONS.c.document)
+        .where(VERSIONS.c.case_id.in_(case_ids), VERSIONS.c.number.in_(numbers)))}
+    patches = {(r.case_id, r.version_no, r.tier): r.patch for r in conn.execute(
+        select(RENDERINGS.c.case_id, RENDERINGS.c.version_no, RENDERINGS.c.tier, RENDERINGS.c.patch)
+        .where(RENDERINGS.c.case_id.in_(case_ids), RENDERINGS.c.version_no.in_(numbers),
+               RENDERINGS.c.tier.in_({r.tier for r in rows.values()})))}
+    ratings = dict(conn.execute(select(RATINGS.c.case_id, func.avg(RATINGS.c.stars))
+                                .where(RATINGS.c.case_id.in_(case_ids)).group_by(RATINGS.c.case_id)).all())
+    out = []
+    for entry_id, score in ranked:
+        r = rows.get(entry_id)
+        patch = None if r is None else patches.get((r.case_id, r.version_no, r.tier))
+        if r is None or patch is None:  # gone meanwhile, or no stored rendering: show nothing unrendered
             continue
-        doc = view.document
-        if tags and any(value not in (doc.get("tags") or {}).get(facet, []) for facet, value in tags.items()):
-            continue
-        text = _flat(doc)
-        haystack = to_simplified(text.lower())
-        score = sum(haystack.count(w) for w in words) if words else 1
-        if words and not all(w in haystack for w in words):
-            continue
-        pos = min((haystack.find(w) for w in words if w in haystack), default=0)
-        snippet = text[max(0, pos - 30):pos + 60].replace("\n", " ")
-        hits.append(Hit(key, doc.get("title") or "", snippet, float(score), view.state))
-    hits.sort(key=lambda h: (-h.score, h.key))
-    return hits[:limit]
+        doc = apply_patch(documents[(r.case_id, r.version_no)], patch)
+        out.append(Hit(r.key, doc.get("title") or "", snippet(doc, words_), score, r.state,
+                       r.state in ARCHIVED_STATES, r.library,
+                       r.published_at.isoformat() if r.published_at else None,
+                       float(ratings[r.case_id]) if r.case_id in ratings else None))
+    return out
+
+
+def snippet(document: dict[str, Any], words_: list[str], width: int = 90) -> str:
+    """Around the first query word in the rendered text fields (the start of the body without one)."""
+    fields = [t for p, t in text_fields(document) if p != "title"]
+    for text in fields:
+        folded = to_simplified(text.lower())
+        positions = [folded.find(w) for w in words_ if w in folded]
+        if positions:
+            pos = min(positions)
+            return re.sub(r"\s+", " ", text[max(0, pos - width // 3):pos + width * 2 // 3])
+    return re.sub(r"\s+", " ", fields[0][:width]) if fields else ""
 
 
 def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit]:
-    """Cases whose (viewer-rendered) text shares the most character trigrams with this one."""
-    base = rendered_view(ctx, actor, key)[0]
-    mine = trigrams(_flat(base.document))
-    out = []
-    for hit in search(ctx, actor, "", limit=2000):
-        if hit.key == key:
-            continue
-        view = _readable(ctx, actor, hit.key)
-        theirs = trigrams(_flat(view.document)) if view else set()
-        if mine and theirs:
-            out.append(Hit(hit.key, hit.title, hit.snippet, jaccard(mine, theirs), hit.state))
-    out.sort(key=lambda h: -h.score)
-    return out[:limit]
+    """Cases that share the most distinctive words with this one, by full-text rank over the viewer's own
+    tier of each case (never a scan, never an archived case). Empty when the viewer has no entry for it."""
+    with ctx.engine.connect() as conn:
+        case_id = conn.execute(select(CASES.c.id).where(CASES.c.key == key)).scalar_one_or_none()
+        if case_id is None:
+            return []
+        audience = _audience(ctx, conn, actor)
+        mine = _Query(ctx, conn, _all(_tok(fact("i", case_id)), audience), Filters()).page("newest", 1, 0, False)
+        if not mine:
+            return []
+        indexed, facts = conn.execute(select(ENTRIES.c.terms, ENTRIES.c.facts)
+                                      .where(ENTRIES.c.id == mine[0][0])).one()
+        picked = _distinctive(indexed.split())
+        if not picked:
+            return []
+        scenario = next((_tok(t) for t in facts.split() if t.startswith("qs")), None)  # the same marketing scenario
+        expression = _visible(ctx, actor, _all(_any([_tok(w) for w in picked]), scenario, audience), recommend=True)
+        ranked = _Query(ctx, conn, _but(expression, _tok(fact("i", case_id))), Filters()).page(
+            "relevance", limit, 0, True)
+        return _hits(conn, ranked, [])
+
+
+def _distinctive(indexed: list[str], count: int = 8) -> list[str]:
+    """The longest distinct indexed words (longer words are rarer), numbers left out."""
+    seen = [w for w in dict.fromkeys(indexed) if len(w) >= 2 and not re.fullmatch(r"[\d.,%-]+", w)]
+    return sorted(seen, key=lambda w: (-len(w), w))[:count]

@@ -201,6 +201,6 @@ def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
     return [(path, text) for path, text in out if text]
 
 
-def document_fingerprint(document: dict[str, Any]) -> bytes:
+def document_fingerprint(document: dict[str, Any], memo: dict[str, int] | None = None) -> bytes:
     """Trigram fingerprint of the document's text fields (what the near-duplicate pre-check compares)."""
-    return fingerprint("".join(text for _, text in text_fields(document)))
+    return fingerprint("".join(text for _, text in text_fields(document)), memo)

@@ -175,7 +175,7 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
                 author = names.get(case.author_id)
-                payload = {"case": case_ref(case), "due": due_on.isoformat(), "days_left": (due_on - today).days,
+                payload = {"case": case_ref(case, conn), "due": due_on.isoformat(), "days_left": (due_on - today).days,
                            "days_overdue": (today - due_on).days, "author": author}
                 targets = [author] if step < 0 else [author] + holders(chain[step], case.department)
                 notices += [Notice(kind, case.key, user, period, payload) for user in dict.fromkeys(targets) if user]
@@ -203,7 +203,7 @@ def _notify_published(ctx: AppContext, conn: Connection, cases: list[Any]) -> No
     """Tell author and owner that their case is live (``cases``: the rows as read before publishing)."""
     names = usernames(conn, [i for c in cases for i in (c.author_id, c.owner_id)])
     enqueue_many(conn, [Notice("case_published", case.key, names[user_id], f"v{case.current_version_no}",
-                               {"case": case_ref(case)})
+                               {"case": case_ref(case, conn)})
                         for case in cases for user_id in dict.fromkeys((case.author_id, case.owner_id))
                         if user_id in names], ctx.clock.now())
 
@@ -239,7 +239,7 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
             conn, ctx.policy, ctx.policy.doc.operations_role)
         notices = []
         for case in moved:
-            payload = {"case": case_ref(case), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
+            payload = {"case": case_ref(case, conn), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
                        .isoformat(), "evaluation_due": due_on}
             notices += [Notice("expiry_evaluation", case.key, user, str(case.expires_at.date()), payload)
                         for user in dict.fromkeys([*operations, names.get(case.owner_id)]) if user]
@@ -260,7 +260,7 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
         for case in moved:
             last = case.content_updated_at.astimezone(ctx.clock.tz).date().isoformat()
             notices += [Notice("stale_case", case.key, names[user_id], last,
-                               {"case": case_ref(case), "last_update": last})
+                               {"case": case_ref(case, conn), "last_update": last})
                         for user_id in dict.fromkeys((case.owner_id, case.author_id)) if user_id in names]
         enqueue_many(conn, notices, now)
     return {"stale": flagged}
@@ -294,7 +294,7 @@ def low_rating_rectification(ctx: AppContext) -> dict[str, int]:
                                      reason=f"average rating {avg:.1f} over {n} ratings"):
                     continue
                 created += 1
-                payload = {"case": case_ref(case), "average": f"{avg:.1f}", "ratings": n,
+                payload = {"case": case_ref(case, conn), "average": f"{avg:.1f}", "ratings": n,
                            "start_by": start_by.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
                 owner = username_of(conn, case.owner_id)
                 for user in dict.fromkeys([owner, *users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role)]):

@@ -76,6 +76,7 @@ class Case(Base):
         Index("ix_cases_department", "department"),
         Index("ix_cases_owner", "owner_id"),
         Index("ix_cases_author", "author_id"),
+        Index("ix_cases_published_at", "published_at"),
     )
 
 

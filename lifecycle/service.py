@@ -120,6 +120,11 @@ class CaseService:
                      subject_type="case", subject_id=case.key or str(case.id), before=before, after=after,
                      details=details, ip=ip)
 
+    def _version_written(self, conn: Connection, case_id: int, number: int, document: dict[str, Any],
+                         classification: str) -> None:
+        for listener in self.ctx.hooks.version_listeners():
+            listener(conn, self, case_id, number, document, classification)
+
     def _apply_document(self, case: Case, doc: CaseDocument, owner: User) -> None:
         case.title = doc.title or case.title
         case.library = doc.library or case.library
@@ -154,6 +159,8 @@ class CaseService:
             session.add(CaseVersion(case_id=case.id, number=1, document=document, created_by=actor.username,
                                     created_at=now, note="captured", policy_version=self.policy.version_tag,
                                     shingles=document_fingerprint(document)))
+            session.flush()
+            self._version_written(session.connection(), case.id, 1, document, case.classification)
             self._audit(session, actor, "case.create", case, before=None, after=_facts(case) | {"key": case.key},
                         ip=ip)
             return case.key
@@ -195,6 +202,8 @@ class CaseService:
                                         policy_version=self.policy.version_tag, shingles=document_fingerprint(document)))
                 changed = sorted(k for k in set(document) | set(current) if document.get(k) != current.get(k))
                 session.flush()
+                self._version_written(session.connection(), case.id, case.current_version_no, document,
+                                      case.classification)
                 self._audit(session, actor, "case.edit", case, before=before, after=_facts(case),
                             details={"fields": changed, "note": note}, ip=ip)
                 return case.current_version_no
@@ -376,12 +385,31 @@ class CaseService:
         return changes
 
     # ----- reading -----
+    def reads_working_version(self, conn: Connection, case: Any, actor: Actor) -> bool:
+        """Whether the actor reads a case's working version (author, owner, reviewers of its open task, the roles
+        policy names); everyone else reads its published version while the next one is prepared."""
+        if actor.is_system or self._is_owner(case, actor) \
+                or actor.role in self.policy.doc.security.working_version_roles:
+            return True
+        return any(check(conn, case, actor) for check in self.ctx.hooks.working_readers())
+
     def view(self, actor: Actor, key: str, *, version: int | None = None, published: bool = False) -> CaseView:
         with self.ctx.sessions() as session:
             case = _load(session, key)
             if not self._may_see(session.connection(), case, actor):
                 raise Forbidden(f"{actor.username} may not view {key} ({case.classification}, {case.department})")
-            number = version or (case.published_version_no if published else case.current_version_no)
+            published_no = case.published_version_no
+            working = published_no in (None, case.current_version_no) or \
+                self.reads_working_version(session.connection(), case, actor)
+            if version is not None:
+                if not working and published_no is not None and version > published_no:
+                    raise Forbidden(f"{actor.username} reads the published version of {key} (v{published_no}); "
+                                    f"v{version} is in preparation")
+                number = version
+            elif published or (not working and published_no is not None):
+                number = published_no
+            else:
+                number = case.current_version_no
             if number is None:
                 raise NotFound(f"{key} has no published version yet")
             doc = _version(session, case, number).document
@@ -394,10 +422,12 @@ class CaseService:
             return CaseView(case.key or "", case.state, case.review_level, number, case.published_version_no, doc,
                             facts, case.id, self._is_owner(case, actor))
 
-    def history(self, actor: Actor, key: str) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
+    def history(self, actor: Actor, key: str, *,
+                events: bool = True) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
+        """The versions and (unless ``events`` is False: readers without the audit permission) the audit trail."""
         self.view(actor, key)  # same read check
         with self.ctx.sessions() as session:
             case = _load(session, key)
             versions = list(session.scalars(select(CaseVersion).where(CaseVersion.case_id == case.id)
                                             .order_by(CaseVersion.number)))
-            return versions, audit.events_for(session, "case", key)
+            return versions, audit.events_for(session, "case", key) if events else []

@@ -40,10 +40,23 @@ def username_of(conn: Connection, user_id: int) -> str | None:
     return conn.execute(select(USERS.c.username).where(USERS.c.id == user_id)).scalar_one_or_none()
 
 
-def case_ref(case: Any) -> dict[str, Any]:
-    """What a template may show of a case; ``title`` is redacted per recipient before rendering."""
-    return {"key": case.key, "title": case.title, "classification": case.classification,
-            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
+def case_ref(case: Any, conn: Connection | None = None, *, working: bool = False) -> dict[str, Any]:
+    """What a template may show of a case; ``title`` is redacted per recipient before rendering.
+
+    Given a connection, the title is the published version's (the working version's with ``working``, or when
+    none is published yet) and carries that version's stored title findings, so each recipient's copy is
+    rendered from them without running the analyzer."""
+    ref = {"key": case.key, "title": case.title, "classification": case.classification,
+           "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
+    if conn is None:
+        return ref
+    from redaction.stored import title_findings
+
+    number = case.current_version_no if working or case.published_version_no is None else case.published_version_no
+    found = title_findings(conn, case.id, number)
+    if found is not None:
+        ref["title"], ref["title_findings"] = found
+    return ref
 
 
 def may_read(policy: Policy, actor: Actor, ref: dict[str, Any]) -> bool:

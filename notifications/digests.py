@@ -81,7 +81,7 @@ def weekly_scenario_pack(ctx: AppContext) -> int:
             versions.c.case_id.in_([r.id for r in rows]), versions.c.number == 1)).all())
         groups: dict[str, list[Any]] = {}
         for case in rows:
-            groups.setdefault((scen.get(case.id) or {}).get("scenario") or "other", []).append(case_ref(case))
+            groups.setdefault((scen.get(case.id) or {}).get("scenario") or "other", []).append(case_ref(case, conn))
         sent = 0
         for user in conn.execute(select(USERS).where(USERS.c.active.is_(True))).all():
             reader = Actor.of(user)
@@ -107,7 +107,7 @@ def monthly_brief(ctx: AppContext) -> int:
         if not rows:
             return 0
         stats = rating_stats(conn)
-        ranked = [case_ref(c) | {"score": score} for score, _, c in
+        ranked = [case_ref(c, conn) | {"score": score} for score, _, c in
                   sorted(((value_score(ctx.policy, c, stats, now), c.id, c) for c in rows),
                          key=lambda t: (-t[0], t[1]))]
         sent = 0

@@ -13,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from casebook.core.users import Actor
 from policies.loader import Policy
 from redaction.render import render_text
+from redaction.stored import decode_spans
 from redaction.tiers import audience_for
 from casebook.core.locales import LOCALES
 
@@ -55,7 +56,11 @@ def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:
                                                                                         value.get("owner_id")))
         for field in ("title", "snippet"):
             if isinstance(value.get(field), str):
-                out[field] = render_text(policy, value[field], audience)
+                spans = value.get(f"{field}_findings")
+                found = decode_spans(value[field], spans) if isinstance(spans, list) else None
+                out[field] = render_text(policy, value[field], audience, findings=found)
+        for field in ("title_findings", "snippet_findings"):
+            out.pop(field, None)
     return out
 
 

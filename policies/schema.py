@@ -201,6 +201,11 @@ class SecurityPolicy(Strict):
     access_request_classifications: list[str]      # viewing these across departments needs an approval
     access_request_approver_role: str
     access_request_working_days: float = Field(gt=0)
+    #: Besides the author, owner and the reviewers of its open task, these roles read a case's working version
+    #: while its published version is what everyone else reads.
+    working_version_roles: list[str] = Field(default_factory=list)
+    #: Roles that find archived cases in search (marked archived, never recommended).
+    archived_read_roles: list[str] = Field(default_factory=list)
 
 
 class PartnerPolicy(Strict):
@@ -334,7 +339,11 @@ class PolicyDocument(Strict):
                            ("security.access_request_approver_role", self.security.access_request_approver_role),
                            ("notifications.dead_letter_role", n.dead_letter_role),
                            *((f"notifications.reviewer_digest_roles.{i}", r) for i, r in enumerate(n.reviewer_digest_roles)),
-                           *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles))]:
+                           *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles)),
+                           *((f"security.working_version_roles.{i}", r)
+                             for i, r in enumerate(self.security.working_version_roles)),
+                           *((f"security.archived_read_roles.{i}", r)
+                             for i, r in enumerate(self.security.archived_read_roles))]:
             if role not in self.roles:
                 errors.append(f"{path}: unknown role '{role}'")
         partner = self.roles.get(self.partners.role)

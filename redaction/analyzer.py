@@ -19,6 +19,9 @@ from spacy.tokens import Doc
 from redaction.recognizers import ENTITIES, recognizers_for
 
 LANGUAGES = ("zh", "en")
+#: Stored with every version's findings. Raise it whenever recognizers, patterns or thresholds change what is
+#: found: ``casebook redact backfill`` re-detects every version stored under an older value.
+ANALYZER_VERSION = "1"
 Lang = Literal["auto", "zh", "en"]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.db import Base, UTCDateTime
@@ -36,3 +37,37 @@ class RedactionOverride(Base):
     policy_version: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_redaction_overrides_case_version", "case_id", "version_no"),)
+
+
+class VersionFindings(Base):
+    """What the analyzer found in one case version, per text field, and which analyzer found it.
+
+    Written when the version is written (capture, edit) or re-detected by ``casebook redact backfill``; read
+    paths render from these rows and never run the analyzer.
+    """
+
+    __tablename__ = "version_findings"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    version_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    analyzer_version: Mapped[str] = mapped_column(String(32))
+    #: {field path: [[entity_type, start, end, score], ...]} (offsets into that field's text)
+    findings: Mapped[dict[str, Any]] = mapped_column(JSON)
+    detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_version_findings_analyzer", "analyzer_version"),)
+
+
+class VersionRendering(Base):
+    """One version as one display tier sees it, stored as the changes against the version's document.
+
+    ``tier`` is the tier's action code (``redaction.stored.tier_key``): audiences the policy treats alike share
+    a rendering. Rewritten when findings or the sign-off overrides change.
+    """
+
+    __tablename__ = "version_renderings"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    version_no: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tier: Mapped[str] = mapped_column(String(32), primary_key=True)
+    patch: Mapped[dict[str, Any]] = mapped_column(JSON)

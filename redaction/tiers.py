@@ -34,8 +34,15 @@ def audience_for(policy: Policy, actor: Actor, *, classification: str | None, de
 
 
 def action_for(policy: Policy, entity: str, audience: Audience) -> str:
-    return redaction_action(policy.doc, entity, audience.classification, audience.clearance,
-                            own_department=audience.own_department, viewer_is_author=audience.viewer_is_author)
+    """The tier table's action (remembered per policy: the table is a pure function of these facts)."""
+    memo = policy._cache.setdefault("redaction_actions", {})
+    key = (entity, audience)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = redaction_action(policy.doc, entity, audience.classification, audience.clearance,
+                                             own_department=audience.own_department,
+                                             viewer_is_author=audience.viewer_is_author)
+    return found
 
 
 def actions(policy: Policy, audience: Audience) -> dict[str, str]:

@@ -1,5 +1,6 @@
 """Case views at the viewer's tier: the function every output path (CLI, API, pages, search, exports,
-notifications) calls instead of reading a version's document directly."""
+notifications) calls instead of reading a version's document directly. Renderings come from the version's
+stored rendering for the viewer's display tier (``redaction.stored``): no read path runs the analyzer."""
 
 from __future__ import annotations
 
@@ -8,8 +9,7 @@ import dataclasses
 from casebook.core.context import AppContext
 from casebook.core.users import Actor
 from lifecycle.service import CaseService, CaseView
-from redaction.overrides import load_overrides
-from redaction.render import render_document
+from redaction.stored import rendered
 from redaction.tiers import Audience, audience_for
 
 
@@ -23,9 +23,9 @@ def rendered_view(ctx: AppContext, actor: Actor, key: str, *, version: int | Non
 
 
 def render_view(ctx: AppContext, view: CaseView, audience: Audience) -> CaseView:
-    """An already loaded view re-rendered for an audience (with the version's overrides)."""
+    """An already loaded view rendered for an audience (the version's stored rendering for its tier)."""
     with ctx.engine.connect() as conn:
-        overrides = load_overrides(conn, view.case_id, view.version_no)
-    document = render_document(ctx.policy, view.document, audience, overrides)
+        document = rendered(conn, ctx.policy, view.case_id, view.version_no, view.document, audience,
+                            classification=view.facts.get("classification") or "", now=ctx.clock.now())
     facts = {**view.facts, "title": document.get("title")}
     return dataclasses.replace(view, document=document, facts=facts)

@@ -57,7 +57,7 @@ def _escalate(ctx: AppContext, conn: Any, rows: list[Any], now: datetime, counts
         else:
             targets = holders(item.notify_role or "", item.notify_department)
         kind = "review_due_soon" if item.status == "due_soon" else "review_overdue"
-        payload = {"case": case_ref(cases[item.case_key]), "level": item.level, "reviewer": item.claimed_by,
+        payload = {"case": case_ref(cases[item.case_key], conn, working=True), "level": item.level, "reviewer": item.claimed_by,
                    "due": item.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"),
                    "days_overdue": item.overdue_working_days}
         notices += [Notice(kind, f"task-{item.task_id}", user, f"{item.status}-{item.step}", payload)

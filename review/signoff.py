@@ -17,7 +17,8 @@ from lifecycle.models import Case, CaseVersion
 from policies.schema import ENTITY_NAMES
 from redaction.models import ADD, REMOVE, RedactionOverride
 from redaction.overrides import load_overrides
-from redaction.render import document_findings, findings_for, render_document
+from redaction.render import apply_overrides, document_findings, render_document
+from redaction.stored import refresh, stored_findings
 from redaction.tiers import Audience
 from review.chain import level_of
 from review.models import CLAIMED, ReviewTask
@@ -57,9 +58,10 @@ def sheet(ctx: AppContext, actor: Actor, key: str) -> dict[str, Any]:
     with ctx.engine.connect() as conn:
         case, task, document = _signoff_context(conn, ctx, actor, key)
         overrides = load_overrides(conn, case.id, case.current_version_no)
-    findings = [{"field": path, **f.as_json()}
-                for path, _text, found in document_findings(ctx.policy, document, overrides) for f in found]
-    renderings = {name: render_document(ctx.policy, document, audience, overrides)
+        detected = stored_findings(conn, case.id, case.current_version_no, document)
+    fields = document_findings(ctx.policy, document, overrides, detected)
+    findings = [{"field": path, **f.as_json()} for path, _text, found in fields for f in found]
+    renderings = {name: render_document(ctx.policy, document, audience, fields=fields)
                   for name, audience in audiences(ctx, case.classification).items()}
     return {"key": key, "version": case.current_version_no, "level": task.level, "findings": findings,
             "overrides": [o.__dict__ for o in overrides], "renderings": renderings}
@@ -87,7 +89,8 @@ def override(ctx: AppContext, actor: Actor, key: str, *, action: str, field: str
         span = text[start:end]
         if action == REMOVE:
             mine = [o for o in load_overrides(conn, case.id, case.current_version_no) if o.field == field]
-            current = findings_for(ctx.policy, text, mine)
+            detected = stored_findings(conn, case.id, case.current_version_no, document)
+            current = apply_overrides(text, (detected or {}).get(field, []), mine)
             hit = next((f for f in current if f.start < end and start < f.end), None)
             if hit is None:
                 raise InvalidInput([Problem("start/end", "no finding overlaps this span")], "override")
@@ -100,6 +103,9 @@ def override(ctx: AppContext, actor: Actor, key: str, *, action: str, field: str
                      subject_type="case", subject_id=key, ip=ip,
                      details={"version": case.current_version_no, "field": field, "entity_type": entity_type,
                               "start": start, "end": end})
+        # The stored renderings of the version follow the override (from its stored findings, no new scan).
+        refresh(conn, ctx.policy, case.id, case.current_version_no, document, case.classification,
+                now=row["created_at"])
     return {k: v for k, v in row.items() if k not in ("case_id", "created_at")}
 
 
@@ -108,6 +114,7 @@ def signoff_record(conn: Connection, ctx: AppContext, case_id: int, version_no: 
     document = conn.execute(select(VERSIONS.c.document).where(
         VERSIONS.c.case_id == case_id, VERSIONS.c.number == version_no)).scalar_one()
     overrides = load_overrides(conn, case_id, version_no)
-    count = sum(len(found) for _path, _text, found in document_findings(ctx.policy, document, overrides))
+    detected = stored_findings(conn, case_id, version_no, document)
+    count = sum(len(found) for _path, _text, found in document_findings(ctx.policy, document, overrides, detected))
     return {"version": version_no, "findings": count, "overrides": len(overrides),
             "policy_version": ctx.policy.version_tag}

@@ -4,17 +4,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import and_, bindparam, or_, select
 
 from casebook.core.hooks import Hooks
 from lifecycle import hooks
 from review.chain import candidate_department, level_of
+from review.duties import in_candidate_group
 from review.models import CANCELLED, CLAIMED, OPEN, ReviewTask
 
 TASKS = ReviewTask.__table__
 _CANCEL_OPEN = TASKS.update().where(TASKS.c.case_id == bindparam("b_case"),
                                     TASKS.c.status.in_([OPEN, CLAIMED])).values(status=CANCELLED,
                                                                                   decided_at=bindparam("b_now"))
+
+
+def reviews_case(conn: Any, case: Any, actor: Any) -> bool:
+    """Whoever holds, or may claim, an open task of the case reads the version under review."""
+    if actor.is_system:
+        return True
+    found = conn.execute(select(TASKS.c.id).where(
+        TASKS.c.case_id == case.id, TASKS.c.status.in_([OPEN, CLAIMED]),
+        or_(TASKS.c.claimed_by == actor.username, and_(TASKS.c.status == OPEN, in_candidate_group(actor))))
+        .limit(1)).first()
+    return found is not None
 
 
 def follow_case(t: hooks.TransitionEvent) -> None:
@@ -46,5 +58,6 @@ def _decided_through_task(conn: Any, service: Any, case: Any, document: dict[str
 def install(registry: Hooks) -> None:
     """Tasks follow the case's state; review decisions go through a claimed task."""
     registry.on_transition(follow_case)
+    registry.working_reader(reviews_case)
     for event in ("approve", "return_for_revision", "reject"):
         registry.guard(event, _decided_through_task)

@@ -22,7 +22,7 @@ JOB_NAMES = ["expiry_audit", "staleness_audit", "publish_approved", "monthly_pub
 @pytest.fixture
 def store(ctx):
     ctx.clock.current = NOW
-    return build(ctx, 2_000, share=0.15, versions=False)   # 300 due per job: two batches of the policy's 200
+    return build(ctx, 2_000, share=0.15)   # 300 due per job: two batches of the policy's 200 (a version per case: publishing indexes it)
 
 
 def _statements(ctx, job: str) -> Counter[str]:

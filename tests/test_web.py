@@ -84,7 +84,7 @@ def test_access_matrix_every_role_classification_and_output_path(ctx, users, ful
     for who in users:
         api = client(ctx, who)
         pages = page_client(ctx, who)
-        search = api.get("/api/v1/search", params={"q": "快閃店"}).json()
+        search = api.get("/api/v1/search", params={"q": "快閃店"}).json()["items"]
         for classification, key in keys.items():
             visible, exact = _expected_exact(ctx, users, who, classification, key)
             paths = {"api": api.get(f"/api/v1/cases/{key}"), "page": pages.get(f"/cases/{key}"),

@@ -13,6 +13,40 @@ from casebook.cli.common import NowOpt, console, context, guarded
 def register(app: typer.Typer) -> None:
     app.command("init")(init)
     app.command("up")(up)
+    app.command("seed")(seed_cmd)
+
+
+@guarded
+def seed_cmd(cases: Annotated[int, typer.Option("--cases", min=1, max=5_000_000, help="How many cases to add.")],
+             seed: Annotated[int, typer.Option("--seed", help="Random seed: the same seed gives the same library.")]
+             = 1,
+             published_share: Annotated[float, typer.Option("--published-share", min=0.0, max=1.0,
+                                                            help="Share of cases with a live published version.")]
+             = 0.8,
+             now: NowOpt = None) -> None:
+    """Fill the store with a synthetic library (every state, all libraries, zh-Hant/zh-Hans/en text with figures
+    and names to redact, versions, ratings, views, users for every role) for benchmarks, demos and sizing."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from casebook.seed import seed as run_seed
+
+    ctx = context(now)
+    store.upgrade(ctx.engine)
+    start = time.perf_counter()
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task("seeding cases", total=cases)
+        result = run_seed(ctx, cases, seed, published_share=published_share,
+                          progress=lambda n: bar.advance(task, n))
+    console.print(f"seeded {result.cases} cases in {time.perf_counter() - start:.0f} s: {result.versions} versions, "
+                  f"{result.events} audit events ({result.views} views), {result.ratings} ratings")
+    console.print("states: " + ", ".join(f"{s} {n}" for s, n in sorted(result.states.items())), highlight=False)
+    console.print("users (no password yet: casebook users passwd NAME --password-stdin):")
+    for role, names in result.users.items():
+        console.print(f"  {role}: {', '.join(names)}", highlight=False)
+    ctx.close()
 
 
 @guarded

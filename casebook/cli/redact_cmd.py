@@ -111,3 +111,31 @@ def render_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
                                  ensure_ascii=False) + "\n")
         return
     sys.stdout.write(render_text(policy, read_input(file, "FILE"), audience, lang=language))
+
+
+@app.command("backfill")
+@guarded
+def backfill(batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, help="Versions per transaction.")]
+             = 200) -> None:
+    """Re-detect every case version stored by an older analyzer (or never scanned), re-render its tiers and
+    re-index published ones. Idempotent and resumable: run it after upgrading Casebook."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn, TimeRemainingColumn
+
+    from casebook.cli.common import context
+    from library.index import backfill as run
+    from redaction.analyzer import ANALYZER_VERSION
+
+    ctx = context(None)
+    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
+        task = bar.add_task(f"re-detecting (analyzer {ANALYZER_VERSION})", total=None)
+
+        def progress(total: int | None, done: int = 0) -> None:
+            if total is not None:
+                bar.update(task, total=total)
+            else:
+                bar.advance(task, done)
+
+        counts = run(ctx, batch=batch, progress=progress)
+    console.print(f"re-detected {counts['detected']} versions (analyzer {ANALYZER_VERSION}), "
+                  f"indexed {counts['indexed']} published versions")

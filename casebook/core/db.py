@@ -325,6 +325,27 @@ class Prepared:
             cursor.execute(compiled.string, dict(zip(plan.names, values)))
         return cursor
 
+    def execute_many(self, conn: Connection, rows: list[dict[str, Any]]) -> None:
+        """Run an INSERT for many rows with the same keys in one ``executemany`` (bulk loading: seeding)."""
+        if not rows:
+            return
+        plan = self._plan(conn.dialect, frozenset(rows[0]))
+        if plan.steps is None:
+            conn.execute(self.stmt, rows)
+            return
+        batch = []
+        for params in rows:
+            values = [(params[key] if key is not None else const) for _, key, const, _fn in plan.steps]
+            batch.append([v if step[3] is None else step[3](v) for v, step in zip(values, plan.steps)])
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            if plan.compiled.positional:
+                cursor.executemany(plan.compiled.string, batch)
+            else:
+                cursor.executemany(plan.compiled.string, [dict(zip(plan.names, v)) for v in batch])
+        finally:
+            cursor.close()
+
     def execute(self, conn: Connection, params: dict[str, Any]) -> int:
         """Run an INSERT/UPDATE/DELETE; its rowcount."""
         cursor = self._run(conn, params)
@@ -358,3 +379,15 @@ class Prepared:
         for index, fn in processors:
             values[index] = fn(values[index])
         return row_type._make(values)
+
+
+_INSERTS: dict[str, Prepared] = {}
+
+
+def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Many rows into one table through the driver's executemany (SQLAlchemy's bind processors applied)."""
+    if rows:
+        prepared = _INSERTS.get(table.name)
+        if prepared is None:
+            prepared = _INSERTS[table.name] = Prepared(table.insert())
+        prepared.execute_many(conn, rows)

@@ -12,6 +12,10 @@ Listener = Callable[[Any], None]
 Guard = Callable[..., list[str]]
 #: (conn, service, case row, actor, event) -> the rule that refuses this actor the event, or ''.
 Refusal = Callable[..., str]
+#: (conn, service, case id, version number, document, classification), when a version is written.
+VersionListener = Callable[..., None]
+#: (conn, case row, actor) -> whether the actor takes part in the case's pending version (e.g. reviews it).
+WorkingReader = Callable[..., bool]
 
 
 class Hooks:
@@ -21,6 +25,8 @@ class Hooks:
         self._listeners: list[Listener] = []
         self._guards: dict[str, list[Guard]] = {}
         self._refusals: list[Refusal] = []
+        self._version_listeners: list[VersionListener] = []
+        self._working_readers: list[WorkingReader] = []
         self._installed: list[str] = []
         self._sealed = False
 
@@ -41,6 +47,20 @@ class Hooks:
         self._check_open()
         if fn not in self._refusals:
             self._refusals.append(fn)
+        return fn
+
+    def on_version(self, fn: VersionListener) -> VersionListener:
+        """Runs when a version is written (capture, edit), in its transaction: e.g. detection stored once."""
+        self._check_open()
+        if fn not in self._version_listeners:
+            self._version_listeners.append(fn)
+        return fn
+
+    def working_reader(self, fn: WorkingReader) -> WorkingReader:
+        """Says whether an actor reads a case's working version (everyone else reads the published one)."""
+        self._check_open()
+        if fn not in self._working_readers:
+            self._working_readers.append(fn)
         return fn
 
     def installed(self, name: str) -> None:
@@ -68,6 +88,12 @@ class Hooks:
 
     def refusals(self) -> list[Refusal]:
         return self._refusals
+
+    def version_listeners(self) -> list[VersionListener]:
+        return self._version_listeners
+
+    def working_readers(self) -> list[WorkingReader]:
+        return self._working_readers
 
     def guards_for(self, event: str) -> list[Guard]:
         return self._guards.get(event, [])

@@ -45,11 +45,24 @@ def trigrams(text: str) -> set[str]:
     return {text[i:i + 3] for i in range(max(len(text) - 2, 0))}
 
 
-def fingerprint(text: str) -> bytes:
+def _trigram_hash(trigram: str) -> int:
+    return int.from_bytes(hashlib.blake2b(trigram.encode(), digest_size=8).digest(), "little")
+
+
+def fingerprint(text: str, memo: dict[str, int] | None = None) -> bytes:
     """The trigram set as sorted 64-bit hashes, little-endian: stored with each case version, so similarity
-    checks compare integers instead of re-reading and re-normalising every other document."""
-    hashes = array("Q", sorted({int.from_bytes(hashlib.blake2b(t.encode(), digest_size=8).digest(), "little")
-                                for t in trigrams(text)}))
+    checks compare integers instead of re-reading and re-normalising every other document. ``memo`` remembers
+    trigram hashes across many texts (bulk seeding)."""
+    if memo is None:
+        found = {_trigram_hash(t) for t in trigrams(text)}
+    else:
+        found = set()
+        for t in trigrams(text):
+            h = memo.get(t)
+            if h is None:
+                h = memo[t] = _trigram_hash(t)
+            found.add(h)
+    hashes = array("Q", sorted(found))
     if sys.byteorder == "big":
         hashes.byteswap()
     return hashes.tobytes()

@@ -3,6 +3,8 @@ credentials, 403 when policy forbids, never the data."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -68,12 +70,17 @@ def _case_out(view: Any, audience: Any) -> dict[str, Any]:
 
 
 def render_title(ctx: AppContext, actor: Actor, key: str) -> str:
-    """A case title at the actor's tier (for lists that do not load whole documents)."""
+    """A case title at the actor's tier (for task lists, which do not load whole documents): the current
+    version's title (task lists are for its reviewers), rendered from its stored findings."""
+    from redaction.stored import decode_spans, title_findings
+
     with ctx.engine.connect() as conn:
         c = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).one()
+        stored = title_findings(conn, c.id, c.current_version_no)
     audience = audience_for(ctx.policy, actor, classification=c.classification, department=c.department,
                             is_author=actor.user_id in (c.owner_id, c.author_id))
-    return render_text(ctx.policy, c.title, audience)
+    title, spans = stored if stored is not None else (c.title, None)
+    return render_text(ctx.policy, title, audience, findings=None if spans is None else decode_spans(title, spans))
 
 
 @router.post("/auth/token", tags=["auth"])
@@ -91,10 +98,12 @@ def me(actor: Actor = Depends(api_actor)) -> dict[str, Any]:
 
 
 @router.get("/cases", tags=["cases"])
-def list_cases(q: str = Query("", max_length=200), actor: Actor = Depends(api_actor),
-               ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
-    """Published cases the caller may read (titles and snippets at the caller's tier)."""
-    return [h.as_json() for h in search.search(ctx, actor, q, limit=100)]
+def list_cases(q: str = Query("", max_length=200), page: int = Query(1, ge=1, le=10_000),
+               per_page: int = Query(20, ge=1, le=search.MAX_PER_PAGE), actor: Actor = Depends(api_actor),
+               ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
+    """Published cases the caller may read, newest first or by relevance to ``q`` (titles and snippets at the
+    caller's tier): ``{"total": n, "items": [...]}``."""
+    return search.search(ctx, actor, q, limit=per_page, page=page, facets=False).as_json()
 
 
 @router.post("/cases", tags=["cases"], status_code=201)
@@ -198,11 +207,19 @@ def decide(task_id: Id, body: decisions.DecisionInput, request: Request, actor: 
 
 
 @router.get("/search", tags=["search"])
-def search_cases(q: str = Query("", max_length=200), tag: list[str] = Query(default=[]),
-                 actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
-    """Keyword (Chinese-aware) and tag search; ``tag`` is facet:value, repeatable."""
+def search_cases(q: str = Query("", max_length=200), tag: list[str] = Query(default=[], max_length=10),
+                 library: str | None = Query(None, max_length=64), scenario: str | None = Query(None, max_length=64),
+                 outcome: str | None = Query(None, max_length=64), state: str | None = Query(None, max_length=32),
+                 department: str | None = Query(None, max_length=120), published_from: date | None = None,
+                 published_to: date | None = None, sort: str = Query("relevance", max_length=16),
+                 page: int = Query(1, ge=1, le=10_000), per_page: int = Query(20, ge=1, le=search.MAX_PER_PAGE),
+                 actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
+    """Keyword (Chinese-aware, Traditional and Simplified alike) and tag search over what the caller may read,
+    at the caller's tier. ``tag`` is facet:value, repeatable; filters narrow; ``sort`` is relevance, newest or
+    rating. Answers ``{"total": n, "items": [...], "facets": {facet: {value: count}}, "page", "per_page"}``."""
     tags = dict(t.split(":", 1) for t in tag if ":" in t)
-    return [h.as_json() for h in search.search(ctx, actor, q, tags)]
+    filters = search.Filters(library, scenario, outcome, state, department, published_from, published_to)
+    return search.search(ctx, actor, q, tags, limit=per_page, filters=filters, sort=sort, page=page).as_json()
 
 
 @router.get("/reports/dashboard", tags=["reports"])

@@ -199,13 +199,15 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
     with ctx.engine.begin() as conn:
         audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
                      subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "page"})
-    versions, events = svc.history(actor, key)
+    shows_trail = ctx.policy.may(actor.role, "audit.read", own=False)
+    versions, events = svc.history(actor, key, events=shows_trail)
+    versions = [v for v in versions if v.number <= view.version_no]  # no version past the one this reader sees
     rendered = []
     for v in versions:
-        other = svc.view(actor, key, version=v.number)
-        rendered.append((v, render_view(ctx, other, audience).document))
+        other = view if v.number == view.version_no else svc.view(actor, key, version=v.number)
+        rendered.append((v, other.document if other is view else render_view(ctx, other, audience).document))
     diffs = [(v.number, _diff(prev, doc)) for (_, prev), (v, doc) in zip(rendered, rendered[1:])]
-    trail = events if ctx.policy.may(actor.role, "audit.read", own=False) else []
+    trail = events if shows_trail else []
     try:
         similar = search.similar(ctx, actor, key)
     except CasebookError:
@@ -253,13 +255,19 @@ def access_page(key: str, request: Request, reason: str = Form(...), actor: Acto
 
 
 @router.get("/search", response_class=HTMLResponse)
-def search_page(request: Request, q: str = "", tag: str = "", actor: Actor | None = Depends(optional_actor),
+def search_page(request: Request, q: str = "", tag: str = "", sort: str = "relevance", p: int = 1,
+                actor: Actor | None = Depends(optional_actor),
                 ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
     tags = dict([tag.split(":", 1)]) if ":" in tag else None
-    hits = search.search(ctx, actor, q, tags) if (q or tags) else []
-    return page(request, ctx, actor, "search.html", q=q, tag=tag, hits=hits)
+    try:
+        results = search.search(ctx, actor, q, tags, sort=sort if sort in search.SORTS else "relevance",
+                                page=max(1, min(p, 10_000))) if (q or tags) else None
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return page(request, ctx, actor, "search.html", q=q, tag=tag, hits=results.items if results else [],
+                results=results, sort=sort)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)

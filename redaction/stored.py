@@ -1,0 +1,211 @@
+"""Detect once per version, render once per display tier: what read paths use instead of the analyzer.
+
+A version's findings are stored when it is written (capture, edit, ``casebook redact backfill``) with
+``ANALYZER_VERSION``; its renderings are stored per display tier, as changes against the version's document.
+A display tier is the tier table's answer for one audience (an action per entity type): audiences the policy
+treats alike share one rendering, so a case has a handful of renderings whatever the number of readers.
+Reading a version = its document + the tier's stored patch. Sign-off overrides re-render (``refresh``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import and_, delete, select, tuple_
+from sqlalchemy.engine import Connection
+
+from lifecycle.document import text_fields
+from policies.loader import Policy
+from policies.schema import ENTITY_NAMES
+from redaction.analyzer import ANALYZER_VERSION, Finding, detect
+from redaction.models import VersionFindings, VersionRendering
+from redaction.overrides import load_overrides
+from redaction.render import Override, apply_overrides, apply_patch, document_findings, render_document, render_patch
+from redaction.tiers import Audience, action_for
+
+FINDINGS = VersionFindings.__table__
+RENDERINGS = VersionRendering.__table__
+_CODE = {"keep": "k", "generalise": "g", "mask": "m", "remove": "r"}
+log = structlog.get_logger(__name__)
+
+
+def tier_key(policy: Policy, audience: Audience) -> str:
+    """The display tier: one letter per entity type (keep, generalise, mask, remove), in ``ENTITY_NAMES`` order."""
+    return "".join(_CODE[action_for(policy, entity, audience)] for entity in ENTITY_NAMES)
+
+
+def tiers_for(policy: Policy, classification: str) -> dict[str, Audience]:
+    """Every display tier the policy distinguishes for a case of this classification (one audience each)."""
+    memo = policy._cache.setdefault("display_tiers", {})
+    if classification in memo:
+        return memo[classification]
+    out: dict[str, Audience] = {}
+    memo[classification] = out
+    for clearance in reversed(policy.doc.clearances):
+        for own in (False, True):
+            for author in (False, True):
+                audience = Audience(clearance, classification, own, author)
+                out.setdefault(tier_key(policy, audience), audience)
+    return out
+
+
+def is_exact(tier: str) -> bool:
+    """Whether a tier shows some sensitive entity exactly."""
+    return _CODE["keep"] in tier
+
+
+# ----- findings -----
+def detect_fields(policy: Policy, document: dict[str, Any],
+                  memo: dict[str, list[Finding]] | None = None) -> dict[str, list[Finding]]:
+    """Findings per text field (the analyzer, once per distinct text when ``memo`` is shared)."""
+    threshold = policy.doc.redaction.threshold
+    out: dict[str, list[Finding]] = {}
+    for path, text in text_fields(document):
+        found = memo.get(text) if memo is not None else None
+        if found is None:
+            found = detect(text, threshold=threshold)
+            if memo is not None:
+                memo[text] = found
+        out[path] = found
+    return out
+
+
+def _encode(found: dict[str, list[Finding]]) -> dict[str, Any]:
+    return {path: [[f.entity_type, f.start, f.end, round(f.score, 3)] for f in items]
+            for path, items in found.items() if items}
+
+
+def _decode(document: dict[str, Any], stored: dict[str, Any]) -> dict[str, list[Finding]]:
+    texts = dict(text_fields(document))
+    return {path: [Finding(e, s, t, texts.get(path, "")[s:t], score) for e, s, t, score in items]
+            for path, items in stored.items()}
+
+
+# ----- renderings -----
+def renderings(policy: Policy, document: dict[str, Any], classification: str, found: dict[str, list[Finding]],
+               overrides: list[Override], memo: dict[Any, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """{tier: patch} for every display tier of this classification."""
+    fields = document_findings(policy, document, overrides, found)
+    return {tier: render_patch(policy, document, audience, fields=fields, memo=memo)
+            for tier, audience in tiers_for(policy, classification).items()}
+
+
+def store_version(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
+                  classification: str, *, now: datetime, memo: dict[str, list[Finding]] | None = None) -> None:
+    """Detect, store the findings and every tier's rendering of one version (replacing what was stored)."""
+    found = detect_fields(policy, document, memo)
+    conn.execute(delete(FINDINGS).where(FINDINGS.c.case_id == case_id, FINDINGS.c.version_no == version_no))
+    conn.execute(FINDINGS.insert(), {"case_id": case_id, "version_no": version_no,
+                                     "analyzer_version": ANALYZER_VERSION, "findings": _encode(found),
+                                     "detected_at": now})
+    _store_renderings(conn, policy, case_id, version_no, document, classification, found)
+
+
+def _store_renderings(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
+                      classification: str, found: dict[str, list[Finding]]) -> None:
+    overrides = load_overrides(conn, case_id, version_no)
+    rows = [{"case_id": case_id, "version_no": version_no, "tier": tier, "patch": patch}
+            for tier, patch in renderings(policy, document, classification, found, overrides).items()]
+    conn.execute(delete(RENDERINGS).where(RENDERINGS.c.case_id == case_id, RENDERINGS.c.version_no == version_no))
+    conn.execute(RENDERINGS.insert(), rows)
+
+
+def bulk_rows(policy: Policy, versions: Iterable[tuple[int, int, dict[str, Any], str]], now: datetime,
+              memo: dict[str, list[Finding]], render_memo: dict[Any, Any]
+              ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Findings and rendering rows for many new versions (case id, number, document, classification) without
+    overrides (``casebook seed``: the same rows ``store_version`` writes)."""
+    findings, rendered = [], []
+    for case_id, number, document, classification in versions:
+        found = detect_fields(policy, document, memo)
+        findings.append({"case_id": case_id, "version_no": number, "analyzer_version": ANALYZER_VERSION,
+                         "findings": _encode(found), "detected_at": now})
+        for tier, patch in renderings(policy, document, classification, found, [], render_memo).items():
+            rendered.append({"case_id": case_id, "version_no": number, "tier": tier, "patch": patch})
+    return findings, rendered
+
+
+def stored_findings(conn: Connection, case_id: int, version_no: int,
+                    document: dict[str, Any]) -> dict[str, list[Finding]] | None:
+    row = conn.execute(select(FINDINGS.c.findings).where(FINDINGS.c.case_id == case_id,
+                                                         FINDINGS.c.version_no == version_no)).first()
+    return None if row is None else _decode(document, row.findings)
+
+
+def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str, list[list[Any]]] | None:
+    """A version's title and its findings after overrides, as [[entity, start, end, score]] (for payloads that
+    travel through the outbox), or None when the version has no stored findings."""
+    from lifecycle.models import CaseVersion
+
+    versions = CaseVersion.__table__
+    document = conn.execute(select(versions.c.document).where(versions.c.case_id == case_id,
+                                                              versions.c.number == version_no)).scalar_one_or_none()
+    found = None if document is None else stored_findings(conn, case_id, version_no, document)
+    if found is None:
+        return None
+    overrides = [o for o in load_overrides(conn, case_id, version_no) if o.field == "title"]
+    title = document.get("title") or ""
+    items = apply_overrides(title, found.get("title", []), overrides) if overrides else found.get("title", [])
+    return title, [[f.entity_type, f.start, f.end, f.score] for f in items]
+
+
+def decode_spans(text: str, spans: list[list[Any]]) -> list[Finding]:
+    return [Finding(e, s, t, text[s:t], score) for e, s, t, score in spans]
+
+
+def refresh(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
+            classification: str, *, now: datetime) -> None:
+    """Re-render a version from its stored findings (after a sign-off override): no new detection."""
+    found = stored_findings(conn, case_id, version_no, document)
+    if found is None:
+        store_version(conn, policy, case_id, version_no, document, classification, now=now)
+    else:
+        _store_renderings(conn, policy, case_id, version_no, document, classification, found)
+
+
+def rendered(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
+             audience: Audience, *, classification: str, now: datetime) -> dict[str, Any]:
+    """One version at an audience's tier, from the stored rendering.
+
+    A tier with no stored rendering (the policy's tier table changed since) is rendered from the stored
+    findings. A version with no findings at all (written before findings were stored and not yet backfilled)
+    is detected and stored once, with a warning: ``casebook redact backfill`` after an upgrade avoids it.
+    """
+    tier = tier_key(policy, audience)
+    row = conn.execute(select(RENDERINGS.c.patch).where(RENDERINGS.c.case_id == case_id,
+                                                        RENDERINGS.c.version_no == version_no,
+                                                        RENDERINGS.c.tier == tier)).first()
+    if row is not None:
+        return apply_patch(document, row.patch)
+    found = stored_findings(conn, case_id, version_no, document)
+    if found is None:
+        log.warning("version without stored findings: detecting once", case_id=case_id, version=version_no)
+        with conn.engine.begin() as own:
+            store_version(own, policy, case_id, version_no, document, classification, now=now)
+            found = stored_findings(own, case_id, version_no, document)
+    overrides = load_overrides(conn, case_id, version_no)
+    return render_document(policy, document, audience, overrides, detected=found or {})
+
+
+def stale_versions(conn: Connection, after: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+    """(case id, version) pairs after ``after`` whose findings are missing or from an older analyzer."""
+    from lifecycle.models import CaseVersion
+
+    versions = CaseVersion.__table__
+    query = (select(versions.c.case_id, versions.c.number)
+             .select_from(versions.outerjoin(FINDINGS, and_(FINDINGS.c.case_id == versions.c.case_id,
+                                                            FINDINGS.c.version_no == versions.c.number)))
+             .where(tuple_(versions.c.case_id, versions.c.number) > tuple_(*after),
+                    (FINDINGS.c.analyzer_version.is_(None)) | (FINDINGS.c.analyzer_version != ANALYZER_VERSION))
+             .order_by(versions.c.case_id, versions.c.number).limit(limit))
+    return [(r.case_id, r.number) for r in conn.execute(query)]
+
+
+def store_written_version(conn: Connection, service: Any, case_id: int, number: int, document: dict[str, Any],
+                          classification: str) -> None:
+    """Detection once per version, when it is written: findings and every tier's rendering stored."""
+    store_version(conn, service.policy, case_id, number, document, document.get("classification")
+                         or classification, now=service.ctx.clock.now())
