@@ -19,12 +19,17 @@ from library import dashboard, search
 from access.requests import request_access
 from access.accounts import sign_in, sign_out
 from casebook.core.context import AppContext
-from casebook.core.errors import CasebookError, Forbidden, InvalidInput
+from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem
 from casebook.core.users import Actor, get_user
 from casebook.web.api import render_title
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
-from casebook.web.i18n import translator
+from casebook.web import forms
+from casebook.web.i18n import has, translator
+from lifecycle.document import submit_problems
+from lifecycle.owned import IRREVERSIBLE, REASON_REQUIRED, my_cases
+from lifecycle.states import EDITABLE_STATES
+from review.duties import REVIEW_DECISIONS as REVIEW_EVENTS
 from lifecycle.document import SECTIONS
 from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
@@ -55,7 +60,9 @@ def _locale(ctx: AppContext, actor: Actor | None) -> str:
 def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, status: int = 200,
          **data: Any) -> HTMLResponse:
     locale = _locale(ctx, actor)
-    response = templates.TemplateResponse(request, name, {"t": translator(locale), "locale": locale, "me": actor,
+    t = translator(locale)
+    response = templates.TemplateResponse(request, name, {"t": t, "locale": locale, "me": actor,
+                                                           "label_of": lambda code: t(code) if has(code) else code,
                                                            "may": lambda p: bool(actor) and ctx.policy.may(
                                                                actor.role, p, own=False),
                                                            **data}, status_code=status)
@@ -149,12 +156,62 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "\n".join(difflib.unified_diff(a, b, "previous", "this", lineterm="", n=1))
 
 
+def _mandatory_inputs(ctx: AppContext) -> set[str]:
+    paths = ctx.policy.doc.intake.mandatory_on_submit.values()
+    return {p.replace("body.", "body_") if p != "budget" else "budget_amount" for p in paths}
+
+
+def _capture(request: Request, ctx: AppContext, actor: Actor, *, action: str, values: dict[str, Any],
+             errors: dict[str, list[str]] | None = None, case_key: str | None = None, status: int = 200) -> Response:
+    facets = list(ctx.policy.doc.tag_facets)
+    values = {"metric_rows": forms.SPARE_ROWS + 1, "source_rows": forms.SPARE_ROWS + 1} | values
+    shown = set(forms.SCALARS) | {f"body_{s}" for s in SECTIONS} | {"budget_amount", "budget_currency", "channels"} \
+        | {f"tag_{f}" for f in facets} \
+        | {f"metric_{i}_{p}" for i in range(int(values["metric_rows"])) for p in ("name", "value", "unit", "kind", "source")} \
+        | {f"source_{i}_{p}" for i in range(int(values["source_rows"]))
+           for p in ("name", "kind", "validation_method", "interviewees")} | {"metrics", "data_sources", "budget"}
+    return page(request, ctx, actor, "capture.html", status=status, values=values, errors=errors or {},
+                policy=ctx.policy.doc, sections=SECTIONS, action=action, case_key=case_key, shown_fields=shown,
+                mandatory=_mandatory_inputs(ctx))
+
+
+def _posted_values(form: Any, facets: list[str]) -> dict[str, Any]:
+    """The posted form as the template shows it again (multi-selects as lists, row counts kept)."""
+    values: dict[str, Any] = {k: v for k, v in form.items()}
+    for facet in facets:
+        values[f"tag_{facet}"] = form.getlist(f"tag_{facet}")
+    for prefix, key in (("metric", "metric_rows"), ("source", "source_rows")):
+        rows = [int(k.split("_")[1]) for k in form.keys() if k.startswith(prefix + "_") and k.split("_")[1].isdigit()]
+        values[key] = (max(rows) + 1 if rows else 0) + 1
+    return values
+
+
+def _after_save(request: Request, ctx: AppContext, actor: Actor, key: str, form: Any, facets: list[str],
+                action: str) -> Response:
+    """'Save and submit': submit now; an incomplete checklist comes back as field errors on the edit form."""
+    if form.get("action") != "submit":
+        return RedirectResponse(f"/cases/{key}?done=saved", status_code=303)
+    svc = CaseService(ctx)
+    view = svc.view(actor, key)
+    problems = submit_problems(ctx.policy, view.document)
+    if problems:
+        return _capture(request, ctx, actor, action=action, case_key=key, status=422,
+                        values=_posted_values(form, facets), errors=forms.errors_by_field(problems))
+    event = "resubmit" if view.state == "returned" else "submit"
+    try:
+        svc.fire(actor, key, event, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}?done={event}", status_code=303)
+
+
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_form(request: Request, actor: Actor | None = Depends(optional_actor),
                   ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
-    return page(request, ctx, actor, "capture.html", values={}, errors={}, policy=ctx.policy.doc, sections=SECTIONS)
+    return _capture(request, ctx, actor, action="/cases/new",
+                    values={"department": actor.department or "", "owner": actor.username, "budget_currency": "CNY"})
 
 
 @router.post("/cases/new")
@@ -162,26 +219,76 @@ async def new_case(request: Request, actor: Actor | None = Depends(optional_acto
                    ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
-    form = dict(await request.form())
-    doc: dict[str, Any] = {k: v for k, v in form.items() if v and k in (
-        "title", "library", "scenario", "outcome", "classification", "department", "owner", "project_start",
-        "project_end", "target_users")}
-    body = {s: form.get(f"body_{s}") for s in SECTIONS if form.get(f"body_{s}")}
-    if body:
-        doc["body"] = body
-    if form.get("budget"):
-        doc["budget"] = {"amount": form["budget"], "currency": "CNY"}
+    form = await request.form()
+    facets = list(ctx.policy.doc.tag_facets)
+    doc = {k: v for k, v in forms.form_document(form, facets).items() if v not in (None, [], {})}
     try:
         key = CaseService(ctx).create(actor, doc, ip=client_ip(request))
     except InvalidInput as exc:
-        errors: dict[str, list[str]] = {}
-        for p in exc.problems:
-            errors.setdefault(p.field.replace("body.", "body_").split(".")[0], []).append(p.rule)
-        return page(request, ctx, actor, "capture.html", status=422, values=form, errors=errors,
-                    policy=ctx.policy.doc, sections=SECTIONS)
+        return _capture(request, ctx, actor, action="/cases/new", status=422, values=_posted_values(form, facets),
+                        errors=forms.errors_by_field(exc.problems))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse(f"/cases/{key}", status_code=303)
+    return _after_save(request, ctx, actor, key, form, facets, f"/cases/{key}/edit")
+
+
+@router.get("/cases/{key}/edit", response_class=HTMLResponse)
+def edit_case_form(key: str, request: Request, actor: Actor | None = Depends(optional_actor),
+                   ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        view = CaseService(ctx).view(actor, key)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    values = forms.form_values(view.document, list(ctx.policy.doc.tag_facets))
+    return _capture(request, ctx, actor, action=f"/cases/{key}/edit", values=values, case_key=key)
+
+
+@router.post("/cases/{key}/edit")
+async def edit_case(key: str, request: Request, actor: Actor | None = Depends(optional_actor),
+                    ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Saves only what the author changed: the posted form is compared with the current version."""
+    if actor is None:
+        return _login_redirect()
+    form = await request.form()
+    facets = list(ctx.policy.doc.tag_facets)
+    svc = CaseService(ctx)
+    try:
+        current = svc.view(actor, key).document
+        changes = forms.changed_only(current, forms.form_document(form, facets))
+        if changes:
+            svc.edit(actor, key, changes, note=str(form.get("note") or "") or None, ip=client_ip(request))
+    except InvalidInput as exc:
+        return _capture(request, ctx, actor, action=f"/cases/{key}/edit", case_key=key, status=422,
+                        values=_posted_values(form, facets), errors=forms.errors_by_field(exc.problems))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return _after_save(request, ctx, actor, key, form, facets, f"/cases/{key}/edit")
+
+
+@router.post("/cases/{key}/events/{event}")
+def fire_event(key: str, event: str, request: Request, reason: str = Form(""), confirm: str = Form(""),
+               actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Every allowed event is a button on the case page; irreversible ones need the confirmation box ticked."""
+    if actor is None:
+        return _login_redirect()
+    if event in IRREVERSIBLE and not confirm:
+        return _refused(request, ctx, actor, InvalidInput([Problem("confirm", "tick the box to confirm")], event))
+    try:
+        CaseService(ctx).fire(actor, key, event, reason=reason.strip() or None, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}?done={event}", status_code=303)
+
+
+@router.get("/my-cases", response_class=HTMLResponse)
+def my_cases_page(request: Request, actor: Actor | None = Depends(optional_actor),
+                  ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The author's and owner's own cases: state, due date, next step."""
+    if actor is None:
+        return _login_redirect()
+    return page(request, ctx, actor, "my_cases.html", rows=my_cases(ctx, actor), tz=ctx.clock.tz)
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
@@ -210,7 +317,11 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
         similar = search.similar(ctx, actor, key)
     except CasebookError:
         similar = []
+    events = [e for e in svc.allowed_events(actor, key) if e not in REVIEW_EVENTS]
+    editable = view.state in EDITABLE_STATES and ctx.policy.may(actor.role, "case.edit", own=view.viewer_is_author)
     return page(request, ctx, actor, "case.html", view=view, doc=view.document, audience=audience,
+                events=events, editable=editable, irreversible=IRREVERSIBLE, reason_required=REASON_REQUIRED,
+                done=request.query_params.get("done"),
                 sections=SECTIONS, versions=versions, diffs=diffs, trail=trail, similar=similar,
                 scale=ctx.policy.doc.ratings.scale_max, tz=ctx.clock.tz)
 
