@@ -76,6 +76,10 @@ def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool,
                                                                            decided_at=now))
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action=f"access.{status}", subject_type="case",
                      subject_id=req.case_key, ip=ip, details={"request": request_id, "requester": req.requester})
+        case = conn.execute(select(Case.__table__).where(Case.__table__.c.id == req.case_id)).one()
+        enqueue(conn, kind="access_decision", subject_id=f"access-{request_id}", recipient=req.requester,
+                period=status, now=now, digestible=False,
+                payload={"case": case_ref(case), "approved": approve, "by": actor.username})
     return status
 
 

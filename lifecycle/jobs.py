@@ -134,15 +134,18 @@ def usernames(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
 
 
 def add_work_item(conn: Connection, ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None,
-                  reason: str, due_at: datetime) -> bool:
+                  reason: str, due_at: datetime, assignee: str | None = None,
+                  details: dict[str, Any] | None = None) -> bool:
+    """An open work item for a role (or a named person), once per ``key``."""
     return insert_if_absent(conn, WORK, work_item(ctx, key=key, kind=kind, case_id=case_id, role=role, reason=reason,
-                                                  due_at=due_at), ["key"])
+                                                  due_at=due_at, assignee=assignee, details=details), ["key"])
 
 
 def work_item(ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None, reason: str,
-              due_at: datetime) -> dict[str, Any]:
-    return {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "reason": reason, "status": "open",
-            "due_at": due_at, "created_at": ctx.clock.now(), "policy_version": ctx.policy.version_tag}
+              due_at: datetime, assignee: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "assignee": assignee,
+            "reason": reason, "status": "open", "due_at": due_at, "created_at": ctx.clock.now(),
+            "policy_version": ctx.policy.version_tag, "details": details}
 
 
 # -- submission reminders -------------------------------------------------------------------------------------

@@ -12,11 +12,13 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from casebook.core import audit
 from library import dashboard, search
-from access.requests import request_access
+from access.requests import decide_access, may_request, request_access
+from library.inbox import inbox
+from lifecycle.work import close_work_item
 from access.accounts import sign_in, sign_out
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem
@@ -26,7 +28,8 @@ from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, rem
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms
 from casebook.web.i18n import has, translator
-from lifecycle.document import submit_problems
+from lifecycle.document import submit_problems, text_fields
+from policies.schema import ENTITY_NAMES
 from lifecycle.owned import IRREVERSIBLE, REASON_REQUIRED, my_cases
 from lifecycle.states import EDITABLE_STATES
 from review.duties import REVIEW_DECISIONS as REVIEW_EVENTS
@@ -35,7 +38,10 @@ from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
 from redaction.views import render_view, rendered_view
-from review import decisions, queue
+from review import decisions, queue, signoff
+from review.desk import desk
+from review.rubric import below_pass_mark
+from casebook.web.diffs import section_diffs
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -111,11 +117,11 @@ def logout(request: Request, ctx: AppContext = Depends(app_ctx)) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def my_tasks(request: Request, actor: Actor | None = Depends(optional_actor),
              ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The home page: everything the signed-in person owes, of every kind."""
     if actor is None:
         return _login_redirect()
-    items = [(i, render_title(ctx, actor, i.case_key)) for i in queue.list_queue(ctx, actor)]
-    return page(request, ctx, actor, "tasks.html", items=items, rubric=ctx.policy.doc.review.rubric,
-                sections=SECTIONS, tz=ctx.clock.tz)
+    return page(request, ctx, actor, "tasks.html", items=inbox(ctx, actor), tz=ctx.clock.tz,
+                done=request.query_params.get("done"))
 
 
 @router.post("/tasks/{task_id}/claim")
@@ -128,26 +134,161 @@ def claim_task(task_id: int, request: Request, actor: Actor | None = Depends(opt
             queue.claim(ctx, actor, task_id)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(f"/tasks/{task_id}?done=claimed", status_code=303)
+
+
+@router.post("/tasks/{task_id}/release")
+def release_task(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
+                 ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        queue.release(ctx, actor, task_id)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse("/?done=released", status_code=303)
+
+
+def _desk(request: Request, ctx: AppContext, actor: Actor, task_id: int, *, status: int = 200,
+          form: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
+          notice: str | None = None) -> Response:
+    """The decision page: the case at the reviewer's tier, pre-checks, what changed since the last round."""
+    try:
+        sheet = desk(ctx, actor, task_id)
+        view, audience = rendered_view(ctx, actor, sheet.task.case_key)
+        changes = []
+        if sheet.previous_version and sheet.previous_version != view.version_no:
+            before = render_view(ctx, CaseService(ctx).view(actor, sheet.task.case_key,
+                                                            version=sheet.previous_version), audience)
+            changes = section_diffs(before.document, view.document)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return page(request, ctx, actor, "review.html", status=status, task=sheet.task, sheet=sheet, view=view,
+                doc=view.document, audience=audience, changes=changes, sections=SECTIONS,
+                rubric=ctx.policy.doc.review.rubric, form=form or {}, errors=errors or {}, notice=notice,
+                done=request.query_params.get("done"), tz=ctx.clock.tz)
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
+              ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    return _desk(request, ctx, actor, task_id)
 
 
 @router.post("/tasks/{task_id}/decide")
 async def decide_task(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
                       ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Scores start empty; a score below the pass mark turns an approval into a return (the page comes back
+    with the return chosen and asks for reasons anchored to sections), never an error page."""
     if actor is None:
         return _login_redirect()
     form = await request.form()
-    payload: dict[str, Any] = {"decision": form.get("decision"), "comment": form.get("comment") or None,
-                               "scores": {c: int(form[f"score_{c}"]) for c in ctx.policy.doc.review.rubric.criteria
-                                          if str(form.get(f"score_{c}", "")).isdigit()}}
-    if form.get("reason_text"):
-        payload["reasons"] = [{"section": form.get("reason_section"), "text": form.get("reason_text")}]
+    rubric = ctx.policy.doc.review.rubric
+    scores = {c: int(str(form[f"score_{c}"])) for c in rubric.criteria if str(form.get(f"score_{c}", "")).isdigit()}
+    reasons = [{"section": sec, "text": str(form.get(f"reason_{sec}")).strip()} for sec in SECTIONS
+               if str(form.get(f"reason_{sec}") or "").strip()]
+    decision = str(form.get("decision") or "")
+    kept = {k: str(v) for k, v in form.items()}
+    low = below_pass_mark(rubric, scores)
+    if decision == "approve" and low:
+        kept["decision"] = "return"
+        return _desk(request, ctx, actor, task_id, status=422, form=kept,
+                     notice="below_pass_mark", errors={f"score_{c}": ["below_pass_mark"] for c in low})
+    payload: dict[str, Any] = {"decision": decision, "scores": scores, "reasons": reasons,
+                               "comment": str(form.get("comment") or "").strip() or None}
     try:
         with task_refusal(task_id):
             decisions.decide(ctx, actor, task_id, payload, ip=client_ip(request))
+    except InvalidInput as exc:
+        return _desk(request, ctx, actor, task_id, status=422, form=kept,
+                     errors=forms.errors_by_field([Problem(p.field.replace("scores.", "score_")
+                                                           .replace("reasons", "reason"), p.rule)
+                                                   for p in exc.problems]))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(f"/?done=decided_{decision}", status_code=303)
+
+
+def _highlighted(text: str, findings: list[dict[str, Any]]) -> Markup:
+    """``text`` with each finding wrapped in ``<mark>`` (escaped; overlapping findings are merged)."""
+    out, at = [], 0
+    for f in sorted(findings, key=lambda f: f["start"]):
+        start, end = max(f["start"], at), f["end"]
+        if end <= start:
+            continue
+        out += [str(escape(text[at:start])), f'<mark data-entity="{escape(f["entity_type"])}">',
+                str(escape(text[start:end])), "</mark>"]
+        at = end
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
+@router.get("/cases/{key}/signoff", response_class=HTMLResponse)
+def signoff_page(key: str, request: Request, actor: Actor | None = Depends(optional_actor),
+                 ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The committee's sign-off: findings highlighted in the text, every tier's rendering side by side."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        data = signoff.sheet(ctx, actor, key)
+        view = CaseService(ctx).view(actor, key)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    texts = dict(text_fields(view.document))
+    fields = [(path, _highlighted(text, [f for f in data["findings"] if f["field"] == path]))
+              for path, text in texts.items()]
+    tiers = {name: dict(text_fields(doc)) for name, doc in data["renderings"].items()}
+    return page(request, ctx, actor, "signoff.html", key=key, data=data, fields=fields, tiers=tiers,
+                paths=list(texts), entities=ENTITY_NAMES, done=request.query_params.get("done"))
+
+
+@router.post("/cases/{key}/signoff")
+def signoff_change(key: str, request: Request, action: str = Form(""), field: str = Form(""),
+                   text: str = Form(""), start: str = Form(""), end: str = Form(""), entity_type: str = Form(""),
+                   actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Add a missed finding (by the text to mark) or remove one (by its span)."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        if start.isdigit() and end.isdigit():
+            first, last = int(start), int(end)
+        else:
+            found = dict(text_fields(CaseService(ctx).view(actor, key).document)).get(field, "").find(text.strip())
+            if not text.strip() or found < 0:
+                raise InvalidInput([Problem("text", "must be a passage of the chosen field")], "override")
+            first, last = found, found + len(text.strip())
+        signoff.override(ctx, actor, key, action=action, field=field, start=first, end=last,
+                         entity_type=entity_type or None, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}/signoff?done=finding_{action}", status_code=303)
+
+
+@router.post("/work/{item_id}/close")
+def close_work(item_id: int, request: Request, decision: str = Form(""), reason: str = Form(""),
+               actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Close a work item from the inbox (an evaluation's renew or retire fires that transition)."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        close_work_item(ctx, actor, item_id, decision, reason, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/?done=closed_{decision}", status_code=303)
+
+
+@router.post("/access-requests/{request_id}/decide")
+def decide_access_page(request_id: int, request: Request, decision: str = Form(""),
+                       actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        status = decide_access(ctx, actor, request_id, decision == "approve", ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/?done=access_{status}", status_code=303)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
