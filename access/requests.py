@@ -27,6 +27,14 @@ def may_request(ctx: AppContext, actor: Actor, case: object) -> str:
     return ""
 
 
+def requestable(ctx: AppContext, actor: Actor, key: str) -> bool:
+    """Whether to offer ``actor`` an access request for the case at all (nobody is offered one policy would
+    refuse)."""
+    with ctx.engine.connect() as conn:
+        case = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).first()
+    return case is not None and not may_request(ctx, actor, case)
+
+
 def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: str | None = None) -> int:
 
     if not reason.strip():

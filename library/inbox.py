@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
+from access.accounts import frozen_accounts
 from access.grants import PENDING
 from access.grants import TABLE as ACCESS
 from casebook.core.context import AppContext
@@ -108,6 +109,10 @@ def inbox(ctx: AppContext, actor: Actor, *, limit: int = 200) -> list[InboxItem]
                 items.append(InboxItem(f"access-{r.id}", "access_request", r.case_key, _title(ctx, actor, r),
                                        r.due_at, _timed(r.due_at, now, PENDING), f"{r.requester}: {r.reason}",
                                        ["approve", "deny"], r.id))
+    if actor.role == ctx.policy.doc.operations_role:
+        for username, why in frozen_accounts(ctx):
+            items.append(InboxItem(f"account-{username}", "frozen_account", None, username, None, "frozen", why,
+                                   ["unfreeze"]))
     titles = {i.case: i.title for i in items if i.title}
     items = [i if i.title or not i.case else _with_title(ctx, actor, i, titles) for i in items]
     far = datetime.max.replace(tzinfo=now.tzinfo)

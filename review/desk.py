@@ -1,6 +1,6 @@
 """What a reviewer needs on one task's page: the task, the pre-check results of the version under review
-(pass, warn, fail or not run, one line per check the policy knows) and which version the previous round saw,
-so the page can show what changed since then."""
+(pass, warn, fail or not run, one line per check the policy knows) and which version the last decision before
+this task saw (a return, or the level below), so the page can show what changed since then."""
 
 from __future__ import annotations
 
@@ -59,7 +59,9 @@ def desk(ctx: AppContext, actor: Actor, task_id: int) -> Desk:
     with ctx.engine.connect() as conn:
         case = conn.execute(select(CASES).where(CASES.c.id == task.case_id)).one()
         stored = stored_results(conn, case.id, case.current_version_no)
-        last = conn.execute(select(DECISIONS).where(DECISIONS.c.case_id == case.id, DECISIONS.c.round < task.round)
+        # the last decision taken on the case before this task existed (a return, or the level below)
+        last = conn.execute(select(DECISIONS).where(DECISIONS.c.case_id == case.id, DECISIONS.c.task_id != task.id,
+                                                    DECISIONS.c.decided_at <= task.created_at)
                             .order_by(DECISIONS.c.decided_at.desc(), DECISIONS.c.id.desc()).limit(1)).first()
         previous = None
         if last is not None:

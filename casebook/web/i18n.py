@@ -230,6 +230,26 @@ STRINGS: dict[str, tuple[str, str, str]] = {
     "done_closed_restructured": ("已記錄重構。", "已记录重构。", "Restructuring recorded."),
     "done_closed_done": ("已完成。", "已完成。", "Done."),
     "done_closed_cancel": ("已取消。", "已取消。", "Cancelled."),
+    # accounts and preferences
+    "kind_frozen_account": ("帳號已凍結", "账号已冻结", "Frozen account"),
+    "status_frozen": ("已凍結", "已冻结", "frozen"),
+    "unfreeze": ("解凍", "解冻", "Unfreeze"),
+    "done_unfrozen": ("帳號已解凍。", "账号已解冻。", "The account is unfrozen."),
+    "preferences": ("通知設定", "通知设置", "Notification preferences"),
+    "channel": ("通知渠道", "通知渠道", "Channel"),
+    "channel_email": ("電子郵件", "电子邮件", "E-mail"),
+    "channel_chat": ("即時通訊", "即时通讯", "Chat"),
+    "channel_both": ("郵件和即時通訊", "邮件和即时通讯", "E-mail and chat"),
+    "chat_url": ("即時通訊地址", "即时通讯地址", "Chat address"),
+    "mode": ("發送方式", "发送方式", "Delivery"),
+    "mode_instant": ("即時", "即时", "Instant"),
+    "mode_digest": ("每日摘要", "每日摘要", "Daily digest"),
+    "quiet_start": ("免打擾開始", "免打扰开始", "Quiet hours start"),
+    "quiet_end": ("免打擾結束", "免打扰结束", "Quiet hours end"),
+    "language": ("語言", "语言", "Language"),
+    "locale_zh-Hant": ("繁體中文", "繁体中文", "Traditional Chinese"),
+    "locale_zh-Hans": ("簡體中文", "简体中文", "Simplified Chinese"),
+    "locale_en": ("英文", "英文", "English"),
 }
 INDEX = {locale: i for i, locale in enumerate(LOCALES)}   # STRINGS tuples are in LOCALES order
 

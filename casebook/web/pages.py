@@ -16,10 +16,12 @@ from markupsafe import Markup, escape
 
 from casebook.core import audit
 from library import dashboard, search
-from access.requests import decide_access, may_request, request_access
+from access.requests import decide_access, request_access, requestable
 from library.inbox import inbox
 from lifecycle.work import close_work_item
-from access.accounts import sign_in, sign_out
+from access.accounts import sign_in, sign_out, unfreeze
+from casebook.core.locales import LOCALES
+from notifications.preferences import CHANNELS, MODES, preferences, set_preferences
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem
 from casebook.core.users import Actor, get_user
@@ -266,6 +268,43 @@ def signoff_change(key: str, request: Request, action: str = Form(""), field: st
     return RedirectResponse(f"/cases/{key}/signoff?done=finding_{action}", status_code=303)
 
 
+@router.post("/accounts/{username}/unfreeze")
+def unfreeze_page(username: str, request: Request, reason: str = Form(""),
+                  actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        unfreeze(ctx, actor, username, reason, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse("/?done=unfrozen", status_code=303)
+
+
+@router.get("/preferences", response_class=HTMLResponse)
+def preferences_page(request: Request, actor: Actor | None = Depends(optional_actor),
+                     ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    return page(request, ctx, actor, "preferences.html", values=preferences(ctx, actor), errors={},
+                channels=CHANNELS, modes=MODES, locales=LOCALES, done=request.query_params.get("done"))
+
+
+@router.post("/preferences")
+async def save_preferences(request: Request, actor: Actor | None = Depends(optional_actor),
+                           ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    form = {k: str(v) for k, v in (await request.form()).items()
+            if k in ("channel", "mode", "quiet_start", "quiet_end", "locale", "chat_url")}
+    try:
+        set_preferences(ctx, actor, form)
+    except InvalidInput as exc:
+        return page(request, ctx, actor, "preferences.html", status=422, values=form,
+                    errors=forms.errors_by_field(exc.problems), channels=CHANNELS, modes=MODES, locales=LOCALES,
+                    done=None)
+    return RedirectResponse("/preferences?done=saved", status_code=303)
+
+
 @router.post("/work/{item_id}/close")
 def close_work(item_id: int, request: Request, decision: str = Form(""), reason: str = Form(""),
                actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
@@ -441,7 +480,9 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
     try:
         view, audience = rendered_view(ctx, actor, key)
     except Forbidden as exc:
-        return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=key)
+        # offer the access form only to someone whose request policy would accept
+        offer = key if requestable(ctx, actor, key) else None
+        return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=offer)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     with ctx.engine.begin() as conn:
