@@ -75,6 +75,9 @@ def inbox(ctx: AppContext, actor: Actor, *, limit: int = 200) -> list[InboxItem]
                                "overdue" if task.sla == "overdue" else task.status,
                                f"L{task.level} {task.level_name}",
                                ["decide", "release"] if claimed else ["claim"], task.task_id))
+    for task in queue.overdue_for_backup(ctx, actor):
+        items.append(InboxItem(f"review-{task.task_id}", "review", task.case_key, "", task.due_at, "overdue",
+                               f"L{task.level} {task.level_name}", ["claim"], task.task_id))
     with ctx.engine.connect() as conn:
         cases: dict[int, Any] = {}
         if actor.user_id is not None:

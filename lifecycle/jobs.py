@@ -317,3 +317,44 @@ def value_score(policy: Any, case: Any, stats: dict[int, tuple[float, int]], now
     return round(weights.get("rating", 0) * avg / policy.doc.ratings.scale_max
                  + weights.get("ratings_count", 0) * min(1.0, n / 10)
                  + weights.get("freshness", 0) * max(0.0, 1 - months / validity), 4)
+
+
+# -- archive, micro-case watch --------------------------------------------------------------------------------
+
+def archive_retired(ctx: AppContext) -> dict[str, int]:
+    """Retired cases are archived once the policy's ``lifecycle.archive_after_retired_days`` have passed."""
+    cutoff = ctx.clock.now() - timedelta(days=ctx.policy.doc.lifecycle.archive_after_retired_days)
+    archived = 0
+    for conn, batch in claimed_batches(ctx, (CASES.c.state == S.RETIRED) & (CASES.c.state_changed_at <= cutoff)):
+        for case in batch:
+            archived += _fire(ctx, conn, case.key, "archive",
+                              reason="archived after the retirement period (lifecycle.archive_after_retired_days)")
+    return {"archived": archived}
+
+
+def _not_yet_live(policy: Policy) -> list[str]:
+    """States a micro-case can still be made live from (a final or live state needs no alert)."""
+    return [S.DRAFT, S.SUBMITTED, *S.review_states(policy.max_review_levels), S.RETURNED, S.APPROVED, S.SCHEDULED]
+
+
+def micro_case_watch(ctx: AppContext) -> dict[str, int]:
+    """Micro-cases not live within the policy's ``deadlines.micro_case_live_hours`` of capture: operations get
+    a work item and an alert (once per case)."""
+    now = ctx.clock.now()
+    hours = ctx.policy.doc.deadlines.micro_case_live_hours
+    late = (CASES.c.micro.is_(True)) & CASES.c.state.in_(_not_yet_live(ctx.policy)) & \
+        (CASES.c.created_at <= now - timedelta(hours=hours))
+    alerts = 0
+    role = ctx.policy.doc.operations_role
+    for conn, batch in claimed_batches(ctx, late):
+        for case in batch:
+            if not add_work_item(conn, ctx, key=f"micro_not_live|{case.key}", kind="micro_not_live",
+                                 case_id=case.id, role=role, due_at=now,
+                                 reason=f"micro-case not live within {hours} hours ({case.state})"):
+                continue
+            alerts += 1
+            for user in users_with_role(conn, ctx.policy, role):
+                enqueue(conn, kind="micro_not_live", subject_id=case.key, recipient=user, period="late",
+                        payload={"case": case_ref(case), "hours": hours, "state": case.state}, now=now,
+                        digestible=False)
+    return {"micro_not_live": alerts}

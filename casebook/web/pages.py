@@ -70,7 +70,8 @@ def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, stat
     locale = _locale(ctx, actor)
     t = translator(locale)
     response = templates.TemplateResponse(request, name, {"t": t, "locale": locale, "me": actor,
-                                                           "label_of": lambda code: t(code) if has(code) else code,
+                                                           "label_of": lambda code: t(code) if has(code) else (
+                                                               ctx.policy.label(str(code), locale) or code),
                                                            "may": lambda p: bool(actor) and ctx.policy.may(
                                                                actor.role, p, own=False),
                                                            **data}, status_code=status)
