@@ -420,6 +420,9 @@ def edit_case_form(key: str, request: Request, actor: Actor | None = Depends(opt
         return _login_redirect()
     try:
         view = CaseService(ctx).view(actor, key)
+        # the form holds the stored (unredacted) text: only someone who may edit the case now sees it
+        if view.state not in EDITABLE_STATES or not ctx.policy.may(actor.role, "case.edit", own=view.viewer_is_author):
+            raise Forbidden(f"{actor.username} may not edit {key} now ({view.state})")
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     values = forms.form_values(view.document, list(ctx.policy.doc.tag_facets))
