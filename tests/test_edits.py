@@ -49,7 +49,7 @@ def test_one_field_edited_through_each_path_leaves_every_other_field(ctx, staff,
     # the whole prefilled form posted back unchanged saves nothing and loses nothing
     form = page_client(ctx, "author").get(f"/cases/{key}/edit")
     assert form.status_code == 200 and "試飲一萬二千人。" in form.text
-    assert page_client(ctx, "intern").get(f"/cases/{key}/edit").status_code == 403   # stored text: editors only
+    assert page_client(ctx, "exec").get(f"/cases/{key}/edit").status_code == 403   # stored text: editors only
 
     # an explicit null clears exactly that field
     r = client(ctx, "author").patch(f"/api/v1/cases/{key}", json={"target_users": None})
