@@ -60,7 +60,9 @@ def sign_in(browser, base: str, username: str):  # type: ignore[no-untyped-def]
 def review_and_decide(ctx, page, key: str, decision: str, scores: dict[str, int] | None = None,  # type: ignore[no-untyped-def]
                       reasons: dict[str, str] | None = None) -> None:
     """Claim the case's review from the inbox, score it on the decision page and decide."""
-    page.locator("section.task", has_text=key).locator("form[action$='/claim'] button").click()
+    task = page.locator("section.task", has_text=key)
+    claim = task.locator("form[action$='/claim'] button")
+    (claim if claim.count() else task.locator("a[href^='/tasks/']")).click()   # claim, or open the held task
     page.wait_for_load_state()
     for criterion in ctx.policy.doc.review.rubric.criteria:
         value = (scores or {}).get(criterion, ctx.policy.doc.review.rubric.levels)

@@ -127,7 +127,7 @@ def test_capture_to_renewal_in_the_browser(ctx, server, browser, full_case) -> N
     months = ctx.policy.doc.libraries["industry_benchmark"].validity_months
     ctx.clock.advance(timedelta(days=31 * months + 1))
     run_job(ctx, "expiry_audit", deliver_after=False)
-    ops.goto(f"{server}/")
+    ops = sign_in(browser, server, "ops")                   # two years on, yesterday's session has expired
     item = ops.locator("section.task[data-kind=evaluation]", has_text=key)
     item.locator("select[name=decision]").select_option("renew")
     item.locator("textarea[name=reason]").fill("仍是門店快閃的好範例")
@@ -142,7 +142,7 @@ def test_capture_to_renewal_in_the_browser(ctx, server, browser, full_case) -> N
     asker.fill("input[name=reason]", "銷售部想參考快閃店的做法")
     asker.click("form[action$='/access'] button")
     asker.wait_for_load_state()
-    head.goto(f"{server}/")
+    head = sign_in(browser, server, "head")
     shot(head, "access-request-in-inbox")
     head.locator("section.task[data-kind=access_request]", has_text=key).locator("button[value=approve]").click()
     head.wait_for_load_state()
