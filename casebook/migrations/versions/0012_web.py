@@ -1,7 +1,7 @@
 """work items get a life: details, and who closed them when with which decision and outcome
 
 Revision ID: 0009_web
-Revises: 0009_websec
+Revises: 0009_due
 Create Date: 2026-12-03 09:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import casebook.core.db
 
 revision = '0009_web'
-down_revision = '0009_websec'
+down_revision = '0009_due'
 branch_labels = None
 depends_on = None
 
