@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.db import insert_if_absent, insert_many_if_absent, skip_locked
+from casebook.core.errors import ConcurrentModification, IllegalTransition
 from casebook.core.users import Actor, User
 from lifecycle import states as S
 from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHED_ONLY, SCHEDULED_ONLY,
@@ -321,14 +322,26 @@ def value_score(policy: Any, case: Any, stats: dict[int, tuple[float, int]], now
 
 # -- archive, micro-case watch --------------------------------------------------------------------------------
 
+def _plain_batch(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list[Any]]]:
+    """The matching cases in id order, in one transaction (small sets with no partial index of their own)."""
+    with ctx.engine.begin() as conn:
+        rows = conn.execute(select(CASES).where(where).order_by(CASES.c.id)).all()
+        if rows:
+            yield conn, rows
+
+
 def archive_retired(ctx: AppContext) -> dict[str, int]:
     """Retired cases are archived once the policy's ``lifecycle.archive_after_retired_days`` have passed."""
     cutoff = ctx.clock.now() - timedelta(days=ctx.policy.doc.lifecycle.archive_after_retired_days)
     archived = 0
-    for conn, batch in claimed_batches(ctx, (CASES.c.state == S.RETIRED) & (CASES.c.state_changed_at <= cutoff)):
+    for conn, batch in _plain_batch(ctx, (CASES.c.state == S.RETIRED) & (CASES.c.state_changed_at <= cutoff)):
         for case in batch:
-            archived += _fire(ctx, conn, case.key, "archive",
-                              reason="archived after the retirement period (lifecycle.archive_after_retired_days)")
+            try:
+                CaseService(ctx).fire(FLOW_ACTOR, case.key, "archive", conn=conn,
+                                      reason="archived after the retirement period (lifecycle.archive_after_retired_days)")
+                archived += 1
+            except (IllegalTransition, ConcurrentModification):
+                continue   # moved meanwhile
     return {"archived": archived}
 
 
@@ -346,7 +359,7 @@ def micro_case_watch(ctx: AppContext) -> dict[str, int]:
         (CASES.c.created_at <= now - timedelta(hours=hours))
     alerts = 0
     role = ctx.policy.doc.operations_role
-    for conn, batch in claimed_batches(ctx, late):
+    for conn, batch in _plain_batch(ctx, late):
         for case in batch:
             if not add_work_item(conn, ctx, key=f"micro_not_live|{case.key}", kind="micro_not_live",
                                  case_id=case.id, role=role, due_at=now,
