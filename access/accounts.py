@@ -201,3 +201,32 @@ def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: 
                     period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason},
                     now=now, digestible=False)
     raise Forbidden(f"account '{actor.username}' frozen: {reason}")
+
+
+def unfreeze(ctx: AppContext, actor: Actor, username: str, reason: str, *, ip: str | None = None) -> None:
+    """Operations (or a user manager) lifts a freeze, saying why; audited with the freeze it lifts."""
+    if not actor.is_system and actor.role != ctx.policy.doc.operations_role \
+            and not ctx.policy.may(actor.role, "users.manage", own=False):
+        raise Forbidden(f"role '{actor.role}' may not unfreeze accounts (operations role or users.manage)")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput([Problem("reason", "is required: say why the account may be used again")], "unfreeze")
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        row = conn.execute(select(USERS).where(USERS.c.username == username)).first()
+        if row is None:
+            raise NotFound(f"no user '{username}'")
+        if not row.frozen_reason:
+            raise InvalidInput([Problem("username", f"account '{username}' is not frozen")], "unfreeze")
+        conn.execute(update(USERS).where(USERS.c.id == row.id).values(frozen_reason=None))
+        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="user.unfrozen", subject_type="user",
+                     subject_id=username, ip=ip, before={"frozen_reason": row.frozen_reason},
+                     after={"frozen_reason": None}, details={"reason": reason})
+
+
+def frozen_accounts(ctx: AppContext) -> list[tuple[str, str]]:
+    """(username, why) of every frozen account, for operations' inbox."""
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(USERS.c.username, USERS.c.frozen_reason)
+                            .where(USERS.c.frozen_reason.is_not(None)).order_by(USERS.c.username)).all()
+    return [(r.username, r.frozen_reason) for r in rows]
