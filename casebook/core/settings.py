@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under ``home``."""
-        return self.db_url or f"sqlite:///{self.home / 'casebook.core.db'}"
+        return self.db_url or f"sqlite:///{self.home / 'casebook.db'}"
 
     @property
     def policy_path(self) -> Path:
