@@ -2,7 +2,9 @@
 
 from access.grants import AccessRequest
 from access.partners import PartnerKey
+from casebook.core.access_log import AccessEntry, AccessHead
 from casebook.core.audit import AuditEvent, AuditHead
+from casebook.core.checkpoint import AuditCheckpoint
 from access.accounts import AuthToken, Download
 from flows.runlog import JobRun
 from casebook.core.db import Base
@@ -13,5 +15,5 @@ from notifications.models import OutboxMessage, Preference
 from redaction.models import RedactionOverride
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
+__all__ = ["AccessEntry", "AccessHead", "AuditCheckpoint", "JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "ReviewDecision", "ReviewTask",
            "User"]

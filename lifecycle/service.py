@@ -149,7 +149,7 @@ class CaseService:
                                     created_at=now, note="captured", policy_version=self.policy.version_tag,
                                     shingles=document_fingerprint(document)))
             self._audit(session, actor, "case.create", case, before=None, after=_facts(case) | {"key": case.key},
-                        ip=ip)
+                        ip=ip, at=now)
             return case.key
 
     def _owner(self, session: Session, doc: CaseDocument, actor: Actor) -> User:
@@ -190,7 +190,7 @@ class CaseService:
                 changed = sorted(k for k in set(document) | set(current) if document.get(k) != current.get(k))
                 session.flush()
                 self._audit(session, actor, "case.edit", case, before=before, after=_facts(case),
-                            details={"fields": changed, "note": note}, ip=ip)
+                            details={"fields": changed, "note": note}, ip=ip, at=now)
                 return case.current_version_no
         except StaleDataError:
             raise ConcurrentModification(f"{key} was changed by someone else; nothing was saved, try again") from None
