@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -17,8 +19,13 @@ from casebook.web.deps import problem_response
 
 
 def create_app(ctx: AppContext | None = None) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.ctx.access_log.flush()  # views and downloads still queued are written before the server stops
+
     app = FastAPI(title="Casebook", version="1", openapi_url="/api/v1/openapi.json", docs_url="/api/v1/docs",
-                  redoc_url=None)
+                  redoc_url=None, lifespan=lifespan)
     app.state.ctx = ctx or build_context()
 
     @app.middleware("http")

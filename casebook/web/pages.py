@@ -13,7 +13,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from casebook.core import audit
 from library import dashboard, search
 from access.requests import request_access
 from access.accounts import sign_in, sign_out
@@ -182,9 +181,8 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
         return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=key)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    with ctx.engine.begin() as conn:
-        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
-                     subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "page"})
+    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
+                       version=view.version_no, ip=client_ip(request), via="page")
     versions, events = svc.history(actor, key)
     rendered = []
     for v in versions:
