@@ -222,3 +222,43 @@ def test_random_event_sequences_stay_in_declared_states(ctx, policy, full_case, 
             assert after == before                           # a refusal changes nothing
         assert after in declared
     assert _verify(ctx).ok
+
+
+def _replay(ctx):
+    from lifecycle.replay import replay
+
+    with ctx.engine.connect() as conn:
+        return replay(conn, ctx.policy)
+
+
+@pytest.mark.parametrize("change", ["state", "title", "published_at", "expires_at", "version", "none"])
+def test_case_rows_are_replayed_from_their_events(ctx, users, full_case, change) -> None:
+    """A case row edited in the database no longer matches what its events say (state, version, dates, title);
+    an untouched store replays clean, including edits and a publication."""
+    from lifecycle.models import Case
+
+    svc = CaseService(ctx)
+    key = svc.create(users["alice"], full_case)
+    svc.edit(users["alice"], key, {"title": full_case["title"] + " (2)"})
+    for event in ("submit",):
+        svc.fire(users["alice"], key, event)
+    for reviewer in ("spec", "head", "com"):
+        decide(ctx, users[reviewer], key)
+    svc.fire(users["ops"], key, "publish")
+    other = svc.create(users["alice"], full_case)
+    before = _replay(ctx)
+    assert before.ok and before.checked == 2, before.problems
+    values = {"state": {"state": "archived"}, "title": {"title": "Quietly renamed"},
+              "published_at": {"published_at": ctx.clock.now().replace(year=2025)},
+              "expires_at": {"expires_at": ctx.clock.now().replace(year=2030)},
+              "version": {"current_version_no": 1}, "none": {}}[change]
+    if values:
+        with ctx.engine.begin() as conn:
+            conn.execute(update(Case).where(Case.key == key).values(**values))
+    result = _replay(ctx)
+    assert result.ok == (change == "none")
+    if change != "none":
+        assert len(result.problems) >= 1 and all(p.startswith(key) for p in result.problems), result.problems
+        with ctx.engine.begin() as conn:                  # a case whose events were removed is found too
+            conn.execute(delete(audit.AuditEvent).where(audit.AuditEvent.subject_id == other))
+        assert any(p.startswith(f"{other}: no audit event") for p in _replay(ctx).problems)
