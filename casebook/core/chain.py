@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Table, bindparam, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 
-from casebook.core.db import Prepared
+from casebook.core.db import Prepared, insert_if_absent
 
 GENESIS = "0" * 64
 
@@ -102,10 +102,12 @@ class Chain:
         read = self._read_head_locked if conn.dialect.name == "postgresql" else self._read_head
         head = conn.execute(read, {"b_shard": shard}).one_or_none()
         if head is None:
-            start = (0, genesis(key, self.stream, shard))
-            conn.execute(self.heads.insert(), {"shard": shard, "seq": start[0], "hash": start[1]})
-        else:
-            start = (head.seq, head.hash)
+            # A shard's first append: writers racing here create its head once (ON CONFLICT DO NOTHING waits for
+            # the other's insert), then read it like any other head.
+            insert_if_absent(conn, self.heads, {"shard": shard, "seq": 0, "hash": genesis(key, self.stream, shard)},
+                             ["shard"])
+            head = conn.execute(read, {"b_shard": shard}).one()
+        start = (head.seq, head.hash)
         self.link(key, shard, rows, *start)
         conn.execute(self._move, {"new_seq": last["seq"], "new_hash": last["hash"], "b_shard": shard})
         tips[shard] = (last["seq"], last["hash"])
