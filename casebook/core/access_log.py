@@ -19,24 +19,18 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, String, UniqueConstraint
+from sqlalchemy import Integer, String, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.core.chain import Chain
+from casebook.core.chain import Chain, ChainedRow, ShardHead
 from casebook.core.db import Base, UTCDateTime
 
-_BIG = BigInteger().with_variant(Integer, "sqlite")
-
-
-class AccessEntry(Base):
+class AccessEntry(ChainedRow, Base):
     """One read of case content: a view (page, API, CLI) or a download/export."""
 
     __tablename__ = "access_log"
 
-    id: Mapped[int] = mapped_column(_BIG, primary_key=True, autoincrement=True)
-    shard: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(_BIG)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(32))        # view | download
@@ -44,20 +38,14 @@ class AccessEntry(Base):
     version: Mapped[int | None] = mapped_column(Integer)
     ip: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))           # page | api | cli
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("shard", "seq", name="uq_access_log_shard_seq"),)
 
 
-class AccessHead(Base):
+class AccessHead(ShardHead, Base):
     """One access-log shard's tip."""
 
     __tablename__ = "access_head"
-
-    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(_BIG)
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 HASHED_FIELDS = ("seq", "at", "actor", "action", "case_key", "version", "ip", "via", "prev_hash")

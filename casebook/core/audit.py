@@ -14,25 +14,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, UniqueConstraint, select
+from sqlalchemy import JSON, Index, String, UniqueConstraint, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from casebook.core.chain import GENESIS, Chain, ChainCheck, row_hash, shard_of
+from casebook.core.chain import GENESIS, Chain, ChainCheck, ChainedRow, ShardHead, row_hash, shard_of
 from casebook.core.db import Base, UTCDateTime
 
 __all__ = ["GENESIS", "AuditEvent", "AuditHead", "AuditContext", "record", "record_many", "verify", "events_for",
            "compute_hash", "CHAIN"]
 
-_BIG = BigInteger().with_variant(Integer, "sqlite")
 
-
-class AuditEvent(Base):
+class AuditEvent(ChainedRow, Base):
     __tablename__ = "audit_events"
 
-    id: Mapped[int] = mapped_column(_BIG, primary_key=True, autoincrement=True)
-    shard: Mapped[int] = mapped_column(Integer)
-    seq: Mapped[int] = mapped_column(_BIG)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(64))
@@ -43,21 +38,15 @@ class AuditEvent(Base):
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     policy_version: Mapped[str] = mapped_column(String(64))
-    prev_hash: Mapped[str] = mapped_column(String(64))
-    hash: Mapped[str] = mapped_column(String(64))
 
     __table_args__ = (UniqueConstraint("shard", "seq", name="uq_audit_events_shard_seq"),
                       Index("ix_audit_subject", "subject_type", "subject_id", "id"))
 
 
-class AuditHead(Base):
-    """One shard's tip: locked by each append to that shard."""
+class AuditHead(ShardHead, Base):
+    """One audit shard's tip."""
 
     __tablename__ = "audit_head"
-
-    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    seq: Mapped[int] = mapped_column(_BIG)
-    hash: Mapped[str] = mapped_column(String(64))
 
 
 HASHED_FIELDS = ("seq", "at", "actor", "action", "subject_type", "subject_id", "ip", "before", "after", "details",

@@ -22,12 +22,32 @@ from dataclasses import dataclass
 from datetime import timezone
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, tuple_
+from sqlalchemy import BigInteger, Integer, String, Table, bindparam, select, tuple_
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.db import Prepared, insert_if_absent
 
 GENESIS = "0" * 64
+BIG = BigInteger().with_variant(Integer, "sqlite")
+
+
+class ChainedRow:
+    """Columns every chained row has (a mixin for the rows' model): insertion order, shard, position, links."""
+
+    id: Mapped[int] = mapped_column(BIG, primary_key=True, autoincrement=True)
+    shard: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(BIG)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class ShardHead:
+    """A shard's tip (a mixin for the heads' model): locked by each append to that shard."""
+
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(BIG)
+    hash: Mapped[str] = mapped_column(String(64))
 
 
 def shard_of(subject: str, shards: int) -> int:
