@@ -171,9 +171,11 @@ def sign_out(ctx: AppContext, token: str) -> None:
         conn.execute(delete(TOKENS).where(TOKENS.c.token_hash == _digest(token)))
 
 
-def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: str | None) -> None:
-    """Audit a download; beyond the policy's count in its window outside working hours, freeze the account
-    and alert operations (in the same transaction, so the alert is never lost)."""
+def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: str | None, *,
+                    version: int | None = None, via: str = "api") -> None:
+    """Record a download (its ``downloads`` row at once, its access-log entry with the next batch: no audit head
+    is taken); beyond the policy's count in its window outside working hours, freeze the account and alert
+    operations (in the same transaction, so the alert is never lost)."""
     from notifications.audience import users_with_role
     from notifications.outbox import enqueue
 
@@ -181,8 +183,8 @@ def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: 
     sp = ctx.policy.doc.security
     with ctx.engine.begin() as conn:
         conn.execute(DOWNLOADS.insert(), {"user_id": actor.user_id, "at": now, "subject": subject, "size": size})
-        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="case.download", subject_type="case",
-                     subject_id=subject, ip=ip, details={"bytes": size})
+        ctx.access_log.add(at=now, actor=actor.username, action="download", case_key=subject, version=version,
+                           ip=ip, via=via)
         if ctx.calendar.within_working_hours(now.astimezone(ctx.clock.tz)):
             return
         recent = conn.execute(select(func.count()).select_from(DOWNLOADS).where(

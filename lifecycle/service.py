@@ -162,7 +162,7 @@ class CaseService:
             session.flush()
             self._version_written(session.connection(), case.id, 1, document, case.classification)
             self._audit(session, actor, "case.create", case, before=None, after=_facts(case) | {"key": case.key},
-                        ip=ip)
+                        ip=ip, at=now)
             return case.key
 
     def _owner(self, session: Session, doc: CaseDocument, actor: Actor) -> User:
@@ -205,7 +205,7 @@ class CaseService:
                 self._version_written(session.connection(), case.id, case.current_version_no, document,
                                       case.classification)
                 self._audit(session, actor, "case.edit", case, before=before, after=_facts(case),
-                            details={"fields": changed, "note": note}, ip=ip)
+                            details={"fields": changed, "note": note}, ip=ip, at=now)
                 return case.current_version_no
         except StaleDataError:
             raise ConcurrentModification(f"{key} was changed by someone else; nothing was saved, try again") from None

@@ -138,11 +138,8 @@ def create_case(body: dict[str, Any], request: Request, actor: Actor = Depends(a
 def get_case(key: str, request: Request, version: int | None = Query(None, ge=1, le=MAX_ID),
              actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
     view, audience = rendered_view(ctx, actor, key, version=version)
-    from casebook.core import audit
-
-    with ctx.engine.begin() as conn:
-        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
-                     subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "api"})
+    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
+                       version=view.version_no, ip=client_ip(request), via="api")
     return _case_out(view, audience)
 
 

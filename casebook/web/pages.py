@@ -14,7 +14,6 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from casebook.core import audit
 from library import dashboard, search
 from access.requests import decide_access, request_access, requestable
 from library.inbox import inbox
@@ -489,9 +488,8 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
         return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=offer)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    with ctx.engine.begin() as conn:
-        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
-                     subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "page"})
+    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
+                       version=view.version_no, ip=client_ip(request), via="page")
     shows_trail = ctx.policy.may(actor.role, "audit.read", own=False)
     versions, events = svc.history(actor, key, events=shows_trail)
     versions = [v for v in versions if v.number <= view.version_no]  # no version past the one this reader sees
