@@ -244,6 +244,7 @@ class RedactionPolicy(Strict):
     threshold: float = Field(gt=0, le=1)
     money_bucket_mantissas: list[float] = Field(min_length=1)  # bucket edges per power of ten, e.g. 1, 3, 7
     percentage_band_edges: list[float] = Field(min_length=2)
+    ratio_band_edges: list[float] = Field(min_length=2)    # ROI 1:3.5 → 1:3-5
     masks: dict[Entity, MaskSpec]
     metric_kinds: dict[Entity, list[str]] = Field(default_factory=dict)  # metric kind -> entity it is
     metric_units: dict[Entity, list[str]] = Field(default_factory=dict)
@@ -256,7 +257,7 @@ class RedactionPolicy(Strict):
             raise ValueError("must be strictly increasing values in [1, 10)")
         return v
 
-    @field_validator("percentage_band_edges")
+    @field_validator("percentage_band_edges", "ratio_band_edges")
     @classmethod
     def _edges(cls, v: list[float]) -> list[float]:
         if v != sorted(set(v)) or v[0] < 0:

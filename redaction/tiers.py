@@ -52,7 +52,8 @@ def operator(policy: Policy, entity: str, action: str, script: str) -> Callable[
         if entity == "MONEY":
             return partial(ops.generalise_money, mantissas=red.money_bucket_mantissas)
         if entity == "PERCENTAGE":
-            return partial(ops.band_percentage, edges=red.percentage_band_edges)
+            return partial(ops.generalise_relative, edges=red.percentage_band_edges,
+                           ratio_edges=red.ratio_band_edges)
         if entity == "PERSON":
             return ops.generalise_person
         action = "mask"  # contact data and numbers have no range: generalising them means masking
