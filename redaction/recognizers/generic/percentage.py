@@ -60,7 +60,7 @@ RULES = (
     Rule(("分之",), re.compile(r"(?<![百千万])[一二两三四五六七八九十]+分之[一二三四五六七八九十]+")),      # 三分之一
     Rule(("roi", "roas", "产出比", "投产比", "ratio", "回报比"),
          re.compile(r"(?:(?<![A-Za-z])(?:ROI|ROAS|ratio)|投入产出比|产出比|投产比|回报比)\s?(?:为|是|达到|达|约|of|at|=|:)?\s?"
-                    rf"(?P<figure>{NUM}\s?:\s?{NUM}|{NUM}(?![\d.]|\s?[%‰:]|\s?(?:倍|x|X)?\s?[万亿]))", re.I)),
+                    rf"(?P<figure>{NUM}\s?:\s?{NUM}|{NUM}(?![\d.]|\s?[%‰]|\s?:\s?\d|\s?(?:倍|x|X)?\s?[万亿]))", re.I)),
 )
 RATIO = RULES[-1]
 NEEDS = frozenset("%％‰百千万萬成分pPcCbBrR比")
