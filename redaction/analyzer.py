@@ -7,7 +7,6 @@ recognizer carries its own patterns, context and validation. The language is cho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -16,9 +15,13 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
 
+from redaction.findings import Finding
 from redaction.recognizers import ENTITIES, recognizers_for
 
 LANGUAGES = ("zh", "en")
+#: Stored with every version's findings. Raise it whenever recognizers, patterns, models or thresholds change what
+#: is found: ``casebook redact backfill`` re-detects every version stored under an older value.
+ANALYZER_VERSION = "2"
 Lang = Literal["auto", "zh", "en"]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -105,21 +108,6 @@ def analyzer() -> AnalyzerEngine:
 
     warm_up()
     return CasebookAnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES))
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One detected span; offsets are Python string indices into the text as given."""
-
-    entity_type: str
-    start: int
-    end: int
-    text: str
-    score: float
-
-    def as_json(self) -> dict[str, Any]:
-        return {"entity_type": self.entity_type, "start": self.start, "end": self.end, "text": self.text,
-                "score": round(self.score, 3)}
 
 
 def _resolve(results: list[RecognizerResult]) -> list[RecognizerResult]:
