@@ -97,16 +97,20 @@ def blank_nlp_engine() -> BlankSpacyNlpEngine:
     return engine
 
 
-@lru_cache(maxsize=1)
-def analyzer() -> AnalyzerEngine:
-    """Our engine, built once per process."""
+@lru_cache(maxsize=2)
+def analyzer(ner: bool = True) -> AnalyzerEngine:
+    """Our engine, built once per process (``ner=False``: the cue rules alone, for the benchmark)."""
     registry = CasebookRegistry(list(LANGUAGES))
     for lang in LANGUAGES:
-        for recognizer in recognizers_for(lang):
+        for recognizer in recognizers_for(lang, ner=ner):
             registry.add_recognizer(recognizer)
     from redaction.recognizers.zh.person import warm_up
 
     warm_up()
+    if ner:
+        from redaction.ner import model
+
+        model()
     return CasebookAnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES))
 
 
@@ -132,7 +136,7 @@ def _detect_cached(text: str, lang: Lang, threshold: float) -> tuple[Finding, ..
     return _detect(text, lang, threshold)
 
 
-def _detect(text: str, lang: Lang, threshold: float) -> tuple[Finding, ...]:
+def _detect(text: str, lang: Lang, threshold: float, ner: bool = True) -> tuple[Finding, ...]:
     language = detect_language(text) if lang == "auto" else lang
-    results = analyzer().analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
+    results = analyzer(ner).analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
     return tuple(Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in _resolve(results))
