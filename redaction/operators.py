@@ -189,6 +189,7 @@ _LABELS = {
     "EMAIL_ADDRESS": ("〔郵箱〕", "〔邮箱〕", "[e-mail]"),
     "CN_ID_CARD": ("〔證件號〕", "〔证件号〕", "[ID number]"),
     "BANK_CARD": ("〔銀行卡〕", "〔银行卡〕", "[card number]"),
+    "STRATEGY": ("〔未公開信息〕", "〔未公开信息〕", "[undisclosed]"),
 }
 
 

@@ -72,10 +72,10 @@ def apply_overrides(text: str, findings: list[Finding], overrides: list[Override
 
 
 def findings_for(policy: Policy, text: str, overrides: list[Override] = (), lang: Lang = "auto") -> list[Finding]:
-    """Detected spans of one text, with overrides applied (runs the analyzer)."""
-    from redaction.analyzer import detect
+    """Detected spans of one text, with overrides applied (runs the analyzer: ``redaction.api.detect_text``)."""
+    from redaction.api import detect_text
 
-    found = detect(text, lang, threshold=policy.doc.redaction.threshold)  # type: ignore[arg-type]
+    found = detect_text(policy, text, lang)
     return apply_overrides(text, found, list(overrides)) if overrides else found
 
 

@@ -48,6 +48,10 @@ def operator(policy: Policy, entity: str, action: str, script: str) -> Callable[
     red = policy.doc.redaction
     if action == "keep":
         return lambda text: text
+    if entity == "STRATEGY" and action in ("generalise", "mask"):
+        from redaction.strategy import label
+
+        return partial(label, policy, script=script)
     if action == "generalise":
         if entity == "MONEY":
             return partial(ops.generalise_money, mantissas=red.money_bucket_mantissas)

@@ -94,7 +94,7 @@ def check_sensitive_information(policy: Policy, conn: Connection, case: Any, doc
     except ImportError:
         return CheckResult("sensitive_information", NOT_RUN,
                            [{"rule": "the redaction detector is not installed in this build; check by hand"}])
-    findings = detect_document(document, threshold=policy.doc.redaction.threshold)
+    findings = detect_document(policy, document)
     return CheckResult("sensitive_information", FAIL if findings else PASS, findings)
 
 
