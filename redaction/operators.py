@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 from casebook.core.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
@@ -203,4 +204,12 @@ def script_of(text: str) -> str:
     """zh-Hant when the text holds Traditional-only characters, zh-Hans for other Chinese, else en."""
     if not _HAN.search(text):
         return "en"
-    return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
+    return "zh-Hant" if not _traditional().isdisjoint(text) else "zh-Hans"
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Characters Simplified conversion changes (same test as ``to_simplified(text) != text``, without a copy)."""
+    from casebook.textnorm import _table
+
+    return frozenset(chr(code) for code in _table())

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 from casebook.textnorm import to_simplified
@@ -27,6 +28,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _PREFIX_TITLES = ("店长", "经理", "总监", "主管", "受访者", "顾客", "客户")
 
 
+@lru_cache(maxsize=65536)
 def person_key(name: str) -> str:
     """The identity a mention stands for: Simplified, no spaces, English case-folded."""
     key = re.sub(r"\s+", " ", to_simplified(name).strip())
@@ -117,6 +119,11 @@ def mask(span: str, mapping: Mapping[str, str]) -> str | None:
     pseudonym = mapping.get(person_key(span))
     if pseudonym is None:
         return None
+    return _in_script(span, pseudonym)
+
+
+@lru_cache(maxsize=65536)
+def _in_script(span: str, pseudonym: str) -> str:
     if not _HAN.match(pseudonym):
         return pseudonym
     written = span.strip()

@@ -104,11 +104,17 @@ def _memo(policy: Policy) -> dict[Any, Any]:
 
 
 def _action(policy: Policy, entity: str, audience: Audience) -> str:
+    return _actions(policy, audience)[entity]
+
+
+def _actions(policy: Policy, audience: Audience) -> dict[str, str]:
+    """The tier table's action for every entity type, for one audience (worked out once per policy)."""
     memo = _memo(policy)
-    key = ("action", entity, audience)
-    found = memo.get(key)
+    found = memo.get(audience)
     if found is None:
-        found = memo[key] = action_for(policy, entity, audience)
+        from policies.schema import ENTITY_NAMES
+
+        found = memo[audience] = {entity: action_for(policy, entity, audience) for entity in ENTITY_NAMES}
     return found
 
 
@@ -129,10 +135,11 @@ def render_findings(policy: Policy, text: str, findings: list[Finding], audience
     parts: list[str] = []
     pos = 0
     script: str | None = None
+    actions = _actions(policy, audience)
     for f in sorted(findings, key=lambda f: f.start):
         if f.start < pos:                                  # overlapping (an override beside a finding): first wins
             continue
-        action = _action(policy, f.entity_type, audience)
+        action = actions.get(f.entity_type, "remove")
         if action == "keep":
             continue
         span = text[f.start:f.end]
