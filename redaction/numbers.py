@@ -16,7 +16,7 @@ from functools import lru_cache
 
 import cn2an
 
-from casebook.textnorm import to_simplified
+from casebook.core.textnorm import to_simplified
 
 # --- characters (Simplified: text is normalised before matching) -------------------------------------------------
 CN_DIGITS = "零〇一二两俩三四五六七八九壹贰叁肆伍陆柒捌玖"

@@ -210,6 +210,6 @@ def script_of(text: str) -> str:
 @lru_cache(maxsize=1)
 def _traditional() -> frozenset[str]:
     """Characters Simplified conversion changes (same test as ``to_simplified(text) != text``, without a copy)."""
-    from casebook.textnorm import _table
+    from casebook.core.textnorm import _table
 
     return frozenset(chr(code) for code in _table())

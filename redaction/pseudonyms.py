@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
-from casebook.textnorm import to_simplified
+from casebook.core.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
 
 #: Person references made of a surname and a form of address rather than a given name.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from casebook.textnorm import to_simplified
+from casebook.core.textnorm import to_simplified
 from policies.loader import Policy
 from redaction.findings import Finding
 from redaction.keywords import KeywordIndex

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from casebook.errors import InvalidInput
+from casebook.core.errors import InvalidInput
 from policies.loader import parse_policy
 from redaction import ner, pseudonyms
 from redaction.findings import Finding
