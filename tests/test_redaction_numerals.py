@@ -37,70 +37,56 @@ def chinese(n: int, upper: bool = False) -> str:
     return out
 
 
+def _pick(draw: st.DrawFn, *options: str) -> str:
+    return draw(st.sampled_from(options))
+
+
 @st.composite
 def money(draw: st.DrawFn) -> str:
+    """An amount in one of the supported forms (each form a function: only the drawn one draws more)."""
     n = draw(st.integers(1, 9999))
-    form = draw(st.sampled_from(["arabic", "separators", "fullwidth", "spaced", "lower", "upper", "approx",
-                                 "decimal", "latin", "range", "prefix", "english"]))
-    mag = draw(st.sampled_from(["萬", "万", "億", "亿", ""]))
-    unit = draw(st.sampled_from(["元", "萬元", "万元", "元人民币", "美元", "港元"])) if not mag else mag + "元"
-    if form == "arabic":
-        return f"{n}{unit}"
-    if form == "separators":
-        return f"{n * 1000:,}元"
-    if form == "fullwidth":
-        return "".join(chr(0xFF10 + int(c)) for c in str(n)) + unit
-    if form == "spaced":
-        return " ".join(str(max(n, 10))) + draw(st.sampled_from(["", " "])) + unit
-    if form == "lower":
-        return chinese(n) + unit
-    if form == "upper":
-        return chinese(n, upper=True) + unit
-    if form == "approx":
-        return f"{max(n, 10) // 10 * 10}{draw(st.sampled_from(['多', '余', '餘']))}{unit}" if draw(st.booleans()) \
-            else f"{chinese(max(n, 10) // 10 * 10)}{draw(st.sampled_from(['多', '余']))}{mag or '万'}元"
-    if form == "decimal":
-        return f"{chinese(n % 9 + 1)}{draw(st.sampled_from(['点', '點']))}{LOWER[n % 9 + 1]}{mag or '亿'}元"
-    if form == "latin":
-        return f"预算{n}{draw(st.sampled_from(['W', 'w', 'K', 'k', '万']))}"
-    if form == "range":
-        return f"{n}-{n + draw(st.integers(1, 500))}{mag or '万'}元"
-    if form == "prefix":
-        return f"{draw(st.sampled_from(['¥', '￥', 'RMB ', 'US$', 'HK$', '人民币']))}{n:,}"
-    return f"${n}{draw(st.sampled_from([' million', 'M', 'K', ' thousand', '']))}"
+    tens = max(n, 10) // 10 * 10
+    mag = _pick(draw, "萬", "万", "億", "亿", "")
+    unit = _pick(draw, "元", "萬元", "万元", "元人民币", "美元", "港元") if not mag else mag + "元"
+    forms = {
+        "arabic": lambda: f"{n}{unit}",
+        "separators": lambda: f"{n * 1000:,}元",
+        "fullwidth": lambda: "".join(chr(0xFF10 + int(c)) for c in str(n)) + unit,
+        "spaced": lambda: " ".join(str(max(n, 10))) + _pick(draw, "", " ") + unit,
+        "lower": lambda: chinese(n) + unit,
+        "upper": lambda: chinese(n, upper=True) + unit,
+        "approx": lambda: f"{tens}{_pick(draw, '多', '余', '餘')}{unit}",
+        "approx_chinese": lambda: f"{chinese(tens)}{_pick(draw, '多', '余')}{mag or '万'}元",
+        "decimal": lambda: f"{chinese(n % 9 + 1)}{_pick(draw, '点', '點')}{LOWER[n % 9 + 1]}{mag or '亿'}元",
+        "latin": lambda: f"预算{n}{_pick(draw, 'W', 'w', 'K', 'k', '万')}",
+        "range": lambda: f"{n}-{n + draw(st.integers(1, 500))}{mag or '万'}元",
+        "prefix": lambda: f"{_pick(draw, '¥', '￥', 'RMB ', 'US$', 'HK$', '人民币')}{n:,}",
+        "english": lambda: f"${n}{_pick(draw, ' million', 'M', 'K', ' thousand', '')}",
+    }
+    return forms[draw(st.sampled_from(sorted(forms)))]()
 
 
 @st.composite
 def percentage(draw: st.DrawFn) -> str:
+    """A percentage, per-mille, share, fraction or ratio in one of the supported forms."""
     n = draw(st.integers(1, 99))
     tenth = draw(st.integers(1, 9))
-    form = draw(st.sampled_from(["percent", "decimal", "negative", "range", "chinese", "chinese_decimal", "points",
-                                 "permille", "cheng", "fraction", "english", "ratio", "roi"]))
-    if form == "percent":
-        return f"{n}{draw(st.sampled_from(['%', '％']))}"
-    if form == "decimal":
-        return f"{n}.{tenth}%"
-    if form == "negative":
-        return f"同比-{n}%"
-    if form == "range":
-        return f"{n}%-{n + tenth}%"
-    if form == "chinese":
-        return f"百分之{chinese(n)}"
-    if form == "chinese_decimal":
-        return f"百分之{chinese(n)}{draw(st.sampled_from(['点', '點']))}{LOWER[tenth]}"
-    if form == "points":
-        return f"{draw(st.sampled_from([str(n % 20 + 1), chinese(n % 20 + 1)]))}{draw(st.sampled_from(['个百分点', '個百分點']))}"
-    if form == "permille":
-        return draw(st.sampled_from([f"千分之{chinese(n)}", f"{tenth}‰"]))
-    if form == "cheng":
-        return f"{LOWER[tenth] if tenth != 2 else draw(st.sampled_from(['二', '兩', '两']))}成{draw(st.sampled_from(['', '半']))}"
-    if form == "fraction":
-        return f"{chinese(tenth + 1)}分之一"
-    if form == "english":
-        return f"{n} {draw(st.sampled_from(['percent', 'per cent', 'percentage points']))}"
-    if form == "ratio":
-        return f"ROI {draw(st.sampled_from(['1:', '1：', '']))}{tenth}.{n % 10}"
-    return f"投入产出比为1:{tenth}.{n % 10}"
+    forms = {
+        "percent": lambda: f"{n}{_pick(draw, '%', '％')}",
+        "decimal": lambda: f"{n}.{tenth}%",
+        "negative": lambda: f"同比-{n}%",
+        "range": lambda: f"{n}%-{n + tenth}%",
+        "chinese": lambda: f"百分之{chinese(n)}",
+        "chinese_decimal": lambda: f"百分之{chinese(n)}{_pick(draw, '点', '點')}{LOWER[tenth]}",
+        "points": lambda: f"{_pick(draw, str(n % 20 + 1), chinese(n % 20 + 1))}{_pick(draw, '个百分点', '個百分點')}",
+        "permille": lambda: _pick(draw, f"千分之{chinese(n)}", f"{tenth}‰"),
+        "cheng": lambda: f"{LOWER[tenth] if tenth != 2 else _pick(draw, '二', '兩', '两')}成{_pick(draw, '', '半')}",
+        "fraction": lambda: f"{chinese(tenth + 1)}分之一",
+        "english": lambda: f"{n} {_pick(draw, 'percent', 'per cent', 'percentage points')}",
+        "ratio": lambda: f"ROI {_pick(draw, '1:', '1：', '')}{tenth}.{n % 10}",
+        "roi": lambda: f"投入产出比为1:{tenth}.{n % 10}",
+    }
+    return forms[draw(st.sampled_from(sorted(forms)))]()
 
 
 FILLER_ZH = ["本次活动", "门店", "会员增长", "我們在第二季度", "渠道", "复盘时发现", "品牌声量", "整体效果不错", "执行层面"]
