@@ -191,21 +191,15 @@ def submit_problems(policy: Policy, document: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def prose_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """The title, target users, the six body sections and validation methods (what the fingerprint compares)."""
+def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every non-empty free-text value of a case document, with its path: what detection scans and redaction
+    renders. Prose, plus channels, free tag values, metric names and sources, data-source names, kinds and
+    interviewees (a name there is as personal as one in the body). The near-duplicate fingerprint reads them too."""
     out = [("title", document.get("title") or ""), ("target_users", document.get("target_users") or "")]
     body = document.get("body") or {}
     out += [(f"body.{s}", body.get(s) or "") for s in SECTIONS]
     for i, source in enumerate(document.get("data_sources") or []):
         out.append((f"data_sources.{i}.validation_method", source.get("validation_method") or ""))
-    return [(path, text) for path, text in out if text]
-
-
-def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every non-empty free-text value of a case document, with its path: what detection scans and redaction
-    renders. Prose, plus channels, free tag values, metric names and sources, data-source names, kinds and
-    interviewees (a name there is as personal as one in the body)."""
-    out = prose_fields(document)
     out += [(f"channels.{i}", c) for i, c in enumerate(document.get("channels") or []) if isinstance(c, str)]
     for facet, values in (document.get("tags") or {}).items():
         out += [(f"tags.{facet}.{i}", v) for i, v in enumerate(values or []) if isinstance(v, str)]
@@ -220,4 +214,4 @@ def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
 
 def document_fingerprint(document: dict[str, Any]) -> bytes:
     """Trigram fingerprint of the document's text fields (what the near-duplicate pre-check compares)."""
-    return fingerprint("".join(text for _, text in prose_fields(document)))
+    return fingerprint("".join(text for _, text in text_fields(document)))
