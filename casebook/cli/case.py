@@ -112,7 +112,7 @@ def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: Now
     if json_out:
         print_json({"versions": [{"number": v.number, "by": v.created_by, "at": v.created_at.isoformat(),
                                   "note": v.note} for v in versions],
-                    "events": [{"seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+                    "events": [{"id": e.id, "shard": e.shard, "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
                                 "before": e.before, "after": e.after, "details": e.details} for e in events_]})
         return
     table = Table("when", "who", "what", "state")

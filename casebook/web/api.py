@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from library import dashboard, search
+from library.inbox import inbox
+from lifecycle.work import close_work_item
 from access.requests import decide_access, request_access
 from access.accounts import sign_in
 from casebook.core.context import AppContext
@@ -63,6 +65,11 @@ class AccessDecisionIn(Strict):
     approve: bool
 
 
+class CloseIn(Strict):
+    decision: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 def _case_out(view: Any, audience: Any) -> dict[str, Any]:
     return {"key": view.key, "state": view.state, "review_level": view.review_level, "version": view.version_no,
             "published_version": view.published_version_no, "tier": audience.clearance,
@@ -97,6 +104,21 @@ def me(actor: Actor = Depends(api_actor)) -> dict[str, Any]:
             "clearance": actor.clearance}
 
 
+@router.get("/me/tasks", tags=["auth"])
+def my_tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
+    """Everything the caller owes, of every kind, soonest due first (``id``, ``kind``, ``case``, ``due``,
+    ``status``, ``title`` at the caller's tier, ``actions``)."""
+    return [i.as_json(ctx.clock.tz) for i in inbox(ctx, actor)]
+
+
+@router.post("/work-items/{item_id}/close", tags=["work"])
+def close_item(item_id: Id, body: CloseIn, request: Request, actor: Actor = Depends(api_actor),
+               ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    """Close a work item with a decision and a reason (an evaluation's renew or retire fires that transition;
+    a correction's answer goes to the requester)."""
+    return {"status": close_work_item(ctx, actor, item_id, body.decision, body.reason, ip=client_ip(request))}
+
+
 @router.get("/cases", tags=["cases"])
 def list_cases(q: str = Query("", max_length=200), page: int = Query(1, ge=1, le=10_000),
                per_page: int = Query(20, ge=1, le=search.MAX_PER_PAGE), actor: Actor = Depends(api_actor),
@@ -116,11 +138,8 @@ def create_case(body: dict[str, Any], request: Request, actor: Actor = Depends(a
 def get_case(key: str, request: Request, version: int | None = Query(None, ge=1, le=MAX_ID),
              actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
     view, audience = rendered_view(ctx, actor, key, version=version)
-    from casebook.core import audit
-
-    with ctx.engine.begin() as conn:
-        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
-                     subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "api"})
+    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
+                       version=view.version_no, ip=client_ip(request), via="api")
     return _case_out(view, audience)
 
 
