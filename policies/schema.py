@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from casebook.core.locales import Locale
+from policies.tier_rules import rule_matches as _matches
 
 
 class Strict(BaseModel):
@@ -436,14 +437,6 @@ class PolicyDocument(Strict):
                                               f"for {clearance} clearance (own department {own}, author {author})")
                                 return errors
         return errors
-
-
-def _matches(rule: RedactionRule, entity: str, classification: str, clearance: str, own: bool, author: bool) -> bool:
-    return ((rule.entities is None or entity in rule.entities)
-            and (rule.classifications is None or classification in rule.classifications)
-            and (rule.clearances is None or clearance in rule.clearances)
-            and (rule.own_department is None or rule.own_department == own)
-            and (rule.viewer_is_author is None or rule.viewer_is_author == author))
 
 
 def redaction_action(policy: "PolicyDocument", entity: str, classification: str, clearance: str, *,
