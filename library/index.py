@@ -237,13 +237,13 @@ def backfill(ctx: AppContext, *, batch: int = 200, progress: Any = None) -> dict
     indexer = Indexer(ctx)
     counts = {"detected": 0, "indexed": 0}
     with ctx.engine.connect() as conn:
-        total = len(stored.stale_versions(conn, (0, 0), 10**9))
+        total = len(stored.stale_versions(conn, ctx.policy, (0, 0), 10**9))
     if progress:
         progress(total)
     after = (0, 0)
     while True:
         with ctx.engine.begin() as conn:
-            pairs = stored.stale_versions(conn, after, batch)
+            pairs = stored.stale_versions(conn, ctx.policy, after, batch)
             if not pairs:
                 break
             facts = {r.id: r for r in conn.execute(select(CASES.c.id, CASES.c.classification,

@@ -207,12 +207,23 @@ def submit_problems(policy: Policy, document: dict[str, Any]) -> list[Problem]:
 
 
 def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every non-empty free-text field of a case document, with its path (what detection and redaction scan)."""
+    """Every non-empty free-text value of a case document, with its path: what detection scans and redaction
+    renders. Prose, plus channels, free tag values, metric names and sources, data-source names, kinds and
+    interviewees (a name there is as personal as one in the body). The near-duplicate fingerprint reads them too."""
     out = [("title", document.get("title") or ""), ("target_users", document.get("target_users") or "")]
     body = document.get("body") or {}
     out += [(f"body.{s}", body.get(s) or "") for s in SECTIONS]
     for i, source in enumerate(document.get("data_sources") or []):
         out.append((f"data_sources.{i}.validation_method", source.get("validation_method") or ""))
+    out += [(f"channels.{i}", c) for i, c in enumerate(document.get("channels") or []) if isinstance(c, str)]
+    for facet, values in (document.get("tags") or {}).items():
+        out += [(f"tags.{facet}.{i}", v) for i, v in enumerate(values or []) if isinstance(v, str)]
+    for i, metric in enumerate(document.get("metrics") or []):
+        out += [(f"metrics.{i}.{key}", metric.get(key) or "") for key in ("name", "source")]
+    for i, source in enumerate(document.get("data_sources") or []):
+        out += [(f"data_sources.{i}.{key}", source.get(key) or "") for key in ("name", "kind")]
+        out += [(f"data_sources.{i}.interviewees.{j}", p) for j, p in enumerate(source.get("interviewees") or [])
+                if isinstance(p, str)]
     return [(path, text) for path, text in out if text]
 
 

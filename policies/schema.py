@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from casebook.core.locales import Locale
+from policies.tier_rules import rule_matches as _matches
 
 
 class Strict(BaseModel):
@@ -220,7 +221,8 @@ class PartnerPolicy(Strict):
     page_size_max: int = Field(gt=0, le=500)
 
 
-Entity = Literal["MONEY", "PERCENTAGE", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CN_ID_CARD", "BANK_CARD"]
+Entity = Literal["MONEY", "PERCENTAGE", "PERSON", "PHONE_NUMBER", "EMAIL_ADDRESS", "CN_ID_CARD", "BANK_CARD",
+                 "STRATEGY"]
 ENTITY_NAMES: tuple[str, ...] = Entity.__args__  # type: ignore[attr-defined]
 Action = Literal["keep", "generalise", "mask", "remove"]
 
@@ -243,16 +245,60 @@ class MaskSpec(Strict):
     keep_end: int = Field(ge=0)
 
 
+class LexiconEntry(Strict):
+    """Undisclosed strategy or technology (SPEC §4): product code names, unreleased features, partners under NDA.
+    Matched in either script and any letter case; shown per the tier table as the label of its ``kind``."""
+
+    kind: str
+    terms: list[str] = Field(min_length=1)
+
+    @field_validator("terms")
+    @classmethod
+    def _terms(cls, v: list[str]) -> list[str]:
+        if any(not t.strip() for t in v):
+            raise ValueError("must not hold an empty term")
+        return v
+
+
+class LexiconLabel(Strict):
+    """What a generalised term of one kind reads as, per script."""
+
+    zh_hant: str = Field(alias="zh-Hant", min_length=1)
+    zh_hans: str = Field(alias="zh-Hans", min_length=1)
+    en: str = Field(min_length=1)
+
+
 class RedactionPolicy(Strict):
     """What the analyzer reports and how each audience sees it (SPEC §4)."""
 
     threshold: float = Field(gt=0, le=1)
     money_bucket_mantissas: list[float] = Field(min_length=1)  # bucket edges per power of ten, e.g. 1, 3, 7
     percentage_band_edges: list[float] = Field(min_length=2)
+    ratio_band_edges: list[float] = Field(min_length=2)    # ROI 1:3.5 → 1:3-5
     masks: dict[Entity, MaskSpec]
     metric_kinds: dict[Entity, list[str]] = Field(default_factory=dict)  # metric kind -> entity it is
     metric_units: dict[Entity, list[str]] = Field(default_factory=dict)
     rules: list[RedactionRule] = Field(min_length=1)
+    strategy_lexicon: list[LexiconEntry] = Field(default_factory=list)
+    strategy_labels: dict[str, LexiconLabel] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _lexicon(self) -> "RedactionPolicy":
+        """Every lexicon kind has its labels, and no term is listed twice (in either script or letter case)."""
+        from casebook.core.textnorm import to_simplified
+
+        errors, seen = [], {}
+        for i, entry in enumerate(self.strategy_lexicon):
+            if entry.kind not in self.strategy_labels:
+                errors.append(f"strategy_lexicon.{i}.kind: no strategy_labels entry for '{entry.kind}'")
+            for term in entry.terms:
+                key = to_simplified(term).casefold()
+                if key in seen:
+                    errors.append(f"strategy_lexicon.{i}.terms: '{term}' is already listed in entry {seen[key]}")
+                seen[key] = i
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
 
     @field_validator("money_bucket_mantissas")
     @classmethod
@@ -261,7 +307,7 @@ class RedactionPolicy(Strict):
             raise ValueError("must be strictly increasing values in [1, 10)")
         return v
 
-    @field_validator("percentage_band_edges")
+    @field_validator("percentage_band_edges", "ratio_band_edges")
     @classmethod
     def _edges(cls, v: list[float]) -> list[float]:
         if v != sorted(set(v)) or v[0] < 0:
@@ -391,14 +437,6 @@ class PolicyDocument(Strict):
                                               f"for {clearance} clearance (own department {own}, author {author})")
                                 return errors
         return errors
-
-
-def _matches(rule: RedactionRule, entity: str, classification: str, clearance: str, own: bool, author: bool) -> bool:
-    return ((rule.entities is None or entity in rule.entities)
-            and (rule.classifications is None or classification in rule.classifications)
-            and (rule.clearances is None or clearance in rule.clearances)
-            and (rule.own_department is None or rule.own_department == own)
-            and (rule.viewer_is_author is None or rule.viewer_is_author == author))
 
 
 def redaction_action(policy: "PolicyDocument", entity: str, classification: str, clearance: str, *,

@@ -7,7 +7,6 @@ recognizer carries its own patterns, context and validation. The language is cho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
@@ -16,12 +15,13 @@ from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegist
 from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
 from spacy.tokens import Doc
 
+from redaction.findings import Finding
 from redaction.recognizers import ENTITIES, recognizers_for
 
 LANGUAGES = ("zh", "en")
-#: Stored with every version's findings. Raise it whenever recognizers, patterns or thresholds change what is
-#: found: ``casebook redact backfill`` re-detects every version stored under an older value.
-ANALYZER_VERSION = "1"
+#: Stored with every version's findings. Raise it whenever recognizers, patterns, models or thresholds change what
+#: is found: ``casebook redact backfill`` re-detects every version stored under an older value.
+ANALYZER_VERSION = "2"
 Lang = Literal["auto", "zh", "en"]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -97,32 +97,21 @@ def blank_nlp_engine() -> BlankSpacyNlpEngine:
     return engine
 
 
-@lru_cache(maxsize=1)
-def analyzer() -> AnalyzerEngine:
-    """Our engine, built once per process."""
+@lru_cache(maxsize=2)
+def analyzer(ner: bool = True) -> AnalyzerEngine:
+    """Our engine, built once per process (``ner=False``: the cue rules alone, for the benchmark)."""
     registry = CasebookRegistry(list(LANGUAGES))
     for lang in LANGUAGES:
-        for recognizer in recognizers_for(lang):
+        for recognizer in recognizers_for(lang, ner=ner):
             registry.add_recognizer(recognizer)
     from redaction.recognizers.zh.person import warm_up
 
     warm_up()
+    if ner:
+        from redaction.ner import model
+
+        model()
     return CasebookAnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES))
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One detected span; offsets are Python string indices into the text as given."""
-
-    entity_type: str
-    start: int
-    end: int
-    text: str
-    score: float
-
-    def as_json(self) -> dict[str, Any]:
-        return {"entity_type": self.entity_type, "start": self.start, "end": self.end, "text": self.text,
-                "score": round(self.score, 3)}
 
 
 def _resolve(results: list[RecognizerResult]) -> list[RecognizerResult]:
@@ -147,7 +136,7 @@ def _detect_cached(text: str, lang: Lang, threshold: float) -> tuple[Finding, ..
     return _detect(text, lang, threshold)
 
 
-def _detect(text: str, lang: Lang, threshold: float) -> tuple[Finding, ...]:
+def _detect(text: str, lang: Lang, threshold: float, ner: bool = True) -> tuple[Finding, ...]:
     language = detect_language(text) if lang == "auto" else lang
-    results = analyzer().analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
+    results = analyzer(ner).analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
     return tuple(Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in _resolve(results))

@@ -11,7 +11,7 @@ from pathlib import Path
 from redaction.analyzer import Finding
 
 CODES = {"M": "MONEY", "P": "PERCENTAGE", "N": "PERSON", "T": "PHONE_NUMBER", "E": "EMAIL_ADDRESS",
-         "I": "CN_ID_CARD", "B": "BANK_CARD"}
+         "I": "CN_ID_CARD", "B": "BANK_CARD", "S": "STRATEGY"}
 MARK = re.compile(r"\[\[([A-Z])\|(.+?)\]\]")
 
 

@@ -1,46 +1,127 @@
-"""Read amounts as people write them: Arabic or Chinese numerals, 万/亿 and K/M magnitudes, thousands separators."""
+"""Figures as Chinese and English business writing has them: one grammar the recognizers match with and the
+operators parse with, so whatever is found can also be read (and never rendered half-read).
+
+Forms: Arabic digits with thousands separators, full-width digits (normalised one to one for matching),
+digits spaced out ("5 0萬元"), lower- and upper-case Chinese numerals (五十, 伍拾, 兩/倆), Chinese decimals
+(三點五億), approximate amounts (50多萬, 五十餘萬; 約/近/逾 stay outside the span), magnitudes (萬, 億, 千萬;
+W/w = 萬, K/k, M, million). Chinese numerals are read by ``cn2an``; this module only splits a figure into the
+parts cn2an does not know (approximation marks, a decimal before a magnitude, spaces between digits).
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
-CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-CN_LARGE = {"万": 10_000, "亿": 100_000_000}
+import cn2an
+
+from casebook.core.textnorm import to_simplified
+
+# --- characters (Simplified: text is normalised before matching) -------------------------------------------------
+CN_DIGITS = "零〇一二两俩三四五六七八九壹贰叁肆伍陆柒捌玖"
+CN_UNITS = "十百千拾佰仟"
+CN_BIG = "万亿"
+_UPPER = str.maketrans("壹贰叁肆伍陆柒捌玖拾佰仟俩〇", "一二三四五六七八九十百千两零")
+
+#: Full-width digits, letters and figure punctuation to ASCII, one character for one (offsets stay valid).
+FULLWIDTH = str.maketrans({**{chr(0xFF10 + i): str(i) for i in range(10)},
+                           **{chr(0xFF21 + i): chr(0x41 + i) for i in range(26)},
+                           **{chr(0xFF41 + i): chr(0x61 + i) for i in range(26)},
+                           "％": "%", "．": ".", "：": ":", "＋": "+", "－": "-", "\u3000": " ", "＄": "$",
+                           "−": "-"})
+
+# --- the grammar (regex source strings) --------------------------------------------------------------------------
+#: Arabic: thousands separators, digits spaced out one by one, or plain; an optional decimal part.
+ARABIC = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d(?:[ ]\d)+(?![\d,])(?:\.\d+)?|\d+(?:\.\d+)?)"
+#: Chinese numeral: starts with a digit (or 十/拾), may hold 万/亿 inside and a decimal part (点).
+CHINESE = rf"(?:[{CN_DIGITS}十拾][{CN_DIGITS}{CN_UNITS}{CN_BIG}]*(?:点[{CN_DIGITS}]+)?)"
+APPROX = r"(?:多|余|来|几)"
+MAG_CN = r"(?:万亿|千万|百万|十万|万|亿|千)"
+MAG_LATIN = r"(?:million|billion|thousand|mn|bn|[wWkKMB])(?![A-Za-z])"
+#: One amount: a number, an optional approximation mark and an optional magnitude.
+AMOUNT = rf"(?:{ARABIC}[ ]?{APPROX}?[ ]?(?:{MAG_CN}|{MAG_LATIN})?|{CHINESE}{APPROX}?{MAG_CN}?)"
+SEP = r"(?:[ ]?(?:-|~|～|–|—|至|到)[ ]?|\s(?:to|-)\s)"
+RANGE = rf"{AMOUNT}(?:{SEP}{AMOUNT})?"
+
 MAGNITUDES = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "十万": 10**5, "万": 10**4, "亿": 10**8, "千": 10**3,
-              "百": 100, "k": 10**3, "K": 10**3, "thousand": 10**3, "m": 10**6, "M": 10**6, "mn": 10**6,
-              "million": 10**6, "b": 10**9, "B": 10**9, "bn": 10**9, "billion": 10**9}
+              "w": 10**4, "W": 10**4, "k": 10**3, "K": 10**3, "thousand": 10**3, "M": 10**6, "mn": 10**6,
+              "million": 10**6, "B": 10**9, "bn": 10**9, "billion": 10**9}
+_AMOUNT = re.compile(
+    rf"(?P<num>{ARABIC}|{CHINESE})(?P<approx>[ ]?{APPROX})?(?:[ ]?(?P<mag>{MAG_CN}|{MAG_LATIN}))?")
 
 
+def normalise(text: str) -> str:
+    """Full-width figures to ASCII, one character for one (script conversion is the caller's)."""
+    return text.translate(FULLWIDTH)
+
+
+@lru_cache(maxsize=4096)
 def parse_chinese_numeral(text: str) -> float | None:
-    """三百 -> 300, 四百五十万 -> 4_500_000, 一亿二千万 -> 120_000_000, 两千 -> 2000; None if not a numeral."""
-    if not text or any(ch not in CN_DIGITS and ch not in CN_SMALL and ch not in CN_LARGE for ch in text):
+    """五十 -> 50, 伍拾萬 -> 500000, 三点五亿 -> 350000000, 两千 -> 2000, 十五点五 -> 15.5; None if unreadable."""
+    s = text.translate(_UPPER)
+    if not s or any(ch not in CN_DIGITS + CN_UNITS + CN_BIG + "点两零" for ch in s):
         return None
-    total, section, digit = 0, 0, None
-    for ch in text:
-        if ch in CN_DIGITS:
-            digit = CN_DIGITS[ch] if digit is None else digit * 10 + CN_DIGITS[ch]
-        elif ch in CN_SMALL:
-            section += (1 if digit is None else digit) * CN_SMALL[ch]
-            digit = None
-        else:
-            section += digit or 0
-            if section == 0 and ch == "万" and total:  # 一亿万 is not a thing; keep it simple
-                section = 1
-            total = (total + section) * CN_LARGE[ch] if CN_LARGE[ch] > 10_000 else total + section * CN_LARGE[ch]
-            section, digit = 0, None
-    return float(total + section + (digit or 0))
-
-
-_ARABIC = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+    head, mult = s, 1
+    decimal = re.fullmatch(r"(.*点[零一二两三四五六七八九]+)((?:万|亿|千万|百万|十万|千)*)", s)
+    if decimal and decimal.group(2):
+        head = decimal.group(1)
+        for ch in decimal.group(2):
+            mult *= {"万": 10**4, "亿": 10**8, "千": 10**3, "百": 100, "十": 10}[ch]
+    try:
+        return float(cn2an.cn2an(head, "smart")) * mult
+    except (ValueError, KeyError, IndexError, TypeError):
+        digits = head.translate(str.maketrans("零一二两三四五六七八九", "01223456789"))
+        return float(digits) * mult if digits.isdigit() else None
 
 
 def parse_number(text: str) -> float | None:
-    """An Arabic number with optional separators, or a Chinese numeral."""
-    text = text.strip()
-    if _ARABIC.fullmatch(text):
-        return float(text.replace(",", ""))
+    """An Arabic number (separators, spaced digits, full-width) or a Chinese numeral."""
+    text = normalise(text).strip()
+    arabic = re.sub(r"(?<=\d)[ ,](?=\d)", "", text)
+    if re.fullmatch(r"\d+(?:\.\d+)?", arabic):
+        return float(arabic)
     return parse_chinese_numeral(text)
+
+
+@dataclass(frozen=True)
+class Amount:
+    """One number read from a span: ``value`` in units of the written magnitude (50 for 50萬)."""
+
+    value: float
+    multiplier: int
+    magnitude: str      # the magnitude as written (萬, W, million), or ""
+    approximate: bool   # 多/余: "more than" the value
+    start: int
+    end: int
+
+    @property
+    def total(self) -> float:
+        return self.value * self.multiplier
+
+
+def amounts(text: str) -> list[Amount]:
+    """Every readable number in ``text`` (a detected span), with offsets into it."""
+    norm = normalise(to_simplified(text))
+    out: list[Amount] = []
+    for m in _AMOUNT.finditer(norm):
+        raw, mag = m.group("num"), m.group("mag") or ""
+        approximate = bool(m.group("approx"))
+        written_mag = text[m.start("mag"):m.end("mag")] if mag else ""
+        if not mag and not raw[0].isdigit() and ("万" in raw or "亿" in raw):
+            # 四百五十萬 / 一億二千萬: the numeral carries its own magnitude; show it in the largest one.
+            total = parse_chinese_numeral(raw)
+            if total is None:
+                continue
+            big = "亿" if "亿" in raw else "万"
+            pos = m.start("num") + raw.index(big)
+            out.append(Amount(total / MAGNITUDES[big], MAGNITUDES[big], text[pos], approximate, m.start(), m.end()))
+            continue
+        value = parse_number(raw)
+        if value is None:
+            continue
+        out.append(Amount(value, MAGNITUDES.get(mag, 1), written_mag, approximate, m.start(), m.end()))
+    return out
 
 
 def format_number(value: float) -> str:

@@ -9,52 +9,12 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from functools import lru_cache
 
 from casebook.core.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
-from redaction.numbers import parse_number
+from redaction.numbers import Amount, amounts, normalise, parse_number
 
-# A number (Arabic with separators, or Chinese numerals) and an optional magnitude right after it.
-_CN_NUM = "零〇一二两兩三四五六七八九十百千"
-_NUMBER = re.compile(
-    rf"(?P<num>\d{{1,3}}(?:,\d{{3}})+(?:\.\d+)?|\d+(?:\.\d+)?|[{_CN_NUM}萬万億亿]*[{_CN_NUM}][{_CN_NUM}萬万億亿]*)"
-    r"(?:\s?(?P<mag>萬億|万亿|千萬|千万|百萬|百万|十萬|十万|萬|万|億|亿|千|thousand|million|billion|mn|bn|[kKmMbB](?![a-zA-Z])))?")
-_MAGNITUDE = {"萬億": 10**12, "万亿": 10**12, "千萬": 10**7, "千万": 10**7, "百萬": 10**6, "百万": 10**6,
-              "十萬": 10**5, "十万": 10**5, "萬": 10**4, "万": 10**4, "億": 10**8, "亿": 10**8, "千": 10**3,
-              "thousand": 10**3, "k": 10**3, "K": 10**3, "million": 10**6, "m": 10**6, "M": 10**6, "mn": 10**6,
-              "billion": 10**9, "b": 10**9, "B": 10**9, "bn": 10**9}
-
-
-@dataclass(frozen=True)
-class _Amount:
-    value: float  # in units of the span's magnitude (50 for 50萬)
-    multiplier: int
-    magnitude: str  # the magnitude text as written (萬), or ""
-    start: int
-    end: int
-
-
-def _amounts(text: str) -> list[_Amount]:
-    out: list[_Amount] = []
-    for m in _NUMBER.finditer(text):
-        raw = to_simplified(m.group("num"))
-        mag = m.group("mag") or ""
-        if mag == "" and not raw[0].isdigit() and ("万" in raw or "亿" in raw):
-            # 四百五十万 / 一亿二千万: the numeral carries its own magnitude; show it in the largest one.
-            total = parse_number(raw)
-            if total is None:
-                continue
-            written = m.group("num")
-            mag = next(ch for ch in written if ch in ("億亿" if "亿" in raw else "萬万"))
-            mult = _MAGNITUDE[mag]
-            out.append(_Amount(total / mult, mult, mag, m.start(), m.end()))
-            continue
-        value = parse_number(raw)
-        if value is None:
-            continue
-        out.append(_Amount(value, _MAGNITUDE.get(mag, 1), mag, m.start(), m.end()))
-    return out
 
 
 def money_edges(value: float, mantissas: list[float]) -> tuple[float, float]:
@@ -74,47 +34,119 @@ def _fmt(value: float, separators: bool) -> str:
     return text.rstrip("0").rstrip(".")
 
 
+def _bounds(amount: Amount, multiplier: int) -> tuple[float, float]:
+    """The values an amount may stand for, in base units. 50多万 is "50 and some": up to the next step of its
+    last significant digit (50 -> 60, 5 -> 6). A number written without a magnitude inside a range takes the
+    range's (30-50万 is 30万 to 50万)."""
+    mult = amount.multiplier if amount.magnitude else multiplier
+    if not amount.approximate:
+        return amount.value * mult, amount.value * mult
+    step = 10 ** math.floor(math.log10(amount.value)) if amount.value >= 10 else 1
+    return amount.value * mult, (amount.value + step) * mult - 1e-9
+
+
 def generalise_money(text: str, mantissas: list[float]) -> str:
-    """50萬元 → 30-70萬元; 5,000至8,000元 → 3,000-10,000元; US$1.2 million → US$1-3 million."""
-    amounts = _amounts(text)
-    if not amounts:
+    """50萬元 → 30-70萬元; 伍拾萬元 → 30-70萬元; 5,000至8,000元 → 3,000-10,000元; US$1.2 million → US$1-3 million.
+
+    Every number of the span is replaced by one range on fixed edges (in the magnitude of its last number),
+    whatever form it was written in; a span with no readable number is replaced by a label."""
+    found = amounts(text)
+    if not found:
         return "[amount]"
-    last = amounts[-1]
-    mult = last.multiplier
-    values = [a.value * (a.multiplier if a.magnitude else mult) for a in amounts]
-    low, _ = money_edges(min(values), mantissas)
-    _, high = money_edges(max(values), mantissas)
-    first = amounts[0]
-    separators = "," in text
-    space = " " if text[last.end - len(last.magnitude) - 1:last.end - len(last.magnitude)] == " " and last.magnitude else ""
-    core = f"{_fmt(low / mult, separators)}-{_fmt(high / mult, separators)}{space}{last.magnitude}"
-    return text[:first.start] + core + text[last.end:]
+    last = found[-1]
+    mult = last.multiplier if last.magnitude else 1
+    totals = [b for a in found for b in _bounds(a, mult)]
+    low, _ = money_edges(min(totals), mantissas)
+    _, high = money_edges(max(totals), mantissas)
+    magnitude = last.magnitude
+    spaced = " " if magnitude and text[last.end - len(magnitude) - 1:last.end - len(magnitude)] == " " else ""
+    if magnitude and magnitude[0].isalpha() and magnitude.isascii() and len(magnitude) > 2:
+        spaced = " "                                           # US$1-3 million
+    core = f"{_fmt(low / mult, ',' in text)}-{_fmt(high / mult, ',' in text)}{spaced}{magnitude}"
+    return text[:found[0].start] + core + text[last.end:]
+
+
+_POINTS = re.compile(r"個百分點|个百分点|percentage points?|pp\b|basis points?|bps", re.I)
+_PERCENT_WORD = re.compile(r"percent|per cent|pct", re.I)
+_FRACTION = re.compile(r"([一二两兩三四五六七八九十]+)分之([一二三四五六七八九十]+)")
+_CHENG = re.compile(r"([一二两兩三四五六七八九])成(半|[一二三四五六七八九])?")
+
+
+def percentage_values(text: str) -> list[float]:
+    """The percentages (or points) a span states: 百分之十五點五 → [15.5], 千分之五 → [0.5], 兩成半 → [25],
+    三分之一 → [33.3…], 10%-15% → [10, 15], 50 bps → [0.5]."""
+    simple = to_simplified(text)
+    cheng = _CHENG.search(simple)
+    if cheng:
+        tenth = {"半": 5}.get(cheng.group(2) or "", parse_number(cheng.group(2) or "零") or 0)
+        return [(parse_number(cheng.group(1)) or 0) * 10 + tenth]
+    fraction = _FRACTION.search(simple)
+    if fraction and not simple.startswith(("百分之", "千分之", "万分之")):
+        whole, part = parse_number(fraction.group(1)), parse_number(fraction.group(2))
+        return [100 * part / whole] if whole and part is not None else []
+    scale = 1.0
+    if "千分之" in simple or "‰" in simple:
+        scale = 0.1
+    elif "万分之" in simple or re.search(r"basis points?|bps", simple, re.I):
+        scale = 0.01
+    body = re.sub(r"[百千万]分之|个百分点|percentage points?|percent|per cent|pct|basis points?|bps", " ", simple,
+                  flags=re.I)
+    return [a.value * a.multiplier * scale for a in amounts(body)]
+
+
+def _band(value: float, edges: list[float]) -> tuple[float, float | None]:
+    low = max((e for e in edges if e <= value), default=edges[0])
+    higher = [e for e in edges if e > value]
+    return low, (higher[0] if higher else None)
 
 
 def band_percentage(text: str, edges: list[float]) -> str:
-    """12.5% → 10%-20%; 百分之十二 → 10%-20%; 3個百分點 → 1-5個百分點; 三成 → 30%-50%."""
-    amounts = _amounts(re.sub(r"百分之|個百分點|个百分点", " ", text))
-    if not amounts:
+    """12.5% → 10%-20%; 百分之十五點五 → 10%-20%; 3個百分點 → 1-5個百分點; 三成 → 30%-50%; -12% → -(10%-20%)."""
+    values = percentage_values(text)
+    if not values:
         return "[percentage]"
-    scale = 10.0 if re.search(r"\d\s*成|[一二两兩三四五六七八九十]成", text) else 1.0
-    values = [a.value * a.multiplier * scale for a in amounts]
-    low_v, high_v = min(values), max(values)
-    low = max((e for e in edges if e <= low_v), default=edges[0])
-    higher = [e for e in edges if e > high_v]
+    negative = text.lstrip().startswith("-") or text.lstrip().startswith("−")
+    low, _ = _band(min(values), edges)
+    _, high = _band(max(values), edges)
     sign = "±" if "±" in text else ""
-    point = re.search(r"個百分點|个百分点|percentage points?|pp\b", text)
-    if point:
+    point = _POINTS.search(text)
+    word = _PERCENT_WORD.search(text)
+    if point and point.group(0).lower().startswith(("basis", "bps")):
+        unit, sep = "percentage points", " "
+    elif point:
         unit = point.group(0)
-        sep = " " if unit.startswith(("percentage", "pp")) else ""
-        return f"{sign}{_fmt(low, False)}-{_fmt(higher[0], False)}{sep}{unit}" if higher else \
-            f"{sign}≥{_fmt(low, False)}{sep}{unit}"
-    word = re.search(r"percent|per cent", text)
-    mark = "％" if "％" in text else "%"
-    if word:
-        return f"{sign}{_fmt(low, False)}-{_fmt(higher[0], False)} {word.group(0)}" if higher else \
-            f"{sign}over {_fmt(low, False)} {word.group(0)}"
-    return f"{sign}{_fmt(low, False)}{mark}-{_fmt(higher[0], False)}{mark}" if higher else \
-        f"{sign}≥{_fmt(low, False)}{mark}"
+        sep = " " if unit[0].isascii() else ""
+    elif word:
+        unit, sep = word.group(0), " "
+    else:
+        unit, sep = ("％" if "％" in text else "%"), ""
+    mark = "" if point or word else unit
+    if high is None:
+        shown = f"≥{_fmt(low, False)}{mark}{sep if not mark else ''}{unit if not mark else ''}"
+    else:
+        shown = f"{_fmt(low, False)}{mark}-{_fmt(high, False)}{mark}{sep if not mark else ''}{unit if not mark else ''}"
+    return f"-({sign}{shown})" if negative else f"{sign}{shown}"
+
+
+def band_ratio(text: str, edges: list[float]) -> str:
+    """A ratio as a band on the policy's fixed edges: 1:3.5 → 1:3-5, 3.5 → 3-5 (ROI 3.5 → ROI 3-5)."""
+    numbers = [a.value for a in amounts(text)]
+    if not numbers:
+        return "[ratio]"
+    value = numbers[-1] / numbers[0] if len(numbers) == 2 and numbers[0] else numbers[-1]
+    low, high = _band(value, edges)
+    shown = f"{_fmt(low, False)}-{_fmt(high, False)}" if high is not None else f"≥{_fmt(low, False)}"
+    return f"1:{shown}" if ":" in normalise(text) else shown
+
+
+RATIO_SHAPE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:[:：]\s*\d+(?:\.\d+)?)?\s*$")
+
+
+def generalise_relative(text: str, edges: list[float], ratio_edges: list[float]) -> str:
+    """A PERCENTAGE finding: a ratio (a bare number or a:b, found next to ROI and the like) or a percentage."""
+    if RATIO_SHAPE.match(text):
+        return band_ratio(text, ratio_edges)
+    return band_percentage(text, edges)
 
 
 def mask_digits(text: str, keep_start: int, keep_end: int, char: str = "*") -> str:
@@ -158,6 +190,7 @@ _LABELS = {
     "EMAIL_ADDRESS": ("〔郵箱〕", "〔邮箱〕", "[e-mail]"),
     "CN_ID_CARD": ("〔證件號〕", "〔证件号〕", "[ID number]"),
     "BANK_CARD": ("〔銀行卡〕", "〔银行卡〕", "[card number]"),
+    "STRATEGY": ("〔未公開信息〕", "〔未公开信息〕", "[undisclosed]"),
 }
 
 
@@ -171,4 +204,12 @@ def script_of(text: str) -> str:
     """zh-Hant when the text holds Traditional-only characters, zh-Hans for other Chinese, else en."""
     if not _HAN.search(text):
         return "en"
-    return "zh-Hant" if to_simplified(text) != text else "zh-Hans"
+    return "zh-Hant" if not _traditional().isdisjoint(text) else "zh-Hans"
+
+
+@lru_cache(maxsize=1)
+def _traditional() -> frozenset[str]:
+    """Characters Simplified conversion changes (same test as ``to_simplified(text) != text``, without a copy)."""
+    from casebook.core.textnorm import _table
+
+    return frozenset(chr(code) for code in _table())

@@ -1,24 +1,30 @@
 """The one rendering path: every output that shows case text (CLI, API, pages, search snippets, exports,
-notifications) turns it into the audience's version here, with the policy's tier table and the reviewers'
-overrides. Case versions are rendered from their stored findings (``redaction.stored``): detection runs when
-a version is written, never on a read path.
+notifications) turns it into the audience's version here, with the policy's tier table, the reviewers'
+overrides and the case's pseudonyms. Case versions are rendered from their stored findings
+(``redaction.stored``): detection runs when a version is written, never on a read path.
+
+``render_findings`` and ``render_document`` (given ``detected`` or ``fields``) are pure and never call the
+analyzer: text + findings + overrides + audience in, text out. They splice each finding's replacement into
+the text; replacements are memoised per policy, entity, action, script and span, so rendering a stored version
+costs string work only. ``render_text`` / ``findings_for`` without findings detect first (CLI, ad-hoc text).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from presidio_anonymizer import AnonymizerEngine
-from presidio_anonymizer.entities import OperatorConfig, RecognizerResult
-
 from lifecycle.document import text_fields
 from policies.loader import Policy
-from redaction.analyzer import Finding, Lang, detect
+from redaction import pseudonyms as names
+from redaction.findings import Finding
 from redaction.operators import script_of
 from redaction.tiers import Audience, action_for, operator
+
+Lang = str
 
 
 @dataclass(frozen=True)
@@ -33,22 +39,28 @@ class Override:
     text: str
 
 
-@lru_cache(maxsize=1)
-def _anonymizer() -> AnonymizerEngine:
-    return AnonymizerEngine()
+#: Overrides of these entity types follow the person: they apply in every field where the same text stands.
+FOLLOWS_TEXT = frozenset({"PERSON"})
 
 
 def apply_overrides(text: str, findings: list[Finding], overrides: list[Override]) -> list[Finding]:
-    """Findings after the reviewers' removals and additions (an added span wins over what it overlaps)."""
+    """Findings after the reviewers' removals and additions (an added span wins over what it overlaps).
+
+    An override whose offsets do not hold its text here (a later version, or another field for a person)
+    applies wherever its text stands: additions fail closed, removals of a person follow the person."""
     out = list(findings)
     for o in overrides:
-        if o.action == "remove":
-            out = [f for f in out if not (f.start < o.end and o.start < f.end and f.text == o.text)]
+        if o.action != "remove":
+            continue
+        here = text[o.start:o.end] == o.text
+        out = [f for f in out if not (f.text == o.text and (
+            (here and f.start < o.end and o.start < f.end) or (not here and o.entity_type in FOLLOWS_TEXT
+                                                               and f.entity_type == o.entity_type)))]
     for o in overrides:
         if o.action != "add":
             continue
         spans = [(o.start, o.end)] if text[o.start:o.end] == o.text else []
-        if not spans:  # the text moved (a later version): honour the addition wherever it now stands
+        if not spans:
             pos = text.find(o.text)
             while pos >= 0 and o.text:
                 spans.append((pos, pos + len(o.text)))
@@ -60,53 +72,103 @@ def apply_overrides(text: str, findings: list[Finding], overrides: list[Override
 
 
 def findings_for(policy: Policy, text: str, overrides: list[Override] = (), lang: Lang = "auto") -> list[Finding]:
-    """Detected spans of one text, with overrides applied."""
-    found = detect(text, lang, threshold=policy.doc.redaction.threshold)
+    """Detected spans of one text, with overrides applied (runs the analyzer: ``redaction.api.detect_text``)."""
+    from redaction.api import detect_text
+
+    found = detect_text(policy, text, lang)
     return apply_overrides(text, found, list(overrides)) if overrides else found
+
+
+def field_overrides(overrides: list[Override], path: str) -> list[Override]:
+    """A field's own overrides plus every person override made in another field (they follow the person)."""
+    return [o for o in overrides if o.field == path or o.entity_type in FOLLOWS_TEXT]
 
 
 def document_findings(policy: Policy, document: dict[str, Any], overrides: list[Override] = (),
                       detected: dict[str, list[Finding]] | None = None) -> list[tuple[str, str, list[Finding]]]:
-    """(path, text, findings) for every free-text field, each with that field's own overrides applied.
+    """(path, text, findings) for every text field, each with its overrides applied.
 
-    ``detected`` holds the stored findings per field (``redaction.stored``); without it the analyzer runs
-    (only where a version is written or re-detected)."""
-    by_field: dict[str, list[Override]] = {}
-    for o in overrides:
-        by_field.setdefault(o.field, []).append(o)
+    ``detected`` holds the stored findings per field; without it the analyzer runs (only where a version is
+    written or re-detected)."""
     out = []
     for path, text in text_fields(document):
-        mine = by_field.get(path, [])
-        if detected is None:
-            out.append((path, text, findings_for(policy, text, mine)))
-        else:
-            found = detected.get(path, [])
-            out.append((path, text, apply_overrides(text, found, mine) if mine else found))
+        mine = field_overrides(list(overrides), path)
+        found = findings_for(policy, text) if detected is None else detected.get(path, [])
+        out.append((path, text, apply_overrides(text, found, mine) if mine else found))
     return out
 
 
+# -- pure rendering ------------------------------------------------------------------------------------------------
+def _memo(policy: Policy) -> dict[Any, Any]:
+    return policy._cache.setdefault("redaction.render", {})
+
+
+def _action(policy: Policy, entity: str, audience: Audience) -> str:
+    return _actions(policy, audience)[entity]
+
+
+def _actions(policy: Policy, audience: Audience) -> dict[str, str]:
+    """The tier table's action for every entity type, for one audience (worked out once per policy)."""
+    memo = _memo(policy)
+    found = memo.get(audience)
+    if found is None:
+        from policies.schema import ENTITY_NAMES
+
+        found = memo[audience] = {entity: action_for(policy, entity, audience) for entity in ENTITY_NAMES}
+    return found
+
+
+def _replacer(policy: Policy, entity: str, action: str, script: str) -> Callable[[str], str]:
+    memo = _memo(policy)
+    key = ("op", entity, action, script)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = lru_cache(maxsize=65536)(operator(policy, entity, action, script))
+    return found
+
+
+def render_findings(policy: Policy, text: str, findings: list[Finding], audience: Audience, *,
+                    pseudonyms: Mapping[str, str] | None = None) -> str:
+    """``text`` as ``audience`` may see it, from given findings: never runs the analyzer."""
+    if not text or not findings:
+        return text
+    parts: list[str] = []
+    pos = 0
+    script: str | None = None
+    actions = _actions(policy, audience)
+    for f in sorted(findings, key=lambda f: f.start):
+        if f.start < pos:                                  # overlapping (an override beside a finding): first wins
+            continue
+        action = actions.get(f.entity_type, "remove")
+        if action == "keep":
+            continue
+        span = text[f.start:f.end]
+        shown = None
+        if f.entity_type == "PERSON" and action in ("generalise", "mask") and pseudonyms:
+            shown = names.mask(span, pseudonyms)
+        if shown is None:
+            if script is None:
+                script = script_of(text)
+            shown = _replacer(policy, f.entity_type, action, script)(span)
+        parts.append(text[pos:f.start])
+        parts.append(shown)
+        pos = f.end
+    if not parts:
+        return text
+    parts.append(text[pos:])
+    return "".join(parts)
+
+
 def render_text(policy: Policy, text: str, audience: Audience, *, findings: list[Finding] | None = None,
-                lang: Lang = "auto") -> str:
-    """``text`` as ``audience`` may see it."""
+                lang: Lang = "auto", pseudonyms: Mapping[str, str] | None = None) -> str:
+    """``text`` as ``audience`` may see it (detects first when no findings are given)."""
     if not text:
         return text
     if findings is None:
         findings = findings_for(policy, text, lang=lang)
-    if not findings:
-        return text
-    script = script_of(text)
-    results, configs = [], {}
-    for f in findings:
-        action = action_for(policy, f.entity_type, audience)
-        if action == "keep":
-            continue
-        results.append(RecognizerResult(f.entity_type, f.start, f.end, f.score))
-        if f.entity_type not in configs:
-            configs[f.entity_type] = OperatorConfig("custom", {"lambda": operator(policy, f.entity_type, action,
-                                                                                   script)})
-    if not results:
-        return text
-    return _anonymizer().anonymize(text=text, analyzer_results=results, operators=configs).text
+    if pseudonyms is None:
+        pseudonyms = names.assign(text[f.start:f.end] for f in findings if f.entity_type == "PERSON")
+    return render_findings(policy, text, findings, audience, pseudonyms=pseudonyms)
 
 
 def _structured(policy: Policy, entity: str, shown: str, audience: Audience, script: str) -> str | None:
@@ -130,31 +192,38 @@ def metric_entity(policy: Policy, metric: dict[str, Any]) -> str | None:
 
 def render_document(policy: Policy, document: dict[str, Any], audience: Audience,
                     overrides: list[Override] = (), *, detected: dict[str, list[Finding]] | None = None,
-                    fields: list[tuple[str, str, list[Finding]]] | None = None) -> dict[str, Any]:
-    """A whole case document at the audience's tier: free text, budget, metrics, owner and interviewees.
+                    fields: list[tuple[str, str, list[Finding]]] | None = None,
+                    pseudonyms: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """A whole case document at the audience's tier: every text field, budget, metrics and owner.
 
-    A value that is not shown exactly is replaced by ``None`` with a ``display`` string beside it, so no
-    exact figure survives in a structured field either. ``fields`` (from ``document_findings``) lets a caller
-    rendering several tiers resolve the overrides once.
+    ``fields`` (from ``document_findings``) or ``detected`` (stored findings per field) make this pure;
+    ``fields`` also lets a caller rendering several tiers resolve the overrides once. ``pseudonyms``
+    (``redaction.pseudonyms.for_case`` over the case's versions) keeps masks consistent across versions; without
+    it they are consistent within this version. A value that is not shown exactly is replaced by ``None`` with a
+    ``display`` string beside it, so no exact figure survives in a structured field either.
     """
     return apply_patch(_copy(document), render_patch(policy, document, audience, overrides, detected=detected,
-                                                     fields=fields))
+                                                     fields=fields, pseudonyms=pseudonyms))
 
 
 def render_patch(policy: Policy, document: dict[str, Any], audience: Audience,
                  overrides: list[Override] = (), *, detected: dict[str, list[Finding]] | None = None,
                  fields: list[tuple[str, str, list[Finding]]] | None = None,
+                 pseudonyms: Mapping[str, str] | None = None,
                  memo: dict[Any, str | None] | None = None) -> dict[str, Any]:
     """What ``render_document`` changes, as a patch for ``apply_patch``: changed top-level values, changed keys
     of nested mappings (body sections), whole lists where an item changed. Stored per display tier.
 
-    ``memo`` remembers renderings by text and audience (for many documents sharing texts and no overrides:
-    ``casebook seed``).
+    ``memo`` remembers renderings by text, audience and the pseudonyms of the text's people (for many documents
+    sharing texts and no overrides: ``casebook seed``).
     """
     patch: dict[str, Any] = {}
-    script = script_of(" ".join(t for _, t in text_fields(document)) or "")
     if fields is None:
         fields = document_findings(policy, document, list(overrides), detected)
+    if pseudonyms is None:
+        owner = [document["owner"]] if document.get("owner") else []
+        pseudonyms = names.assign(owner + names.mentions_in(fields))
+    script = script_of(" ".join(t for _, t, _ in fields) or "")
 
     def once(key: Any, make: Any) -> Any:
         if memo is None:
@@ -167,7 +236,11 @@ def render_patch(policy: Policy, document: dict[str, Any], audience: Audience,
         return once((entity, shown, audience, script), lambda: _structured(policy, entity, shown, audience, script))
 
     for path, text, findings in fields:
-        shown = once((text, audience, script), lambda: render_text(policy, text, audience, findings=findings))
+        if not findings:
+            continue
+        people = tuple(names.mask(text[f.start:f.end], pseudonyms) for f in findings if f.entity_type == "PERSON")
+        shown = once((text, audience, script, people),
+                     lambda: render_findings(policy, text, findings, audience, pseudonyms=pseudonyms))
         if shown != text:
             _put(patch, document, path, shown)
     budget = document.get("budget")
@@ -186,17 +259,10 @@ def render_patch(policy: Policy, document: dict[str, Any], audience: Audience,
             _put(patch, document, f"metrics.{i}.value", None)
             _put(patch, document, f"metrics.{i}.display", display)
     if document.get("owner"):
-        display = structured("PERSON", document["owner"])
-        if display is not None:
-            patch["owner"] = display
-    for i, source in enumerate(document.get("data_sources") or []):
-        people = source.get("interviewees")
-        if not people:
-            continue
-        shown_people = [structured("PERSON", p) for p in people]
-        if any(s is not None for s in shown_people):
-            _put(patch, document, f"data_sources.{i}.interviewees",
-                 [p if s is None else s for p, s in zip(people, shown_people)])
+        action = _action(policy, "PERSON", audience)
+        if action != "keep":
+            display = names.mask(document["owner"], pseudonyms) if action in ("generalise", "mask") else None
+            patch["owner"] = display or _structured(policy, "PERSON", document["owner"], audience, script)
     return patch
 
 
@@ -238,7 +304,10 @@ def _set(doc: Any, path: str, value: Any) -> None:
     parts = path.split(".")
     for part in parts[:-1]:
         node = node[int(part)] if isinstance(node, list) else node[part]
-    node[parts[-1]] = value
+    if isinstance(node, list):
+        node[int(parts[-1])] = value
+    else:
+        node[parts[-1]] = value
 
 
 def shown_budget(budget: dict[str, Any]) -> str:

@@ -1,10 +1,13 @@
 """Detect once per version, render once per display tier: what read paths use instead of the analyzer.
 
 A version's findings are stored when it is written (capture, edit, ``casebook redact backfill``) with
-``ANALYZER_VERSION``; its renderings are stored per display tier, as changes against the version's document.
+``redaction.api.detection_version`` (``ANALYZER_VERSION`` plus the policy lexicon's digest), detected with
+``redaction.api.detect_fields`` (analyzer and strategy lexicon); its renderings are stored per display tier, as changes against the version's document.
 A display tier is the tier table's answer for one audience (an action per entity type): audiences the policy
 treats alike share one rendering, so a case has a handful of renderings whatever the number of readers.
 Reading a version = its document + the tier's stored patch. Sign-off overrides re-render (``refresh``).
+Renderings mask people with the case's pseudonyms (``redaction.pseudonyms.for_case`` over this version and the
+ones before it), so a person keeps one mask across versions.
 """
 
 from __future__ import annotations
@@ -20,10 +23,13 @@ from sqlalchemy.engine import Connection
 from lifecycle.document import text_fields
 from policies.loader import Policy
 from policies.schema import ENTITY_NAMES
-from redaction.analyzer import ANALYZER_VERSION, Finding, detect
+from redaction import pseudonyms as names
+from redaction.api import as_json, detect_document, detect_fields, detection_version
+from redaction.findings import Finding
 from redaction.models import VersionFindings, VersionRendering
 from redaction.overrides import load_overrides
-from redaction.render import Override, apply_overrides, apply_patch, document_findings, render_document, render_patch
+from redaction.render import (Override, apply_overrides, apply_patch, document_findings, field_overrides,
+                              render_document, render_patch)
 from redaction.tiers import Audience, action_for
 
 FINDINGS = VersionFindings.__table__
@@ -58,21 +64,6 @@ def is_exact(tier: str) -> bool:
 
 
 # ----- findings -----
-def detect_fields(policy: Policy, document: dict[str, Any],
-                  memo: dict[str, list[Finding]] | None = None) -> dict[str, list[Finding]]:
-    """Findings per text field (the analyzer, once per distinct text when ``memo`` is shared)."""
-    threshold = policy.doc.redaction.threshold
-    out: dict[str, list[Finding]] = {}
-    for path, text in text_fields(document):
-        found = memo.get(text) if memo is not None else None
-        if found is None:
-            found = detect(text, threshold=threshold)
-            if memo is not None:
-                memo[text] = found
-        out[path] = found
-    return out
-
-
 def _encode(found: dict[str, list[Finding]]) -> dict[str, Any]:
     return {path: [[f.entity_type, f.start, f.end, round(f.score, 3)] for f in items]
             for path, items in found.items() if items}
@@ -86,11 +77,35 @@ def _decode(document: dict[str, Any], stored: dict[str, Any]) -> dict[str, list[
 
 # ----- renderings -----
 def renderings(policy: Policy, document: dict[str, Any], classification: str, found: dict[str, list[Finding]],
-               overrides: list[Override], memo: dict[Any, Any] | None = None) -> dict[str, dict[str, Any]]:
-    """{tier: patch} for every display tier of this classification."""
+               overrides: list[Override], memo: dict[Any, Any] | None = None,
+               earlier: list[list[tuple[str, str, list[Finding]]]] = ()) -> dict[str, dict[str, Any]]:
+    """{tier: patch} for every display tier of this classification; ``earlier`` holds the case's earlier
+    versions' (path, text, findings), whose people keep their pseudonyms here."""
     fields = document_findings(policy, document, overrides, found)
-    return {tier: render_patch(policy, document, audience, fields=fields, memo=memo)
+    mapping = case_pseudonyms(document, [*earlier, fields])
+    return {tier: render_patch(policy, document, audience, fields=fields, pseudonyms=mapping, memo=memo)
             for tier, audience in tiers_for(policy, classification).items()}
+
+
+def case_pseudonyms(document: dict[str, Any], versions: list[list[tuple[str, str, list[Finding]]]]) -> dict[str, str]:
+    """The case's pseudonyms from its versions in order (the owner counts as a mention, as in ``render_patch``)."""
+    owner = [document["owner"]] if document.get("owner") else []
+    return names.assign(owner + [m for fields in versions for m in names.mentions_in(fields)])
+
+
+def earlier_fields(conn: Connection, policy: Policy, case_id: int,
+                   version_no: int) -> list[list[tuple[str, str, list[Finding]]]]:
+    """(path, text, findings after overrides) of every earlier version of the case with stored findings."""
+    from lifecycle.models import CaseVersion
+
+    versions = CaseVersion.__table__
+    rows = conn.execute(select(versions.c.number, versions.c.document, FINDINGS.c.findings)
+                        .join(FINDINGS, and_(FINDINGS.c.case_id == versions.c.case_id,
+                                             FINDINGS.c.version_no == versions.c.number))
+                        .where(versions.c.case_id == case_id, versions.c.number < version_no)
+                        .order_by(versions.c.number)).all()
+    return [document_findings(policy, r.document, load_overrides(conn, case_id, r.number), _decode(r.document, r.findings))
+            for r in rows]
 
 
 def store_version(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
@@ -99,7 +114,7 @@ def store_version(conn: Connection, policy: Policy, case_id: int, version_no: in
     found = detect_fields(policy, document, memo)
     conn.execute(delete(FINDINGS).where(FINDINGS.c.case_id == case_id, FINDINGS.c.version_no == version_no))
     conn.execute(FINDINGS.insert(), {"case_id": case_id, "version_no": version_no,
-                                     "analyzer_version": ANALYZER_VERSION, "findings": _encode(found),
+                                     "analyzer_version": detection_version(policy), "findings": _encode(found),
                                      "detected_at": now})
     _store_renderings(conn, policy, case_id, version_no, document, classification, found)
 
@@ -108,7 +123,8 @@ def _store_renderings(conn: Connection, policy: Policy, case_id: int, version_no
                       classification: str, found: dict[str, list[Finding]]) -> None:
     overrides = load_overrides(conn, case_id, version_no)
     rows = [{"case_id": case_id, "version_no": version_no, "tier": tier, "patch": patch}
-            for tier, patch in renderings(policy, document, classification, found, overrides).items()]
+            for tier, patch in renderings(policy, document, classification, found, overrides,
+                                          earlier=earlier_fields(conn, policy, case_id, version_no)).items()]
     conn.execute(delete(RENDERINGS).where(RENDERINGS.c.case_id == case_id, RENDERINGS.c.version_no == version_no))
     conn.execute(RENDERINGS.insert(), rows)
 
@@ -119,11 +135,16 @@ def bulk_rows(policy: Policy, versions: Iterable[tuple[int, int, dict[str, Any],
     """Findings and rendering rows for many new versions (case id, number, document, classification) without
     overrides (``casebook seed``: the same rows ``store_version`` writes)."""
     findings, rendered = [], []
-    for case_id, number, document, classification in versions:
+    version = detection_version(policy)
+    before: dict[int, list[list[tuple[str, str, list[Finding]]]]] = {}  # earlier versions in this batch, per case
+    for case_id, number, document, classification in sorted(versions, key=lambda v: (v[0], v[1])):
         found = detect_fields(policy, document, memo)
-        findings.append({"case_id": case_id, "version_no": number, "analyzer_version": ANALYZER_VERSION,
+        findings.append({"case_id": case_id, "version_no": number, "analyzer_version": version,
                          "findings": _encode(found), "detected_at": now})
-        for tier, patch in renderings(policy, document, classification, found, [], render_memo).items():
+        earlier = before.setdefault(case_id, [])
+        patches = renderings(policy, document, classification, found, [], render_memo, earlier=list(earlier))
+        earlier.append(document_findings(policy, document, [], found))
+        for tier, patch in patches.items():
             rendered.append({"case_id": case_id, "version_no": number, "tier": tier, "patch": patch})
     return findings, rendered
 
@@ -133,6 +154,16 @@ def stored_findings(conn: Connection, case_id: int, version_no: int,
     row = conn.execute(select(FINDINGS.c.findings).where(FINDINGS.c.case_id == case_id,
                                                          FINDINGS.c.version_no == version_no)).first()
     return None if row is None else _decode(document, row.findings)
+
+
+def version_findings(conn: Connection, policy: Policy, case_id: int, version_no: int,
+                     document: dict[str, Any]) -> list[dict[str, Any]]:
+    """A version's findings as JSON objects naming their fields: the ones stored when it was written, or a fresh
+    detection (analyzer and lexicon) for a version stored before findings were."""
+    stored = stored_findings(conn, case_id, version_no, document)
+    if stored is None:
+        return detect_document(policy, document)
+    return as_json({path: stored.get(path, []) for path, _text in text_fields(document)})
 
 
 def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str, list[list[Any]]] | None:
@@ -146,7 +177,7 @@ def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str
     found = None if document is None else stored_findings(conn, case_id, version_no, document)
     if found is None:
         return None
-    overrides = [o for o in load_overrides(conn, case_id, version_no) if o.field == "title"]
+    overrides = field_overrides(load_overrides(conn, case_id, version_no), "title")
     title = document.get("title") or ""
     items = apply_overrides(title, found.get("title", []), overrides) if overrides else found.get("title", [])
     return title, [[f.entity_type, f.start, f.end, f.score] for f in items]
@@ -187,11 +218,13 @@ def rendered(conn: Connection, policy: Policy, case_id: int, version_no: int, do
             store_version(own, policy, case_id, version_no, document, classification, now=now)
             found = stored_findings(own, case_id, version_no, document)
     overrides = load_overrides(conn, case_id, version_no)
-    return render_document(policy, document, audience, overrides, detected=found or {})
+    fields = document_findings(policy, document, overrides, found or {})
+    mapping = case_pseudonyms(document, [*earlier_fields(conn, policy, case_id, version_no), fields])
+    return render_document(policy, document, audience, fields=fields, pseudonyms=mapping)
 
 
-def stale_versions(conn: Connection, after: tuple[int, int], limit: int) -> list[tuple[int, int]]:
-    """(case id, version) pairs after ``after`` whose findings are missing or from an older analyzer."""
+def stale_versions(conn: Connection, policy: Policy, after: tuple[int, int], limit: int) -> list[tuple[int, int]]:
+    """(case id, version) pairs after ``after`` whose findings are missing or from an older analyzer or lexicon."""
     from lifecycle.models import CaseVersion
 
     versions = CaseVersion.__table__
@@ -199,7 +232,7 @@ def stale_versions(conn: Connection, after: tuple[int, int], limit: int) -> list
              .select_from(versions.outerjoin(FINDINGS, and_(FINDINGS.c.case_id == versions.c.case_id,
                                                             FINDINGS.c.version_no == versions.c.number)))
              .where(tuple_(versions.c.case_id, versions.c.number) > tuple_(*after),
-                    (FINDINGS.c.analyzer_version.is_(None)) | (FINDINGS.c.analyzer_version != ANALYZER_VERSION))
+                    (FINDINGS.c.analyzer_version.is_(None)) | (FINDINGS.c.analyzer_version != detection_version(policy)))
              .order_by(versions.c.case_id, versions.c.number).limit(limit))
     return [(r.case_id, r.number) for r in conn.execute(query)]
 

@@ -55,11 +55,16 @@ def operator(policy: Policy, entity: str, action: str, script: str) -> Callable[
     red = policy.doc.redaction
     if action == "keep":
         return lambda text: text
+    if entity == "STRATEGY" and action in ("generalise", "mask"):
+        from redaction.strategy import label
+
+        return partial(label, policy, script=script)
     if action == "generalise":
         if entity == "MONEY":
             return partial(ops.generalise_money, mantissas=red.money_bucket_mantissas)
         if entity == "PERCENTAGE":
-            return partial(ops.band_percentage, edges=red.percentage_band_edges)
+            return partial(ops.generalise_relative, edges=red.percentage_band_edges,
+                           ratio_edges=red.ratio_band_edges)
         if entity == "PERSON":
             return ops.generalise_person
         action = "mask"  # contact data and numbers have no range: generalising them means masking

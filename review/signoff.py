@@ -18,7 +18,7 @@ from policies.schema import ENTITY_NAMES
 from redaction.models import ADD, REMOVE, RedactionOverride
 from redaction.overrides import load_overrides
 from redaction.render import apply_overrides, document_findings, render_document
-from redaction.stored import refresh, stored_findings
+from redaction.stored import case_pseudonyms, earlier_fields, refresh, stored_findings
 from redaction.tiers import Audience
 from review.chain import level_of
 from review.models import CLAIMED, ReviewTask
@@ -59,9 +59,11 @@ def sheet(ctx: AppContext, actor: Actor, key: str) -> dict[str, Any]:
         case, task, document = _signoff_context(conn, ctx, actor, key)
         overrides = load_overrides(conn, case.id, case.current_version_no)
         detected = stored_findings(conn, case.id, case.current_version_no, document)
+        earlier = earlier_fields(conn, ctx.policy, case.id, case.current_version_no)
     fields = document_findings(ctx.policy, document, overrides, detected)
+    mapping = case_pseudonyms(document, [*earlier, fields])  # the masks the stored renderings use
     findings = [{"field": path, **f.as_json()} for path, _text, found in fields for f in found]
-    renderings = {name: render_document(ctx.policy, document, audience, fields=fields)
+    renderings = {name: render_document(ctx.policy, document, audience, fields=fields, pseudonyms=mapping)
                   for name, audience in audiences(ctx, case.classification).items()}
     return {"key": key, "version": case.current_version_no, "level": task.level, "findings": findings,
             "overrides": [o.__dict__ for o in overrides], "renderings": renderings}

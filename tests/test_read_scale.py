@@ -13,7 +13,7 @@ from casebook.core import audit
 from library import search
 from casebook.core.users import Actor, User
 from lifecycle.service import CaseService
-from redaction.analyzer import ANALYZER_VERSION
+from redaction.api import detection_version
 from redaction.stored import FINDINGS, is_exact
 from redaction.views import rendered_view
 from tests.web_helpers import FIGURE, client, page_client, people, published_case
@@ -29,7 +29,7 @@ def test_read_paths_use_stored_findings_and_never_run_the_analyzer(ctx, full_cas
     with ctx.engine.connect() as conn:
         rows = conn.execute(text("SELECT analyzer_version, findings FROM version_findings")).all()
         tiers = conn.execute(text("SELECT count(*) FROM version_renderings")).scalar_one()
-    assert [r.analyzer_version for r in rows] == [ANALYZER_VERSION] and tiers >= 3
+    assert [r.analyzer_version for r in rows] == [detection_version(ctx.policy)] and tiers >= 3
     findings = rows[0].findings if isinstance(rows[0].findings, dict) else json.loads(rows[0].findings)
     assert any(e == "MONEY" for items in findings.values() for e, *_ in items)
     analyzer_module._detect_cached.cache_clear()  # from here on any analysis fails the test
@@ -125,7 +125,7 @@ def test_backfill_redetects_old_analyzer_versions_once(ctx, users, full_case, cl
     assert "re-detected 1 versions" in out
     with ctx.engine.connect() as conn:
         version, findings = conn.execute(text("SELECT analyzer_version, findings FROM version_findings")).one()
-    assert version == ANALYZER_VERSION and findings not in ("{}", {})
+    assert version == detection_version(ctx.policy) and findings not in ("{}", {})
     assert "re-detected 0 versions" in cli("redact", "backfill")[1]
     assert rendered_view(ctx, users["alice"], key)[0].document["title"] == full_case["title"]
 
@@ -148,3 +148,26 @@ def test_seed_writes_every_state_users_for_every_role_and_a_valid_audit_chain(ct
     with ctx.sessions() as session:
         reader = Actor.of(session.scalar(select(User).where(User.username == result.users["committee_member"][0])))
     assert search.search(ctx, reader, "").total > 0
+
+
+def test_stored_renderings_keep_lexicon_terms_and_masks_across_versions(ctx, full_case) -> None:
+    """The stored findings hold the policy lexicon's terms; a person's mask in v2 is the one v1 gave them."""
+    from redaction.tiers import Audience
+    from redaction.views import render_view
+
+    users = people(ctx)
+    full_case = full_case | {"body": full_case["body"] | {"execution": "林雅婷與林志明在青鸞計劃中負責執行。"}}
+    key = published_case(ctx, users, full_case, "public")
+    svc = CaseService(ctx)
+    svc.fire(users["author"], key, "start_update")
+    svc.edit(users["author"], key, {"body": full_case["body"] | {"execution": "林志明接手執行。"}})
+    with ctx.engine.connect() as conn:
+        stored = [json.loads(f) if isinstance(f, str) else f for f in conn.execute(
+            select(FINDINGS.c.findings).order_by(FINDINGS.c.version_no)).scalars()]
+    assert "STRATEGY" in {e for e, *_ in stored[0]["body.execution"]}
+    analyzer_module._detect_cached.cache_clear()
+    public = [render_view(ctx, svc.view(users["author"], key, version=n), Audience("public", "public"))
+              for n in (1, 2)]
+    first = public[0].document["body"]["execution"]
+    assert first.startswith("林某甲與林某乙在〔") and first.endswith("〕中負責執行。") and "青鸞" not in first
+    assert public[1].document["body"]["execution"] == "林某乙接手執行。"   # not 林某: v1 named two 林

@@ -15,6 +15,7 @@ from redaction.recognizers.generic.email import CasebookEmailRecognizer
 from redaction.recognizers.generic.money import MoneyRecognizer
 from redaction.recognizers.generic.percentage import PercentageRecognizer
 from redaction.recognizers.generic.phone import CasebookPhoneRecognizer
+from redaction.recognizers.zh.ner_person import LacPersonRecognizer
 from redaction.recognizers.zh.person import ChinesePersonRecognizer
 from typing import get_args
 
@@ -24,12 +25,16 @@ GENERIC = (MoneyRecognizer, PercentageRecognizer, CasebookEmailRecognizer, BankC
            ChineseIdCardRecognizer)
 
 
-def recognizers_for(language: str) -> list[CasebookRecognizer]:
-    """Every recognizer that runs on text of ``language`` ('zh' or 'en')."""
+def recognizers_for(language: str, *, ner: bool = True) -> list[CasebookRecognizer]:
+    """Every recognizer that runs on text of ``language`` ('zh' or 'en'); ``ner`` adds the LAC name model."""
     people: list[CasebookRecognizer] = [EnglishPersonRecognizer(language)]
     if language == "zh":
         people.insert(0, ChinesePersonRecognizer(language))
+        if ner:
+            people.insert(1, LacPersonRecognizer(language))
     return [cls(language) for cls in GENERIC] + people
 
 
-ENTITIES = list(get_args(Entity))   # the policy schema names every entity once
+#: What the analyzer is asked for: every entity the policy schema names, but STRATEGY, which comes from the
+#: policy's lexicon (redaction.strategy) rather than a recognizer.
+ENTITIES = [e for e in get_args(Entity) if e != "STRATEGY"]

@@ -9,6 +9,7 @@ from typing import Any
 from presidio_analyzer import EntityRecognizer, RecognizerResult
 
 from casebook.core.textnorm import to_simplified
+from redaction.numbers import normalise
 
 
 class CasebookRecognizer(EntityRecognizer):
@@ -42,8 +43,9 @@ class CasebookRecognizer(EntityRecognizer):
 
 @lru_cache(maxsize=8)
 def _simplified(text: str) -> str:
-    """Every recognizer of one analysis reads the same normalised text: convert it once."""
-    return to_simplified(text)
+    """Every recognizer of one analysis reads the same normalised text (Simplified script, ASCII figures):
+    convert it once."""
+    return normalise(to_simplified(text))
 
 
 DIGITS = frozenset("0123456789")

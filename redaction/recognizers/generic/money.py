@@ -1,4 +1,5 @@
-"""MONEY: amounts with a currency, a money unit, or a bare 万/亿 amount that the context makes money."""
+"""MONEY: amounts with a currency or money unit, or a bare amount with a magnitude (万, 亿, W, K, M) that the
+context makes money. The figure grammar (numerals in every form) lives in ``redaction.numbers``."""
 
 from __future__ import annotations
 
@@ -6,26 +7,28 @@ import re
 from collections.abc import Iterable
 
 from redaction.lexicon import COUNT_UNITS, MONEY_CONTEXT, SENTENCE_END
+from redaction.numbers import CN_DIGITS, MAG_CN, MAG_LATIN, RANGE
 from redaction.recognizers.base import CasebookRecognizer
 
-NUM = r"(?:\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-CN = r"(?:[一二两三四五六七八九十][零〇一二两三四五六七八九十百千万亿]*)"
-MAG = r"(?:万亿|千万|百万|十万|万|亿|千)"
-EN_MAG = r"(?:\s?(?:million|billion|thousand|mn|bn|[KkMB])\b)"
-AMOUNT = rf"(?:{NUM}\s?{MAG}?|{CN}{MAG}?)"
-RANGE = rf"{AMOUNT}(?:\s?(?:-|~|～|–|—|至|到)\s?{AMOUNT})?"
 PRE = r"(?:人民币|RMB|CNY|USD|US\$|HK\$|HKD|NT\$|TWD|EUR|GBP|JPY|S\$|¥|￥|\$|€|£)"
-SUF = r"(?:元人民币|万元|亿元|千元|美元|美金|港元|港币|欧元|英镑|日元|块钱|元|RMB|CNY|USD|HKD|EUR|dollars?|yuan)"
+SUF = (r"(?:元人民币|万元|亿元|千元|美元|美金|美刀|港元|港币|欧元|英镑|日元|新台币|台币|块钱|元整|圆整|元|圆|"
+       r"RMB|CNY|USD|HKD|EUR|dollars?|yuan|bucks)")
+#: Not inside a longer figure or word: no digit, separator or Latin letter right before.
+START = r"(?<![\d.,A-Za-z])"
 
-WITH_PREFIX = re.compile(rf"{PRE}\s?{RANGE}(?:{EN_MAG})?(?:\s?{SUF})?")
-WITH_SUFFIX = re.compile(rf"(?<![\d.,]){RANGE}(?:{EN_MAG})?\s?{SUF}")
-BARE = re.compile(rf"(?<![\d.,]){NUM}\s?(?:-|~|～|至|到)?\s?(?:{NUM})?\s?(?:万亿|亿|千万|百万|万)(?!元)|{CN}(?:万亿|亿|千万|百万|万)(?!元)")
-CONTEXT = re.compile("|".join(map(re.escape, MONEY_CONTEXT)) + "|(?<!消)费")
+WITH_PREFIX = re.compile(rf"{PRE}[ ]?{RANGE}(?:[ ]?{SUF})?")
+WITH_SUFFIX = re.compile(rf"{START}{RANGE}[ ]?{SUF}(?![A-Za-z])")
+#: A bare amount must end in a magnitude (50万, 2.3亿, 50W, 8k): a plain number needs a currency or unit.
+BARE = re.compile(rf"{START}{RANGE}(?![元圆A-Za-z])")
+BARE_NEEDS = frozenset("万亿千wWkKMBn")
+MAGNITUDE_END = re.compile(rf"(?:{MAG_CN}|{MAG_LATIN})$")
+CONTEXT = re.compile("|".join(map(re.escape, MONEY_CONTEXT)) + "|(?<!消)费", re.I)
 COUNT_AFTER = re.compile("|".join(map(re.escape, COUNT_UNITS)))
+HAS_FIGURE = re.compile(rf"[\d{CN_DIGITS}十拾]")
 
 
 class MoneyRecognizer(CasebookRecognizer):
-    """Scores: 0.85 with a currency or money unit; 0.6 for a bare 万/亿 amount with money words nearby."""
+    """Scores: 0.85 with a currency or money unit; 0.6 for a bare amount with money words nearby."""
 
     ENTITY = "MONEY"
 
@@ -34,17 +37,15 @@ class MoneyRecognizer(CasebookRecognizer):
         for pattern in (WITH_PREFIX, WITH_SUFFIX):
             for m in pattern.finditer(text):
                 start, end = m.start(), m.end()
-                if not any(ch.isdigit() or ch in "一二两三四五六七八九十" for ch in m.group()):
-                    continue
-                if any(s < end and start < e for s, e in taken):
+                if not HAS_FIGURE.search(m.group()) or any(s < end and start < e for s, e in taken):
                     continue
                 taken.append((start, end))
                 yield start, end, 0.85
-        if "万" not in text and "亿" not in text:             # a bare amount needs one of them
+        if BARE_NEEDS.isdisjoint(text):
             return
         for m in BARE.finditer(text):
             start, end = m.start(), m.end()
-            if any(s < end and start < e for s, e in taken):
+            if any(s < end and start < e for s, e in taken) or not MAGNITUDE_END.search(m.group()):
                 continue
             if COUNT_AFTER.match(text, end):          # 2.3亿次, 12万条: counts, not money
                 continue

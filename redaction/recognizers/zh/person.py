@@ -85,6 +85,7 @@ SINGLE_SURNAMES = frozenset(s for s in SURNAMES if len(s) == 1)
 SURNAME_START = re.compile("[" + "".join(sorted(SINGLE_SURNAMES | {s[0] for s in COMPOUND_SURNAMES})) + "]")
 _NOT_SAID = frozenset("明服法话")                      # 说明, 说服, 说法, 说话 are not "said"
 LISTING = "、和及与"
+CONNECTORS = frozenset("和与及")
 
 
 def _cues(text: str) -> tuple[set[int], set[int]]:
@@ -98,10 +99,26 @@ def _cues(text: str) -> tuple[set[int], set[int]]:
     return after, before
 
 
+#: Surnames that are also everyday function words: before 某 they are not a surname (和某品牌, 于某天, 向某客户).
+NOT_SURNAME_BEFORE_MOU = frozenset("和于向任时成全单应万明文安关常从华方高金石白龙车包宁甘")
+#: An author's own anonymisation (王某, 歐陽某某, 店長李某): still a person reference, flagged so that the
+#: sign-off sheet shows it and the case's pseudonyms stay consistent; 某 followed by these is "some …".
+ANONYMISED = re.compile("(?:" + "|".join(sorted(COMPOUND_SURNAMES, key=len, reverse=True)) + "|["
+                        + "".join(sorted(set(SURNAMES) - NOT_SURNAME_BEFORE_MOU)) + "])某{1,2}[甲乙丙丁戊己庚辛壬癸]?"
+                        "(?![些天项种个位一家类品方人时处次件样段年月日款地部门店些])")
+
+
 class ChinesePersonRecognizer(CasebookRecognizer):
     ENTITY = "PERSON"
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
+        yield from self._cued(text)
+        if "某" in text:
+            for m in ANONYMISED.finditer(text):
+                if m.start() == 0 or not NOT_PEOPLE_AT.match(text, m.start()):
+                    yield m.start(), m.end(), 0.7
+
+    def _cued(self, text: str) -> Iterable[tuple[int, int, float]]:
         last_end = -1
         after, before = _cues(text)
         for m in SURNAME_START.finditer(text):
@@ -114,6 +131,9 @@ class ChinesePersonRecognizer(CasebookRecognizer):
                 continue
             if NOT_PEOPLE_AT.match(text, i):
                 continue
+            if text[i] in CONNECTORS and i > 0 and _han(text[i - 1]) and text[i + 1:i + 2] in SINGLE_SURNAMES:
+                continue                                  # 林雅婷和郭靜負責: 和 joins two names here
+
             sl = 2 if text[i:i + 2] in COMPOUND_SURNAMES else 1
             listed = i > 0 and i - 1 == last_end and text[i - 1] in "、和及与"   # 彭磊、曾雪、肖楠
             found = self._candidate(text, i, sl, listed)
