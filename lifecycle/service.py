@@ -19,7 +19,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from casebook.core import audit
 from casebook.core.db import Prepared
 from access.grants import has_grant
-from access.rules import can_fire, can_view
+from access.rules import can_fire, can_view, reads_unpublished, state_allows
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
@@ -75,7 +75,8 @@ CASES = Case.__table__
 #: The columns a transition reads (no dates: they are written, never needed to decide).
 _TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "review_round", "library", "micro",
                        "department",
-                       "classification", "owner_id", "author_id", "current_version_no", "row_version")
+                       "classification", "owner_id", "author_id", "current_version_no", "published_version_no",
+                       "withdrawn_at", "row_version")
 _READ_CASE = Prepared(select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key")))
 _READ_DOCUMENT = select(CaseVersion.__table__.c.document).where(
     CaseVersion.__table__.c.case_id == bindparam("b_id"), CaseVersion.__table__.c.number == bindparam("b_no"))
@@ -101,10 +102,15 @@ class CaseService:
     def _may_see(self, conn: Connection, case: Any, actor: Actor) -> bool:
         """Read access: the policy's rule, or an approved access request within the actor's clearance."""
 
+        own = self._is_owner(case, actor)
+        published, withdrawn = case.published_version_no is not None, case.withdrawn_at is not None
         if can_view(self.policy, actor, classification=case.classification, department=case.department,
-                    is_owner=self._is_owner(case, actor)):
+                    is_owner=own, state=case.state, published=published, withdrawn=withdrawn):
             return True
         if actor.is_system or not self.policy.may(actor.role, "case.read", own=False):
+            return False
+        if not state_allows(self.policy, actor, state=case.state, is_owner=own, published=published,
+                            withdrawn=withdrawn):
             return False
         if self.policy.clearance_rank(actor.clearance) < self.policy.classification_rank(case.classification):
             return False
@@ -369,6 +375,8 @@ class CaseService:
         if dest == S.RETURNED:
             same = self.policy.doc.review.return_reentry == "same_level"
             changes["reentry_level"] = case.review_level if same else 1
+        if dest == S.WITHDRAWN:
+            changes["withdrawn_at"] = now
         if dest == S.PUBLISHED:
             months = self.policy.doc.libraries[case.library].validity_months
             changes |= {"published_version_no": case.current_version_no, "published_at": now,
@@ -381,7 +389,12 @@ class CaseService:
             case = _load(session, key)
             if not self._may_see(session.connection(), case, actor):
                 raise Forbidden(f"{actor.username} may not view {key} ({case.classification}, {case.department})")
-            number = version or (case.published_version_no if published else case.current_version_no)
+            if reads_unpublished(self.policy, actor, is_owner=self._is_owner(case, actor)):
+                number = version or (case.published_version_no if published else case.current_version_no)
+            else:  # readers: the published version, nothing in progress and no other version
+                number = case.published_version_no
+                if version is not None and version != number:
+                    raise Forbidden(f"{actor.username} may read only the published version of {key}")
             if number is None:
                 raise NotFound(f"{key} has no published version yet")
             doc = _version(session, case, number).document
@@ -395,9 +408,12 @@ class CaseService:
                             facts, case.id, self._is_owner(case, actor))
 
     def history(self, actor: Actor, key: str) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
-        self.view(actor, key)  # same read check
+        """Versions and events of a case; a reader who sees only the published version lists only that one."""
+        shown = self.view(actor, key)  # same read check
         with self.ctx.sessions() as session:
             case = _load(session, key)
-            versions = list(session.scalars(select(CaseVersion).where(CaseVersion.case_id == case.id)
-                                            .order_by(CaseVersion.number)))
+            stmt = select(CaseVersion).where(CaseVersion.case_id == case.id).order_by(CaseVersion.number)
+            if not reads_unpublished(self.policy, actor, is_owner=self._is_owner(case, actor)):
+                stmt = stmt.where(CaseVersion.number == shown.version_no)
+            versions = list(session.scalars(stmt))
             return versions, audit.events_for(session, "case", key)

@@ -43,10 +43,13 @@ def username_of(conn: Connection, user_id: int) -> str | None:
 def case_ref(case: Any) -> dict[str, Any]:
     """What a template may show of a case; ``title`` is redacted per recipient before rendering."""
     return {"key": case.key, "title": case.title, "classification": case.classification,
-            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
+            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id,
+            "state": case.state, "published": case.published_version_no is not None,
+            "withdrawn": case.withdrawn_at is not None}
 
 
 def may_read(policy: Policy, actor: Actor, ref: dict[str, Any]) -> bool:
     """Whether a recipient may see a case reference at all — the same rule as every other read."""
     return can_view(policy, actor, classification=ref["classification"], department=ref["department"],
-                    is_owner=actor.user_id in (ref.get("author_id"), ref.get("owner_id")))
+                    is_owner=actor.user_id in (ref.get("author_id"), ref.get("owner_id")), state=ref["state"],
+                    published=ref["published"], withdrawn=ref["withdrawn"])

@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from casebook.core.users import Actor
+from notifications.audience import may_read
 from policies.loader import Policy
 from redaction.render import render_text
 from redaction.tiers import audience_for
@@ -53,9 +54,10 @@ def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:
                                 department=value.get("department"),
                                 is_author=actor.user_id is not None and actor.user_id in (value.get("author_id"),
                                                                                         value.get("owner_id")))
+        hidden = "state" in value and not may_read(policy, actor, value)  # e.g. taken down since it was queued
         for field in ("title", "snippet"):
             if isinstance(value.get(field), str):
-                out[field] = render_text(policy, value[field], audience)
+                out[field] = str(value.get("key") or "") if hidden else render_text(policy, value[field], audience)
     return out
 
 

@@ -201,6 +201,41 @@ class SecurityPolicy(Strict):
     access_request_classifications: list[str]      # viewing these across departments needs an approval
     access_request_approver_role: str
     access_request_working_days: float = Field(gt=0)
+    # Case content by lifecycle state (every read path asks access.rules.can_view): a withdrawn case is read
+    # by these roles only (not even its author: it was taken down); a case not yet published (and a new version
+    # in progress) by its owner and author and these roles; everyone else reads the published version only.
+    withdrawn_readers: list[str]
+    unpublished_readers: list[str]
+
+
+class InputLimits(Strict):
+    """Bounds on every input: past them a value is refused naming the field, and nothing is written."""
+
+    text_max_chars: int = Field(gt=0)                    # one text field not named in field_max_chars
+    field_max_chars: dict[str, int] = Field(default_factory=dict)  # by path without list indices: body, title …
+    document_max_chars: int = Field(gt=0)                # every text of one case document together
+    list_max_items: int = Field(gt=0)                    # channels, metrics, data sources, tag values, interviewees
+    number_max: float = Field(gt=0)                      # |any amount or figure|, in its own unit
+    date_earliest: date
+    date_latest: date
+    case_file_max_bytes: int = Field(gt=0)               # a case document read by the CLI
+
+    @model_validator(mode="after")
+    def _window(self) -> "InputLimits":
+        if self.date_latest <= self.date_earliest:
+            raise ValueError("date_latest must be after date_earliest")
+        if any(v <= 0 for v in self.field_max_chars.values()):
+            raise ValueError("field_max_chars values must be positive")
+        return self
+
+    def max_chars(self, path: str) -> int:
+        """The limit of one text field: the longest ``field_max_chars`` prefix of its path (indices dropped)."""
+        parts = [p for p in path.split(".") if not p.isdigit()]
+        for n in range(len(parts), 0, -1):
+            limit = self.field_max_chars.get(".".join(parts[:n]))
+            if limit is not None:
+                return limit
+        return self.text_max_chars
 
 
 class PartnerPolicy(Strict):
@@ -306,6 +341,7 @@ class PolicyDocument(Strict):
     flows: dict[str, FlowSchedule]
     security: SecurityPolicy
     partners: PartnerPolicy
+    limits: InputLimits
     redaction: RedactionPolicy
     notifications: NotificationPolicy
 
@@ -326,6 +362,10 @@ class PolicyDocument(Strict):
         for rname, role in self.roles.items():
             if role.clearance not in self.clearances:
                 errors.append(f"roles.{rname}.clearance: unknown clearance '{role.clearance}'")
+        for attr in ("withdrawn_readers", "unpublished_readers"):
+            for i, role in enumerate(getattr(self.security, attr)):
+                if role not in self.roles:
+                    errors.append(f"security.{attr}.{i}: unknown role '{role}'")
         for i, role in enumerate(self.deadlines.submission.escalation_chain):
             if role not in self.roles:
                 errors.append(f"deadlines.submission.escalation_chain.{i}: unknown role '{role}'")

@@ -131,7 +131,7 @@ def render_document(policy: Policy, document: dict[str, Any], audience: Audience
         _set(doc, path, render_text(policy, text, audience, findings=findings))
     budget = doc.get("budget")
     if budget and budget.get("amount") is not None:
-        shown = f"{Decimal(str(budget['amount'])):,} {budget.get('currency') or 'CNY'}"
+        shown = f"{Decimal(str(budget['amount'])):,f} {budget.get('currency') or 'CNY'}"
         display = _structured(policy, "MONEY", shown, audience, script)
         if display is not None:
             doc["budget"] = {"amount": None, "currency": budget.get("currency"), "display": display}

@@ -26,7 +26,7 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required t
 def new(file: FileOpt, as_user: AsOpt = None, now: NowOpt = None) -> None:
     """Capture a new case as a draft from a YAML or JSON document."""
     ctx = context(now)
-    raw = read_document(file)
+    raw = read_document(file, ctx)
     key = CaseService(ctx).create(acting(ctx, as_user), raw)
     console.print(f"created {key} (draft, version 1)")
 
@@ -37,7 +37,7 @@ def edit(key: str, file: FileOpt, note: Annotated[str | None, typer.Option(help=
          as_user: AsOpt = None, now: NowOpt = None) -> None:
     """Change fields of a case; saved as a new version."""
     ctx = context(now)
-    number = CaseService(ctx).edit(acting(ctx, as_user), key, read_document(file), note=note)
+    number = CaseService(ctx).edit(acting(ctx, as_user), key, read_document(file, ctx), note=note)
     console.print(f"{key}: saved version {number}")
 
 
