@@ -116,6 +116,10 @@ class CaseService:
             return False
         return has_grant(conn, case.id, actor.username)
 
+    def may_view(self, conn: Connection, case: Any, actor: Actor) -> bool:
+        """The read rule for a case row already loaded (lists check each row without loading its content)."""
+        return self._may_see(conn, case, actor)
+
     def _is_owner(self, case: Any, actor: Actor) -> bool:
         return actor.user_id is not None and actor.user_id in (case.owner_id, case.author_id)
 

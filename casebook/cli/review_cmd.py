@@ -167,10 +167,13 @@ def stats(json_out: JsonOpt = False, now: NowOpt = None) -> None:
 @guarded
 def signoff_sheet(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
     """Level-3 redaction sign-off sheet: the findings and the case at every tier."""
+    from redaction.views import record_view
     from review.signoff import sheet
 
     ctx = context(now)
-    data = sheet(ctx, acting(ctx, as_user), key)
+    actor = acting(ctx, as_user)
+    data = sheet(ctx, actor, key)
+    record_view(ctx, actor, key, via="cli", details={"version": data["version"], "sheet": "signoff"})
     if json_out:
         print_json(data)
         return
