@@ -26,6 +26,7 @@ from casebook.core.errors import ConcurrentModification, Forbidden, IllegalTrans
 from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
+from lifecycle.bounds import text_problem
 from lifecycle.document import CaseDocument, document_fingerprint, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
 from lifecycle.models import Case, CaseVersion
@@ -179,6 +180,8 @@ class CaseService:
         """Save changed fields as a new version; the published version stays readable meanwhile."""
         if not isinstance(changes, dict):
             raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+        if note is not None and (problem := text_problem(self.policy.doc.limits, "note", note)):
+            raise InvalidInput([problem], "edit")
         now = self.ctx.clock.now()
         try:
             with self.ctx.sessions.begin() as session:
@@ -263,6 +266,8 @@ class CaseService:
 
         Given ``conn``, it runs inside the caller's transaction (a review decision, a flow batch).
         """
+        if reason is not None and (problem := text_problem(self.policy.doc.limits, "reason", reason)):
+            raise InvalidInput([problem], "event")
         if conn is not None:
             return self._fire(conn, actor, key, event, reason, ip, details)
         with self.ctx.engine.begin() as own:
