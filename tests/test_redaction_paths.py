@@ -9,7 +9,8 @@ from sqlalchemy import text as sql
 
 from casebook.core.errors import Forbidden, InvalidInput
 from lifecycle.service import CaseService
-from redaction.views import rendered_view
+from redaction.tiers import Audience
+from redaction.views import render_view, rendered_view
 from review import queue
 from review.signoff import override, sheet
 from tests.conftest import decide, open_task
@@ -108,5 +109,8 @@ def test_level_three_signoff_overrides_are_honoured_recorded_and_rescanned(ctx, 
     # A new version is re-scanned: the addition carries forward, the removal (a per-version judgement) does not.
     svc.fire(users["alice"], key, "start_update")
     svc.edit(users["alice"], key, {"body": full_case["body"] | {"data": "更新:" + text}})
-    v2 = rendered_view(ctx, users["intern"], key, version=2)[0].document["body"]["data"]
+    with pytest.raises(Forbidden, match="only the published version"):
+        rendered_view(ctx, users["intern"], key, version=2)                    # in progress: not for readers
+    v2 = render_view(ctx, svc.view(users["alice"], key, version=2), Audience("public", "public")).document[
+        "body"]["data"]                                                        # as the public tier will see it
     assert "林某" in v2 and "林小青" not in v2 and "30-70萬元" in v2 and "五十萬元" not in v2
