@@ -362,10 +362,6 @@ class PolicyDocument(Strict):
         for rname, role in self.roles.items():
             if role.clearance not in self.clearances:
                 errors.append(f"roles.{rname}.clearance: unknown clearance '{role.clearance}'")
-        for attr in ("withdrawn_readers", "unpublished_readers"):
-            for i, role in enumerate(getattr(self.security, attr)):
-                if role not in self.roles:
-                    errors.append(f"security.{attr}.{i}: unknown role '{role}'")
         for i, role in enumerate(self.deadlines.submission.escalation_chain):
             if role not in self.roles:
                 errors.append(f"deadlines.submission.escalation_chain.{i}: unknown role '{role}'")
@@ -374,7 +370,9 @@ class PolicyDocument(Strict):
                            ("security.access_request_approver_role", self.security.access_request_approver_role),
                            ("notifications.dead_letter_role", n.dead_letter_role),
                            *((f"notifications.reviewer_digest_roles.{i}", r) for i, r in enumerate(n.reviewer_digest_roles)),
-                           *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles))]:
+                           *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles)),
+                           *((f"security.{attr}.{i}", r) for attr in ("withdrawn_readers", "unpublished_readers")
+                             for i, r in enumerate(getattr(self.security, attr)))]:
             if role not in self.roles:
                 errors.append(f"{path}: unknown role '{role}'")
         partner = self.roles.get(self.partners.role)
