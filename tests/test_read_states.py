@@ -98,3 +98,19 @@ def test_every_output_path_state_and_role(ctx, users, full_case) -> None:
                 assert all(NEXT not in h["snippet"] for h in hit)          # search reads the published version
             assert (key in mails.get(who, "")) == (readable and state == "published"), (who, state, "digest")
     assert checked > 150
+
+
+def test_a_message_queued_before_a_take_down_no_longer_shows_the_title(policy) -> None:
+    from casebook.core.users import Actor
+    from notifications.render import Recipient, render_message
+
+    ref = {"key": "CB-000007", "title": "機密標題", "classification": "public", "department": "marketing",
+           "author_id": 1, "owner_id": 1, "state": "published", "published": True, "withdrawn": False}
+    reader = Recipient(Actor("intern", "intern", "marketing", "public", 9), "i@example.test", "zh-Hant")
+    editor = Recipient(Actor("ops", "operations", "ops", "internal", 8), "o@example.test", "zh-Hant")
+    payload = {"case": ref, "last_update": "2026-01-01"}
+    assert "機密標題" in render_message(policy, "stale_case", payload, reader).text
+    down = {"case": ref | {"state": "withdrawn", "withdrawn": True}, "last_update": "2026-01-01"}
+    assert "機密標題" not in render_message(policy, "stale_case", down, reader).text
+    assert ("機密標題" in render_message(policy, "stale_case", down, editor).text) == \
+        ("operations" in policy.doc.security.withdrawn_readers)
