@@ -73,7 +73,7 @@ def _after(case: Any, changes: dict[str, Any]) -> dict[str, Any]:
 
 CASES = Case.__table__
 # Built once so their compiled forms are cached (transitions are the hot path).
-#: The columns a transition reads (no dates: they are written, never needed to decide).
+#: The columns a transition reads (of the dates only withdrawn_at, which the read rule of a refusal needs).
 _TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "review_round", "library", "micro",
                        "department",
                        "classification", "owner_id", "author_id", "current_version_no", "published_version_no",
