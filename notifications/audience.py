@@ -42,10 +42,12 @@ def username_of(conn: Connection, user_id: int) -> str | None:
 
 def case_ref(case: Any) -> dict[str, Any]:
     """What a template may show of a case; ``title`` is redacted per recipient before rendering."""
-    return {"key": case.key, "title": case.title, "classification": case.classification,
-            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id,
-            "state": case.state, "published": case.published_version_no is not None,
-            "withdrawn": case.withdrawn_at is not None}
+    ref = {"key": case.key, "title": case.title, "classification": case.classification,
+           "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
+    if hasattr(case, "state"):  # a case row: the read rule's state facts travel with it (``may_read``)
+        ref |= {"state": case.state, "published": getattr(case, "published_version_no", None) is not None,
+                "withdrawn": getattr(case, "withdrawn_at", None) is not None}
+    return ref
 
 
 def may_read(policy: Policy, actor: Actor, ref: dict[str, Any]) -> bool:
