@@ -82,6 +82,8 @@ def generalise_money(text: str, mantissas: list[float]) -> str:
     last = amounts[-1]
     mult = last.multiplier
     values = [a.value * (a.multiplier if a.magnitude else mult) for a in amounts]
+    if not all(math.isfinite(v) for v in values):  # an absurd stored figure is labelled, never a crash
+        return "[amount]"
     low, _ = money_edges(min(values), mantissas)
     _, high = money_edges(max(values), mantissas)
     first = amounts[0]

@@ -19,12 +19,15 @@ _CANCEL_OPEN = TASKS.update().where(TASKS.c.case_id == bindparam("b_case"),
 
 
 def reviews_case(conn: Any, case: Any, actor: Any) -> bool:
-    """Whoever holds, or may claim, an open task of the case reads the version under review."""
+    """Whoever holds, or may claim, an open task of the case reads the version under review, and so does whoever
+    decided one of its tasks in the current review round (a level-1 reviewer still reads what they passed on)."""
     if actor.is_system:
         return True
     found = conn.execute(select(TASKS.c.id).where(
-        TASKS.c.case_id == case.id, TASKS.c.status.in_([OPEN, CLAIMED]),
-        or_(TASKS.c.claimed_by == actor.username, and_(TASKS.c.status == OPEN, in_candidate_group(actor))))
+        TASKS.c.case_id == case.id,
+        or_(and_(TASKS.c.status.in_([OPEN, CLAIMED]),
+                 or_(TASKS.c.claimed_by == actor.username, and_(TASKS.c.status == OPEN, in_candidate_group(actor)))),
+            and_(TASKS.c.claimed_by == actor.username, TASKS.c.round == case.review_round)))
         .limit(1)).first()
     return found is not None
 

@@ -56,7 +56,7 @@ def test_three_levels_from_the_cli(cli, ctx, monkeypatch) -> None:
     code, out, _ = cli("case", "history", "CB-000001", "--as", "alice", "--json")
     events = json.loads(out)["events"]
     assert [e["action"] for e in events] == ["case.create", "case.submit", "case.start_review", "case.approve",
-                                             "case.approve", "case.approve"]
+                                             "case.approve", "case.approve", "case.view"]   # show is audited
     submit = events[1]
     assert submit["at"].startswith("2026-10-20T01:00")                 # --now, read in Asia/Shanghai
     assert cli("audit", "verify")[0] == 0
@@ -157,6 +157,7 @@ def test_library_and_access_twins_of_the_pages(cli, ctx, monkeypatch) -> None:
     assert code == 6 and "reports.read" in err
     code, out, _ = cli("library", "dashboard", "--as", "ops", "--json")
     assert code == 0 and "by_state" in json.loads(out)
+    assert cli("case", "submit", "CB-000001", "--as", "alice")[0] == 0      # a draft is its owner's alone
     code, out, err = cli("case", "correct", "CB-000001", "--text", "the budget figure is last year's", "--as", "head")
     assert code == 0, err
     code, _, err = cli("case", "correct", "CB-000001", "--text", "", "--as", "head")

@@ -14,14 +14,12 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
 
-from casebook.core import audit
 from library import dashboard, search
 from access.requests import request_access
 from access.accounts import sign_in, sign_out
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput
 from casebook.core.users import Actor, get_user
-from casebook.web.api import render_title
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web.i18n import translator
@@ -29,7 +27,7 @@ from lifecycle.document import SECTIONS
 from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
-from redaction.views import render_view, rendered_view
+from redaction.views import read_case, render_view
 from review import decisions, queue
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
@@ -106,7 +104,7 @@ def my_tasks(request: Request, actor: Actor | None = Depends(optional_actor),
              ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
-    items = [(i, render_title(ctx, actor, i.case_key)) for i in queue.list_queue(ctx, actor)]
+    items = [(i, i.title) for i in queue.shown_queue(ctx, actor)]
     return page(request, ctx, actor, "tasks.html", items=items, rubric=ctx.policy.doc.review.rubric,
                 sections=SECTIONS, tz=ctx.clock.tz)
 
@@ -191,14 +189,11 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
         return _login_redirect()
     svc = CaseService(ctx)
     try:
-        view, audience = rendered_view(ctx, actor, key)
+        view, audience = read_case(ctx, actor, key, via="page", ip=client_ip(request))
     except Forbidden as exc:
         return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=key)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    with ctx.engine.begin() as conn:
-        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
-                     subject_type="case", subject_id=key, ip=client_ip(request), details={"via": "page"})
     shows_trail = ctx.policy.may(actor.role, "audit.read", own=False)
     versions, events = svc.history(actor, key, events=shows_trail)
     versions = [v for v in versions if v.number <= view.version_no]  # no version past the one this reader sees
