@@ -171,9 +171,11 @@ def sign_out(ctx: AppContext, token: str) -> None:
         conn.execute(delete(TOKENS).where(TOKENS.c.token_hash == _digest(token)))
 
 
-def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: str | None) -> None:
-    """Audit a download; beyond the policy's count in its window outside working hours, freeze the account
-    and alert operations (in the same transaction, so the alert is never lost)."""
+def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: str | None, *,
+                    version: int | None = None, via: str = "api") -> None:
+    """Record a download (its ``downloads`` row at once, its access-log entry with the next batch: no audit head
+    is taken); beyond the policy's count in its window outside working hours, freeze the account and alert
+    operations (in the same transaction, so the alert is never lost)."""
     from notifications.audience import users_with_role
     from notifications.outbox import enqueue
 
@@ -181,8 +183,8 @@ def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: 
     sp = ctx.policy.doc.security
     with ctx.engine.begin() as conn:
         conn.execute(DOWNLOADS.insert(), {"user_id": actor.user_id, "at": now, "subject": subject, "size": size})
-        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="case.download", subject_type="case",
-                     subject_id=subject, ip=ip, details={"bytes": size})
+        ctx.access_log.add(at=now, actor=actor.username, action="download", case_key=subject, version=version,
+                           ip=ip, via=via)
         if ctx.calendar.within_working_hours(now.astimezone(ctx.clock.tz)):
             return
         recent = conn.execute(select(func.count()).select_from(DOWNLOADS).where(
@@ -201,3 +203,32 @@ def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: 
                     period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason},
                     now=now, digestible=False)
     raise Forbidden(f"account '{actor.username}' frozen: {reason}")
+
+
+def unfreeze(ctx: AppContext, actor: Actor, username: str, reason: str, *, ip: str | None = None) -> None:
+    """Operations (or a user manager) lifts a freeze, saying why; audited with the freeze it lifts."""
+    if not actor.is_system and actor.role != ctx.policy.doc.operations_role \
+            and not ctx.policy.may(actor.role, "users.manage", own=False):
+        raise Forbidden(f"role '{actor.role}' may not unfreeze accounts (operations role or users.manage)")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput([Problem("reason", "is required: say why the account may be used again")], "unfreeze")
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        row = conn.execute(select(USERS).where(USERS.c.username == username)).first()
+        if row is None:
+            raise NotFound(f"no user '{username}'")
+        if not row.frozen_reason:
+            raise InvalidInput([Problem("username", f"account '{username}' is not frozen")], "unfreeze")
+        conn.execute(update(USERS).where(USERS.c.id == row.id).values(frozen_reason=None))
+        audit.record(conn, ctx.audit, at=now, actor=actor.username, action="user.unfrozen", subject_type="user",
+                     subject_id=username, ip=ip, before={"frozen_reason": row.frozen_reason},
+                     after={"frozen_reason": None}, details={"reason": reason})
+
+
+def frozen_accounts(ctx: AppContext) -> list[tuple[str, str]]:
+    """(username, why) of every frozen account, for operations' inbox."""
+    with ctx.engine.connect() as conn:
+        rows = conn.execute(select(USERS.c.username, USERS.c.frozen_reason)
+                            .where(USERS.c.frozen_reason.is_not(None)).order_by(USERS.c.username)).all()
+    return [(r.username, r.frozen_reason) for r in rows]

@@ -28,6 +28,14 @@ def may_request(ctx: AppContext, actor: Actor, case: object) -> str:
     return ""
 
 
+def requestable(ctx: AppContext, actor: Actor, key: str) -> bool:
+    """Whether to offer ``actor`` an access request for the case at all (nobody is offered one policy would
+    refuse)."""
+    with ctx.engine.connect() as conn:
+        case = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).first()
+    return case is not None and not may_request(ctx, actor, case)
+
+
 def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: str | None = None) -> int:
 
     if not reason.strip():
@@ -79,6 +87,10 @@ def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool,
                                                                            decided_at=now))
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action=f"access.{status}", subject_type="case",
                      subject_id=req.case_key, ip=ip, details={"request": request_id, "requester": req.requester})
+        case = conn.execute(select(Case.__table__).where(Case.__table__.c.id == req.case_id)).one()
+        enqueue(conn, kind="access_decision", subject_id=f"access-{request_id}", recipient=req.requester,
+                period=status, now=now, digestible=False,
+                payload={"case": case_ref(case), "approved": approve, "by": actor.username})
     return status
 
 

@@ -6,7 +6,7 @@ cases, approved cases, scheduled cases, overdue review tasks) and the rest are n
 others archived, in review on time, or drafts with a distant deadline. The due sets are disjoint, so every job
 can run on one copy of the store without changing another job's due set. Rows are written with multi-row
 INSERTs (executemany) in chunks, never through the state machine: this builds the *shape* of a large library in
-seconds; the audit chain starts empty (its head at genesis). Deterministic for a given ``seed``. Statistics are
+seconds; the audit chain starts empty (each shard's head is made by its first append). Deterministic for a given ``seed``. Statistics are
 refreshed afterwards, as after any bulk load.
 """
 
@@ -18,7 +18,6 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from casebook.core.audit import GENESIS, AuditHead
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.db import refresh_statistics
@@ -125,7 +124,7 @@ def build(ctx: AppContext, cases: int, *, share: float = 0.01, seed: int = 7, no
                          "note": "captured", "policy_version": policy.version_tag, "shingles": None,
                          "document": {"title": row["title"], "library": library, "department": row["department"],
                                       "background": f"Synthetic case {n} for due-work plans."}})
-    tables = [(AuditHead.__table__, [{"id": 1, "seq": 0, "hash": GENESIS}]), (User.__table__, users), (Case.__table__, rows), (CaseVersion.__table__, docs),
+    tables = [(User.__table__, users), (Case.__table__, rows), (CaseVersion.__table__, docs),
               (ReviewTask.__table__, tasks), (OutboxMessage.__table__, _sent_outbox(cases // 10, now, users))]
     with ctx.engine.begin() as conn:
         for table, data in tables:

@@ -2,7 +2,9 @@
 
 from access.grants import AccessRequest
 from access.partners import PartnerKey
+from casebook.core.access_log import AccessEntry, AccessHead
 from casebook.core.audit import AuditEvent, AuditHead
+from casebook.core.checkpoint import AuditCheckpoint
 from access.accounts import AuthToken, Download
 from access.throttle import SignInFailure, SignInLockout
 from flows.runlog import JobRun
@@ -15,5 +17,5 @@ from library.models import SearchEntry
 from redaction.models import RedactionOverride, VersionFindings, VersionRendering
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "SearchEntry", "VersionFindings", "VersionRendering", "ReviewDecision", "ReviewTask",
+__all__ = ["AccessEntry", "AccessHead", "AuditCheckpoint", "JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "SearchEntry", "VersionFindings", "VersionRendering", "ReviewDecision", "ReviewTask",
            "SignInFailure", "SignInLockout", "User"]

@@ -183,30 +183,20 @@ class Seeded:
 
 
 class _Chain:
-    """Audit events linked exactly as ``audit.record`` links them, appended in batches."""
+    """Audit events of one chunk, appended by ``audit.record_many`` (the chain's own linking, one head move)."""
 
     def __init__(self, conn: Connection, ctx: AppContext) -> None:
-        head = conn.execute(select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1)).one_or_none()
-        if head is None:
-            conn.execute(HEAD.insert(), {"id": 1, "seq": 0, "hash": audit.GENESIS})
-            head = (0, audit.GENESIS)
-        self.seq, self.hash = head
         self.audit = ctx.audit
         self.rows: list[dict[str, Any]] = []
 
     def add(self, *, at: datetime, actor: str, action: str, subject_id: str, before: dict[str, Any] | None = None,
             after: dict[str, Any] | None = None, details: dict[str, Any] | None = None, ip: str | None = None) -> None:
-        event = {"at": at, "actor": actor, "action": action, "subject_type": "case", "subject_id": subject_id,
-                 "ip": ip, "before": before, "after": after, "details": details,
-                 "policy_version": self.audit.policy_version}
-        audit._link(self.audit, event, self.seq, self.hash)  # the chain's own linking (sequence, hash)
-        self.seq, self.hash = event["seq"], event["hash"]
-        self.rows.append(event)
+        self.rows.append({"at": at, "actor": actor, "action": action, "subject_type": "case",
+                          "subject_id": subject_id, "ip": ip, "before": before, "after": after, "details": details})
 
     def flush(self, conn: Connection) -> None:
-        bulk_insert(conn, EVENTS, self.rows)
+        audit.record_many(conn, self.audit, self.rows)
         self.rows = []
-        conn.execute(HEAD.update().where(HEAD.c.id == 1).values(seq=self.seq, hash=self.hash))
 
 
 def seed_users(ctx: AppContext, per_department: int = 2) -> dict[str, list[Actor]]:

@@ -105,6 +105,18 @@ def low_rating_rectification(now: str | None = None) -> Counts:
 
 
 @_flow
+def archive_retired(now: str | None = None) -> Counts:
+    """Archive retired cases after the policy's retirement period."""
+    return _run("archive_retired", now)
+
+
+@_flow
+def micro_case_watch(now: str | None = None) -> Counts:
+    """Alert operations about micro-cases not live within the policy's hours."""
+    return _run("micro_case_watch", now)
+
+
+@_flow
 def quarterly_review(now: str | None = None) -> Counts:
     """Propose the policy's share of outdated cases for retirement, with tasks for operations."""
     return _run("quarterly_review", now)

@@ -37,6 +37,8 @@ JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "expiry_audit": expiry_audit,
     "staleness_audit": jobs.staleness_audit,
     "low_rating_rectification": jobs.low_rating_rectification,
+    "archive_retired": jobs.archive_retired,
+    "micro_case_watch": jobs.micro_case_watch,
     "quarterly_review": health.quarterly_review,
     "yearly_health_check": health.yearly_health_check,
     "digests": digests.digests,

@@ -10,7 +10,7 @@ from redaction.render import shown_budget, shown_metric
 from redaction.views import rendered_view
 
 
-def export_markdown(ctx: AppContext, actor: Actor, key: str, *, ip: str | None = None) -> str:
+def export_markdown(ctx: AppContext, actor: Actor, key: str, *, ip: str | None = None, via: str = "api") -> str:
     view, audience = rendered_view(ctx, actor, key)
     doc = view.document
     lines = [f"# {doc.get('title')}", "", f"- case: {view.key} (version {view.version_no}, {view.state})",
@@ -26,5 +26,5 @@ def export_markdown(ctx: AppContext, actor: Actor, key: str, *, ip: str | None =
         if text:
             lines += ["", f"## {section}", "", text]
     body = "\n".join(lines) + "\n"
-    record_download(ctx, actor, key, len(body.encode()), ip)
+    record_download(ctx, actor, key, len(body.encode()), ip, version=view.version_no, via=via)
     return body

@@ -3,6 +3,8 @@ owner notified, the answer due per policy). Page, API and CLI all call these."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from casebook.core import audit
@@ -12,6 +14,7 @@ from casebook.core.errors import InvalidInput, Problem
 from casebook.core.users import Actor
 from lifecycle.models import Case
 from lifecycle.bounds import text_problem
+from lifecycle.jobs import add_work_item
 from lifecycle.service import CaseService
 from lifecycle.worklist import Rating
 from notifications.audience import case_ref, username_of
@@ -51,7 +54,13 @@ def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action="case.correction_request",
                      subject_type="case", subject_id=key, ip=ip, details={"text": text})
         owner = username_of(conn, case.owner_id)
+        due = now + timedelta(hours=ctx.policy.doc.ratings.correction_answer_hours)
         if owner:
+            # the answer is owed by the owner: a work item in the owner's inbox, due per policy
+            add_work_item(conn, ctx, key=f"correction|{key}|{actor.username}|{now.isoformat(timespec='seconds')}",
+                          kind="correction", case_id=case.id, role=None, assignee=owner, due_at=due,
+                          reason=text, details={"requester": actor.username, "text": text})
             enqueue(conn, kind="correction_request", subject_id=key, recipient=owner,
                     period=now.isoformat(timespec="seconds"), now=now,
-                    payload={"case": case_ref(case, conn), "requester": actor.username, "text": text})
+                    payload={"case": case_ref(case, conn), "requester": actor.username, "text": text,
+                             "due": due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")})

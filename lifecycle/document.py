@@ -177,6 +177,21 @@ def parse_document(policy: Policy, raw: Any, *, required: list[str]) -> CaseDocu
     return doc
 
 
+def merge_changes(current: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``current`` with ``changes`` applied: an edit changes only the fields it names.
+
+    Nested mappings (``body``, ``budget``, ``tags``) merge field by field, so a change naming ``body.strategy``
+    keeps the other sections; an explicit ``None`` clears a field; lists are replaced whole (a list names all of
+    its items). Neither input is modified."""
+    out = dict(current)
+    for name, value in changes.items():
+        if isinstance(value, dict) and isinstance(out.get(name), dict):
+            out[name] = merge_changes(out[name], value)
+        else:
+            out[name] = value
+    return out
+
+
 def lookup(data: dict[str, Any], path: str) -> Any:
     value: Any = data
     for part in path.split("."):

@@ -5,6 +5,8 @@ case for operations and operations notified."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import html
 import math
 from dataclasses import dataclass
@@ -14,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from casebook.core.access_log import AccessEntry
 from casebook.core.audit import AuditEvent
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
@@ -26,7 +29,8 @@ from notifications.audience import case_ref, users_with_role
 from notifications.outbox import enqueue
 
 
-#: Audit actions that count as a use of a case (a reader opened or took it).
+#: Audit actions that counted as a use of a case before views and downloads moved to the access log (older
+#: stores still hold them); every access-log entry (a view or a download) is a use.
 USE_ACTIONS = ("case.view", "case.download")
 
 
@@ -127,9 +131,12 @@ def candidates(ctx: AppContext, shares: dict[str, float]) -> dict[str, list[dict
                                                                         CASES.c.current_version_no)))
                             .where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE])).order_by(CASES.c.id)).all()
         ev = AuditEvent.__table__.c
-        uses = dict(conn.execute(select(ev.subject_id, func.count())
-                                 .where(ev.subject_type == "case", ev.action.in_(USE_ACTIONS), ev.at >= since)
-                                 .group_by(ev.subject_id)).all())
+        uses = Counter(dict(conn.execute(select(ev.subject_id, func.count())
+                                         .where(ev.subject_type == "case", ev.action.in_(USE_ACTIONS), ev.at >= since)
+                                         .group_by(ev.subject_id)).all()))
+        log = AccessEntry.__table__.c
+        uses.update(dict(conn.execute(select(log.case_key, func.count()).where(log.at >= since)
+                                      .group_by(log.case_key)).all()))
         stats = rating_stats(conn)
     live = [Live(r, r.document or {}, int(uses.get(r.key, 0)), stats.get(r.id, (0.0, 0))) for r in rows]
     return select_candidates(ctx.policy, live, now, shares)

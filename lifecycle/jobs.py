@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.db import insert_if_absent, insert_many_if_absent, skip_locked
+from casebook.core.errors import ConcurrentModification, IllegalTransition
 from casebook.core.users import Actor, User
 from lifecycle import states as S
 from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHED_ONLY, SCHEDULED_ONLY,
@@ -134,15 +135,18 @@ def usernames(conn: Connection, ids: Iterable[int]) -> dict[int, str]:
 
 
 def add_work_item(conn: Connection, ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None,
-                  reason: str, due_at: datetime) -> bool:
+                  reason: str, due_at: datetime, assignee: str | None = None,
+                  details: dict[str, Any] | None = None) -> bool:
+    """An open work item for a role (or a named person), once per ``key``."""
     return insert_if_absent(conn, WORK, work_item(ctx, key=key, kind=kind, case_id=case_id, role=role, reason=reason,
-                                                  due_at=due_at), ["key"])
+                                                  due_at=due_at, assignee=assignee, details=details), ["key"])
 
 
 def work_item(ctx: AppContext, *, key: str, kind: str, case_id: int | None, role: str | None, reason: str,
-              due_at: datetime) -> dict[str, Any]:
-    return {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "reason": reason, "status": "open",
-            "due_at": due_at, "created_at": ctx.clock.now(), "policy_version": ctx.policy.version_tag}
+              due_at: datetime, assignee: str | None = None, details: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"key": key, "kind": kind, "case_id": case_id, "assignee_role": role, "assignee": assignee,
+            "reason": reason, "status": "open", "due_at": due_at, "created_at": ctx.clock.now(),
+            "policy_version": ctx.policy.version_tag, "details": details}
 
 
 # -- submission reminders -------------------------------------------------------------------------------------
@@ -314,3 +318,56 @@ def value_score(policy: Any, case: Any, stats: dict[int, tuple[float, int]], now
     return round(weights.get("rating", 0) * avg / policy.doc.ratings.scale_max
                  + weights.get("ratings_count", 0) * min(1.0, n / 10)
                  + weights.get("freshness", 0) * max(0.0, 1 - months / validity), 4)
+
+
+# -- archive, micro-case watch --------------------------------------------------------------------------------
+
+def _plain_batch(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list[Any]]]:
+    """The matching cases in id order, in one transaction (small sets with no partial index of their own)."""
+    with ctx.engine.begin() as conn:
+        rows = conn.execute(select(CASES).where(where).order_by(CASES.c.id)).all()
+        if rows:
+            yield conn, rows
+
+
+def archive_retired(ctx: AppContext) -> dict[str, int]:
+    """Retired cases are archived once the policy's ``lifecycle.archive_after_retired_days`` have passed."""
+    cutoff = ctx.clock.now() - timedelta(days=ctx.policy.doc.lifecycle.archive_after_retired_days)
+    archived = 0
+    for conn, batch in _plain_batch(ctx, (CASES.c.state == S.RETIRED) & (CASES.c.state_changed_at <= cutoff)):
+        for case in batch:
+            try:
+                CaseService(ctx).fire(FLOW_ACTOR, case.key, "archive", conn=conn,
+                                      reason="archived after the retirement period (lifecycle.archive_after_retired_days)")
+                archived += 1
+            except (IllegalTransition, ConcurrentModification):
+                continue   # moved meanwhile
+    return {"archived": archived}
+
+
+def _not_yet_live(policy: Policy) -> list[str]:
+    """States a micro-case can still be made live from (a final or live state needs no alert)."""
+    return [S.DRAFT, S.SUBMITTED, *S.review_states(policy.max_review_levels), S.RETURNED, S.APPROVED, S.SCHEDULED]
+
+
+def micro_case_watch(ctx: AppContext) -> dict[str, int]:
+    """Micro-cases not live within the policy's ``deadlines.micro_case_live_hours`` of capture: operations get
+    a work item and an alert (once per case)."""
+    now = ctx.clock.now()
+    hours = ctx.policy.doc.deadlines.micro_case_live_hours
+    late = (CASES.c.micro.is_(True)) & CASES.c.state.in_(_not_yet_live(ctx.policy)) & \
+        (CASES.c.created_at <= now - timedelta(hours=hours))
+    alerts = 0
+    role = ctx.policy.doc.operations_role
+    for conn, batch in _plain_batch(ctx, late):
+        for case in batch:
+            if not add_work_item(conn, ctx, key=f"micro_not_live|{case.key}", kind="micro_not_live",
+                                 case_id=case.id, role=role, due_at=now,
+                                 reason=f"micro-case not live within {hours} hours ({case.state})"):
+                continue
+            alerts += 1
+            for user in users_with_role(conn, ctx.policy, role):
+                enqueue(conn, kind="micro_not_live", subject_id=case.key, recipient=user, period="late",
+                        payload={"case": case_ref(case), "hours": hours, "state": case.state}, now=now,
+                        digestible=False)
+    return {"micro_not_live": alerts}

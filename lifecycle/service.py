@@ -27,7 +27,7 @@ from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.bounds import text_problem
-from lifecycle.document import CaseDocument, document_fingerprint, parse_document
+from lifecycle.document import CaseDocument, document_fingerprint, merge_changes, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
 from lifecycle.models import Case, CaseVersion
 
@@ -177,7 +177,7 @@ class CaseService:
             session.flush()
             self._version_written(session.connection(), case.id, 1, document, case.classification)
             self._audit(session, actor, "case.create", case, before=None, after=_facts(case) | {"key": case.key},
-                        ip=ip)
+                        ip=ip, at=now)
             return case.key
 
     def _owner(self, session: Session, doc: CaseDocument, actor: Actor) -> User:
@@ -204,7 +204,7 @@ class CaseService:
                     raise IllegalTransition(key, "edit", case.state, self._allowed(session.connection(), case, actor),
                                             f"content can be edited only in {', '.join(sorted(S.EDITABLE_STATES))}")
                 current = _version(session, case, case.current_version_no).document
-                merged = {**current, **changes}
+                merged = merge_changes(current, changes)
                 doc = parse_document(self.policy, merged, required=self.policy.doc.intake.required_on_create)
                 owner = self._owner(session, doc, actor)
                 document = doc.model_dump(mode="json") | {"owner": owner.username}
@@ -222,7 +222,7 @@ class CaseService:
                 self._version_written(session.connection(), case.id, case.current_version_no, document,
                                       case.classification)
                 self._audit(session, actor, "case.edit", case, before=before, after=_facts(case),
-                            details={"fields": changed, "note": note}, ip=ip)
+                            details={"fields": changed, "note": note}, ip=ip, at=now)
                 return case.current_version_no
         except StaleDataError:
             raise ConcurrentModification(f"{key} was changed by someone else; nothing was saved, try again") from None

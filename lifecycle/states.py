@@ -17,6 +17,8 @@ EDITABLE_STATES = frozenset({DRAFT, RETURNED, UPDATING})
 FINAL_STATES = frozenset({ARCHIVED})
 #: Events whose callers must give a reason (kept in the audit event).
 REASON_REQUIRED = frozenset({"return_for_revision", "reject", "withdraw", "retire"})
+#: Events that cannot be undone: interfaces ask for a confirmation before firing them.
+IRREVERSIBLE = frozenset({"reject", "withdraw", "retire", "archive"})
 
 
 def review_state(level: int) -> str:

@@ -1,11 +1,14 @@
 """Work items the flows create for people (evaluation after expiry, rectification of low-rated cases,
-health-check follow-ups) and case ratings; deadlines live in columns, read by flows."""
+health-check follow-ups, answers to correction requests) and case ratings; deadlines live in columns, read by
+flows. A work item lives open -> done or cancelled (``lifecycle.work`` closes it)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.db import Base, UTCDateTime
@@ -23,10 +26,17 @@ class WorkItem(Base):
     assignee_role: Mapped[str | None] = mapped_column(String(64))
     assignee: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")     # open | started | done
+    status: Mapped[str] = mapped_column(String(16), default="open")     # open | done | cancelled
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     policy_version: Mapped[str] = mapped_column(String(64))
+    #: What the item is about beyond the case (a correction's requester and text).
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by: Mapped[str | None] = mapped_column(String(64))
+    decision: Mapped[str | None] = mapped_column(String(32))
+    #: The closer's account of what was decided or changed (also in the audit event).
+    outcome: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (Index("ix_work_items_open", "status", "due_at"),)
 

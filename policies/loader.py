@@ -97,6 +97,15 @@ class Policy:
         name = self.doc.review.micro_chain if micro else self.doc.libraries[library].review_chain
         return self.doc.review.chains[name]
 
+    def label(self, code: str, locale: str) -> str | None:
+        """The policy's own label of a library, role or review level in ``locale`` (None when it has none)."""
+        labelled = [self.doc.libraries.get(code), self.doc.roles.get(code),
+                    *(level for chain in self.doc.review.chains.values() for level in chain if level.name == code)]
+        for item in labelled:
+            if item is not None and item.labels:
+                return item.labels.get(locale) or next(iter(item.labels.values()))
+        return None
+
     @cached_property
     def max_review_levels(self) -> int:
         return max(len(levels) for levels in self.doc.review.chains.values())

@@ -9,7 +9,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.users import Actor
 from lifecycle.models import Case
@@ -30,15 +29,15 @@ def rendered_view(ctx: AppContext, actor: Actor, key: str, *, version: int | Non
 
 def record_view(ctx: AppContext, actor: Actor, key: str, *, via: str, ip: str | None = None,
                 details: dict[str, Any] | None = None) -> None:
-    """One read of a case's content in the audit log (time, actor, address, path): pages, API and CLI alike."""
-    with ctx.engine.begin() as conn:
-        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="case.view",
-                     subject_type="case", subject_id=key, ip=ip, details={"via": via} | (details or {}))
+    """One read of a case's content in the access log (time, actor, address, version, path): pages, API and CLI
+    alike."""
+    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
+                       version=(details or {}).get("version"), ip=ip, via=via)
 
 
 def read_case(ctx: AppContext, actor: Actor, key: str, *, via: str, ip: str | None = None,
               version: int | None = None, published: bool = False) -> tuple[CaseView, Audience]:
-    """``rendered_view`` plus its audit event: what every path that shows one case to a person calls."""
+    """``rendered_view`` plus its access-log entry: what every path that shows one case to a person calls."""
     shown = rendered_view(ctx, actor, key, version=version, published=published)
     record_view(ctx, actor, key, via=via, ip=ip, details={"version": shown[0].version_no})
     return shown
@@ -63,7 +62,7 @@ def shown_history(ctx: AppContext, actor: Actor, key: str) -> tuple[list[dict[st
         return value
 
     return [{"number": v.number, "by": v.created_by, "at": v.created_at, "note": shown(v.note)} for v in versions], \
-        [{"seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "before": e.before,
+        [{"id": e.id, "shard": e.shard, "seq": e.seq, "at": e.at, "actor": e.actor, "action": e.action, "before": e.before,
                        "after": e.after, "details": shown(e.details)} for e in events]
 
 

@@ -78,7 +78,7 @@ def decide(ctx: AppContext, actor: Actor, task_id: int, raw: dict[str, Any], *, 
         if task.status != CLAIMED or task.claimed_by != actor.username:
             raise Forbidden(f"task {task_id} is {task.status}"
                             + (f" by {task.claimed_by}" if task.claimed_by else "") + "; claim it before deciding")
-        reason = why_not(conn, actor, task)
+        reason = why_not(conn, actor, task, group_ok=True)   # the claim settled the group (or the backup rule)
         if reason:
             raise Forbidden(reason)
         closed = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == CLAIMED)

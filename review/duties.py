@@ -43,12 +43,15 @@ def eligible_clause(actor: Actor) -> ColumnElement[bool]:
     return and_(in_candidate_group(actor), ~own_case(actor), ~approved_earlier_level(actor))
 
 
-def why_not(conn: Connection, actor: Actor, task: Any) -> str:
-    """The rule that keeps an actor from a task, or '' when none does (the same expressions the queue uses)."""
+def why_not(conn: Connection, actor: Actor, task: Any, *, group_ok: bool = False) -> str:
+    """The rule that keeps an actor from a task, or '' when none does (the same expressions the queue uses).
+
+    ``group_ok``: the candidate group is already settled (a backup took the overdue task over, or the actor
+    holds the claim), so only separation of duties is asked."""
     row = conn.execute(select(in_candidate_group(actor).label("group"), own_case(actor).label("own"),
                               approved_earlier_level(actor).label("twice"))
                        .select_from(TASKS).where(TASKS.c.id == task.id)).one()
-    if not row.group:
+    if not row.group and not group_ok:
         scope = f" in department '{task.candidate_department}'" if task.candidate_department else ""
         return f"task {task.id} is for role '{task.candidate_role}'{scope}"
     if row.own:
@@ -68,7 +71,8 @@ def decision_refusal(conn: Connection, service: Any, case: Any, actor: Actor, ev
                         .order_by(TASKS.c.id.desc()).limit(1)).one_or_none()
     if task is None:
         return f"no open review task for {case.key} at level {case.review_level}"
-    return why_not(conn, actor, task)
+    # whoever holds the task's claim passed the group rule when claiming (a backup may hold an overdue one)
+    return why_not(conn, actor, task, group_ok=task.claimed_by == actor.username)
 
 
 

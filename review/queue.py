@@ -24,7 +24,9 @@ from redaction.stored import stored_title
 from redaction.tiers import audience_for
 from review.duties import eligible_clause, why_not
 from review.models import CLAIMED, OPEN, ReviewTask
-from review.sla import sla_status
+from review.chain import level_of
+from review.due import classify, due_review_work
+from review.sla import OVERDUE, sla_status
 
 TASKS = ReviewTask.__table__
 CASES = Case.__table__
@@ -109,22 +111,55 @@ def _record(ctx: AppContext, conn: Connection, actor: Actor, action: str, task: 
                  details={"case": task.case_key, "level": task.level})
 
 
+def backup_for(ctx: AppContext, conn: Connection, actor: Actor, task: Any) -> bool:
+    """Whether ``actor`` is the level's backup and the task is overdue (past the policy's first escalation step):
+    then the backup may take it over, even from a reviewer who claimed it and let it lapse."""
+    case = conn.execute(select(CASES.c.library, CASES.c.micro).where(CASES.c.id == task.case_id)).one()
+    item = classify(ctx.policy, ctx.calendar, task, case, ctx.clock.now())
+    if item is None or item.status != OVERDUE:
+        return False
+    backup = level_of(ctx.policy, case, task.level).backup_role
+    scoped = ctx.policy.role(backup).department_scoped and task.candidate_department is not None
+    return actor.role == backup and (not scoped or actor.department == task.candidate_department)
+
+
 def claim(ctx: AppContext, actor: Actor, task_id: int) -> None:
-    """Take an open task; exactly one of many simultaneous claimers wins."""
+    """Take an open task; exactly one of many simultaneous claimers wins. The level's backup may take an
+    overdue task, open or claimed (audited as a takeover)."""
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
-        task = _task(conn, task_id)
-        if task.status != OPEN:
+        task = _task(conn, task_id, lock=True)
+        backup = task.status in (OPEN, CLAIMED) and task.claimed_by != actor.username \
+            and bool(why_not(conn, actor, task)) and backup_for(ctx, conn, actor, task)
+        if task.status != OPEN and not backup:
             holder = f" by {task.claimed_by}" if task.status == CLAIMED else ""
             raise Forbidden(f"task {task_id} is already {task.status}{holder}")
-        reason = why_not(conn, actor, task)
+        reason = why_not(conn, actor, task, group_ok=backup)
         if reason:
             raise Forbidden(reason)
-        won = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == OPEN)
+        won = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == task.status)
                            .values(status=CLAIMED, claimed_by=actor.username, claimed_at=now)).rowcount == 1
         if not won:
             raise Forbidden(f"task {task_id} was claimed by someone else first")
-        _record(ctx, conn, actor, "review.claim", task, {"status": CLAIMED, "claimed_by": actor.username})
+        _record(ctx, conn, actor, "review.claim_backup" if backup else "review.claim", task,
+                {"status": CLAIMED, "claimed_by": actor.username})
+
+
+def overdue_for_backup(ctx: AppContext, actor: Actor) -> list[QueueItem]:
+    """Overdue tasks the actor may take over as the level's backup (shown in the backup's inbox)."""
+    out = []
+    with ctx.engine.connect() as conn:
+        for item in due_review_work(conn, ctx.policy, ctx.calendar, ctx.clock.now()):
+            if item.status != OVERDUE or item.claimed_by == actor.username:
+                continue
+            task = _task(conn, item.task_id)
+            if not backup_for(ctx, conn, actor, task) or not why_not(conn, actor, task) \
+                    or why_not(conn, actor, task, group_ok=True):
+                continue
+            title = conn.execute(select(CASES.c.title).where(CASES.c.id == task.case_id)).scalar_one()
+            out.append(QueueItem(task.id, task.case_key, title, task.level, task.level_name, task.status,
+                                 task.claimed_by, task.due_at, OVERDUE))
+    return out
 
 
 def claim_next(ctx: AppContext, actor: Actor) -> int | None:
@@ -169,6 +204,8 @@ def reassign(ctx: AppContext, actor: Actor, task_id: int, to_username: str) -> N
             raise InvalidInput([Problem("--to", f"'{to_username}' is not an active user")], "reassignment")
         target = Actor.of(user)
         reason = why_not(conn, target, task)
+        if reason and backup_for(ctx, conn, target, task):   # an overdue task may go to the level's backup
+            reason = why_not(conn, target, task, group_ok=True)
         if reason:
             raise Forbidden(f"cannot reassign to {to_username}: {reason}")
         conn.execute(TASKS.update().where(TASKS.c.id == task_id)

@@ -22,3 +22,8 @@ def rubric_problems(rubric: RubricPolicy, scores: dict[str, int], decision: str)
             problems.append(Problem(f"scores.{name}",
                                     f"{value} is below {rubric.pass_min}: a score below {rubric.pass_min} forces a return"))
     return problems
+
+
+def below_pass_mark(rubric: RubricPolicy, scores: dict[str, int]) -> list[str]:
+    """Criteria scored below the pass mark: such a decision is a return (the spec: below 3 returns the case)."""
+    return [name for name, value in scores.items() if isinstance(value, int) and value < rubric.pass_min]

@@ -66,7 +66,7 @@ _migrated: set[str] = set()
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'casebook.core.db'}"
+        return f"sqlite:///{tmp_path / 'casebook.db'}"
     return request.getfixturevalue("pg_database")
 
 

@@ -26,12 +26,13 @@ MOMENTS = [_NOON, _NOON.astimezone(timezone(timedelta(hours=8))), datetime(2026,
 def test_prepared_statements_match_sqlalchemy_execution(ctx, users, full_case) -> None:
     key = CaseService(ctx).create(users["alice"], full_case)
     at = datetime(2026, 11, 23, 9, 30, tzinfo=timezone(timedelta(hours=8)))
-    row = {"seq": 10_000, "at": at, "actor": "張三", "action": "case.test", "subject_type": "case",
+    row = {"shard": 7, "seq": 10_000, "at": at, "actor": "張三", "action": "case.test", "subject_type": "case",
            "subject_id": key, "ip": None, "before": {"state": "draft"}, "after": {"預算": 12.5, "on": True},
            "details": None, "policy_version": "p1", "prev_hash": "0" * 64, "hash": "f" * 64}
     with ctx.engine.begin() as conn:
         assert Prepared(EVENTS.insert()).execute(conn, row) == 1                     # in the caller's transaction
         stored = conn.execute(select(EVENTS).where(EVENTS.c.seq == 10_000)).one()
+        assert stored.id > 0                                                        # given by the database
         assert (stored.at, stored.before, stored.after, stored.details, stored.actor) == (
             at, row["before"], row["after"], None, "張三")
         update = Prepared(CASES.update().where(CASES.c.key == bindparam("b_key")))

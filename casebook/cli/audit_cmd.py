@@ -1,29 +1,77 @@
-"""``casebook audit verify``."""
+"""``casebook audit verify`` and ``casebook audit checkpoint``."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
 import typer
 
-from casebook.core import audit
-from casebook.cli.common import JsonOpt, console, context, err_console, guarded, print_json
+from casebook.cli.common import JsonOpt, NowOpt, console, context, err_console, guarded, print_json
+from casebook.core import checkpoint, integrity
+from casebook.core.errors import InvalidInput, Problem
+from lifecycle.replay import replay
 
-app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log.")
+app = typer.Typer(no_args_is_help=True, help="The tamper-evident audit log and access log.")
+
+CheckpointOpt = Annotated[Path | None, typer.Option(
+    "--checkpoint", help="A checkpoint written by 'casebook audit checkpoint', kept outside the database.")]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the checkpoint to this file (default: stdout).")]
+
+
+def _read_checkpoint(path: Path) -> dict[str, Any]:
+    try:
+        doc = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidInput([Problem("--checkpoint", f"cannot read a checkpoint from {path}: {exc}")],
+                           "audit verify") from None
+    if not isinstance(doc, dict):
+        raise InvalidInput([Problem("--checkpoint", f"{path} does not hold a checkpoint document")], "audit verify")
+    return doc
 
 
 @app.command("verify")
 @guarded
-def verify(json_out: JsonOpt = False) -> None:
-    """Check the whole hash chain: exit 0 if intact, 1 naming the first broken event."""
+def verify(checkpoint_file: CheckpointOpt = None, json_out: JsonOpt = False) -> None:
+    """Check every shard of the audit and access logs, the stored checkpoints, each case row against its
+    replayed events, and (given) a checkpoint kept outside the database: exit 0 if all hold, 1 naming the first
+    problem of each part that does not."""
+    external = _read_checkpoint(checkpoint_file) if checkpoint_file is not None else None
     ctx = context()
-    with ctx.sessions() as session:
-        result = audit.verify(session, ctx.audit.key)
+    ctx.access_log.flush()
+    with ctx.engine.connect() as conn:
+        findings = integrity.check(conn, ctx.audit.key, external)
+        rows = replay(conn, ctx.policy)
+    findings.append(integrity.Finding("case rows", rows.ok, rows.checked, "; ".join(rows.problems)))
+    ok = all(f.ok for f in findings)
     if json_out:
-        print_json({"ok": result.ok, "checked": result.checked, "broken_seq": result.broken_seq,
-                    "reason": result.reason})
-    elif result.ok:
-        console.print(f"audit chain intact: {result.checked} events")
+        print_json({"ok": ok, "parts": [{"part": f.part, "ok": f.ok, "checked": f.checked, "problem": f.problem,
+                                         "shard": f.shard, "position": f.position} for f in findings]})
     else:
-        err_console.print(f"[bold red]audit chain broken at event {result.broken_seq}:[/] {result.reason} "
-                          f"({result.checked} events verified before it)", highlight=False)
-    if not result.ok:
+        for f in findings:
+            if f.ok:
+                console.print(f"{f.part}: intact ({f.checked} checked{', ' + f.problem if f.problem else ''})",
+                              highlight=False)
+            else:
+                err_console.print(f"[bold red]{f.part}: broken[/] at {f.problem} ({f.checked} verified before it)",
+                                  highlight=False)
+    if not ok:
         raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+@guarded
+def write_checkpoint(out: OutOpt = None, now: NowOpt = None) -> None:
+    """Record every shard's head (position, hash) as a signed checkpoint in the database and print it (or write
+    it to --out) to be kept outside it: 'verify --checkpoint FILE' then finds truncation or rewriting behind it."""
+    ctx = context(now)
+    ctx.access_log.flush()
+    with ctx.engine.begin() as conn:
+        doc = checkpoint.write(conn, ctx.audit.key, ctx.clock.now())
+    text = json.dumps(doc, sort_keys=True, indent=1)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n")
+        console.print(f"checkpoint {doc['id']} written to {out}", highlight=False)

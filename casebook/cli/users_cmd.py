@@ -74,3 +74,15 @@ def passwd(username: str,
                                                                                      confirmation_prompt=True)
     set_password(ctx, actor, username, password)
     console.print(f"password set for {username}")
+
+
+@app.command("unfreeze")
+@guarded
+def unfreeze_cmd(username: str, reason: Annotated[str, typer.Option(help="Why the account may be used again.")],
+                 as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Lift a frozen account (operations or a user manager; audited with the reason)."""
+    from access.accounts import unfreeze
+
+    ctx = context(now)
+    unfreeze(ctx, acting(ctx, as_user), username, reason)
+    console.print(f"{username}: unfrozen")

@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from casebook.core.access_log import AccessLog
 from casebook.core.audit import AuditContext
 from casebook.core.clock import Clock, make_clock
 from casebook.core.db import make_engine, make_session_factory
@@ -42,9 +43,18 @@ class AppContext:
 
     @cached_property
     def audit(self) -> AuditContext:
-        return AuditContext(key=audit_key(self.settings), policy_version=self.policy.version_tag)
+        return AuditContext(key=audit_key(self.settings), policy_version=self.policy.version_tag,
+                            shards=self.settings.audit_shards)
+
+    @cached_property
+    def access_log(self) -> AccessLog:
+        """This process's queue of page views and downloads (written in batches; see casebook.core.access_log)."""
+        return AccessLog(self.engine, self.audit.key, shards=self.settings.audit_shards,
+                         batch=self.settings.access_log_batch, interval=self.settings.access_log_flush_seconds)
 
     def close(self) -> None:
+        if "access_log" in self.__dict__:
+            self.access_log.close()
         self.engine.dispose()
 
 

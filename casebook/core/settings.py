@@ -26,6 +26,12 @@ class Settings(BaseSettings):
     db_url: str | None = None
     policy: Path | None = None
     audit_key: str | None = None
+    # Audit chains kept side by side (one head row each): writers of unrelated subjects never wait on one row.
+    audit_shards: int = Field(default=32, ge=1, le=1024)
+    # Page views and downloads are queued and written to the access log in batches of this many entries, or
+    # after this many seconds, whichever comes first.
+    access_log_batch: int = Field(default=200, ge=1, le=10_000)
+    access_log_flush_seconds: float = Field(default=1.0, gt=0, le=60)
     # SQLite durability: FULL (every commit on disk) unless a throw-away store (the simulation's) says otherwise.
     sqlite_synchronous: Literal["FULL", "NORMAL", "OFF"] = "FULL"
     # WAL pages written before SQLite copies them back into the database file (its default is 1,000).
@@ -53,7 +59,7 @@ class Settings(BaseSettings):
     @property
     def database_url(self) -> str:
         """The configured URL, or the embedded SQLite file under ``home``."""
-        return self.db_url or f"sqlite:///{self.home / 'casebook.core.db'}"
+        return self.db_url or f"sqlite:///{self.home / 'casebook.db'}"
 
     @property
     def policy_path(self) -> Path:

@@ -12,6 +12,8 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from library import dashboard, search
+from library.inbox import inbox
+from lifecycle.work import close_work_item
 from access.requests import decide_access, request_access
 from access.accounts import sign_in
 from casebook.core.context import AppContext
@@ -59,6 +61,11 @@ class AccessDecisionIn(Strict):
     approve: bool
 
 
+class CloseIn(Strict):
+    decision: str = Field(min_length=1, max_length=32)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 def _case_out(view: Any, audience: Any) -> dict[str, Any]:
     return {"key": view.key, "state": view.state, "review_level": view.review_level, "version": view.version_no,
             "published_version": view.published_version_no, "tier": audience.clearance,
@@ -77,6 +84,21 @@ def token(body: TokenIn, request: Request, ctx: AppContext = Depends(app_ctx)) -
 def me(actor: Actor = Depends(api_actor)) -> dict[str, Any]:
     return {"username": actor.username, "role": actor.role, "department": actor.department,
             "clearance": actor.clearance}
+
+
+@router.get("/me/tasks", tags=["auth"])
+def my_tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
+    """Everything the caller owes, of every kind, soonest due first (``id``, ``kind``, ``case``, ``due``,
+    ``status``, ``title`` at the caller's tier, ``actions``)."""
+    return [i.as_json(ctx.clock.tz) for i in inbox(ctx, actor)]
+
+
+@router.post("/work-items/{item_id}/close", tags=["work"])
+def close_item(item_id: Id, body: CloseIn, request: Request, actor: Actor = Depends(api_actor),
+               ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
+    """Close a work item with a decision and a reason (an evaluation's renew or retire fires that transition;
+    a correction's answer goes to the requester)."""
+    return {"status": close_work_item(ctx, actor, item_id, body.decision, body.reason, ip=client_ip(request))}
 
 
 @router.get("/cases", tags=["cases"])

@@ -3,6 +3,8 @@ only), pages, vendored assets; security headers and the body-size limit wrap eve
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +42,13 @@ def _field(loc: tuple[Any, ...]) -> str:
 def create_app(ctx: AppContext | None = None, *, listen_host: str | None = None) -> FastAPI:
     """The application; ``listen_host`` is the address the server binds (it decides the cookies' Secure flag
     when ``CASEBOOK_COOKIE_SECURE`` is unset)."""
-    app = CasebookApp(title="Casebook", version="1", openapi_url=None, docs_url=None, redoc_url=None)
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        app.state.ctx.access_log.flush()  # views and downloads still queued are written before the server stops
+
+    app = CasebookApp(title="Casebook", version="1", openapi_url=None, docs_url=None, redoc_url=None,
+                      lifespan=lifespan)
     app.state.ctx = ctx or build_context()
     app.state.cookie_secure = cookie_secure(app.state.ctx.settings.cookie_secure, listen_host)
 

@@ -12,23 +12,36 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from library import dashboard, search
-from access.requests import request_access
-from access.accounts import sign_in, sign_out
+from access.requests import decide_access, request_access, requestable
+from library.inbox import inbox
+from lifecycle.work import close_work_item
+from access.accounts import sign_in, sign_out, unfreeze
+from casebook.core.locales import LOCALES
+from notifications.preferences import CHANNELS, MODES, preferences, set_preferences
 from casebook.core.context import AppContext
-from casebook.core.errors import CasebookError, Forbidden, InvalidInput
+from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem
 from casebook.core.users import Actor, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
-from casebook.web.i18n import translator
+from casebook.web import forms
+from casebook.web.i18n import has, translator
+from lifecycle.document import submit_problems, text_fields
+from policies.schema import ENTITY_NAMES
+from lifecycle.owned import IRREVERSIBLE, REASON_REQUIRED, my_cases
+from lifecycle.states import EDITABLE_STATES
+from review.duties import REVIEW_DECISIONS as REVIEW_EVENTS
 from lifecycle.document import SECTIONS
 from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
-from redaction.views import read_case, render_view
-from review import decisions, queue
+from redaction.views import read_case, render_view, rendered_view
+from review import decisions, queue, signoff
+from review.desk import desk
+from review.rubric import below_pass_mark
+from casebook.web.diffs import section_diffs
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -53,7 +66,10 @@ def _locale(ctx: AppContext, actor: Actor | None) -> str:
 def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, status: int = 200,
          **data: Any) -> HTMLResponse:
     locale = _locale(ctx, actor)
-    response = templates.TemplateResponse(request, name, {"t": translator(locale), "locale": locale, "me": actor,
+    t = translator(locale)
+    response = templates.TemplateResponse(request, name, {"t": t, "locale": locale, "me": actor,
+                                                           "label_of": lambda code: t(code) if has(code) else (
+                                                               ctx.policy.label(str(code), locale) or code),
                                                            "may": lambda p: bool(actor) and ctx.policy.may(
                                                                actor.role, p, own=False),
                                                            **data}, status_code=status)
@@ -102,11 +118,11 @@ def logout(request: Request, ctx: AppContext = Depends(app_ctx)) -> Response:
 @router.get("/", response_class=HTMLResponse)
 def my_tasks(request: Request, actor: Actor | None = Depends(optional_actor),
              ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The home page: everything the signed-in person owes, of every kind."""
     if actor is None:
         return _login_redirect()
-    items = [(i, i.title) for i in queue.shown_queue(ctx, actor)]
-    return page(request, ctx, actor, "tasks.html", items=items, rubric=ctx.policy.doc.review.rubric,
-                sections=SECTIONS, tz=ctx.clock.tz)
+    return page(request, ctx, actor, "tasks.html", items=inbox(ctx, actor), tz=ctx.clock.tz,
+                done=request.query_params.get("done"))
 
 
 @router.post("/tasks/{task_id}/claim")
@@ -119,26 +135,198 @@ def claim_task(task_id: int, request: Request, actor: Actor | None = Depends(opt
             queue.claim(ctx, actor, task_id)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(f"/tasks/{task_id}?done=claimed", status_code=303)
+
+
+@router.post("/tasks/{task_id}/release")
+def release_task(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
+                 ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        queue.release(ctx, actor, task_id)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse("/?done=released", status_code=303)
+
+
+def _desk(request: Request, ctx: AppContext, actor: Actor, task_id: int, *, status: int = 200,
+          form: dict[str, Any] | None = None, errors: dict[str, list[str]] | None = None,
+          notice: str | None = None) -> Response:
+    """The decision page: the case at the reviewer's tier, pre-checks, what changed since the last round."""
+    try:
+        sheet = desk(ctx, actor, task_id)
+        view, audience = rendered_view(ctx, actor, sheet.task.case_key)
+        changes = []
+        if sheet.previous_version and sheet.previous_version != view.version_no:
+            before = render_view(ctx, CaseService(ctx).view(actor, sheet.task.case_key,
+                                                            version=sheet.previous_version), audience)
+            changes = section_diffs(before.document, view.document)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return page(request, ctx, actor, "review.html", status=status, task=sheet.task, sheet=sheet, view=view,
+                doc=view.document, audience=audience, changes=changes, sections=SECTIONS,
+                rubric=ctx.policy.doc.review.rubric, form=form or {}, errors=errors or {}, notice=notice,
+                done=request.query_params.get("done"), tz=ctx.clock.tz)
+
+
+@router.get("/tasks/{task_id}", response_class=HTMLResponse)
+def task_page(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
+              ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    return _desk(request, ctx, actor, task_id)
 
 
 @router.post("/tasks/{task_id}/decide")
 async def decide_task(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
                       ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Scores start empty; a score below the pass mark turns an approval into a return (the page comes back
+    with the return chosen and asks for reasons anchored to sections), never an error page."""
     if actor is None:
         return _login_redirect()
     form = await request.form()
-    payload: dict[str, Any] = {"decision": form.get("decision"), "comment": form.get("comment") or None,
-                               "scores": {c: int(form[f"score_{c}"]) for c in ctx.policy.doc.review.rubric.criteria
-                                          if str(form.get(f"score_{c}", "")).isdigit()}}
-    if form.get("reason_text"):
-        payload["reasons"] = [{"section": form.get("reason_section"), "text": form.get("reason_text")}]
+    rubric = ctx.policy.doc.review.rubric
+    scores = {c: int(str(form[f"score_{c}"])) for c in rubric.criteria if str(form.get(f"score_{c}", "")).isdigit()}
+    reasons = [{"section": sec, "text": str(form.get(f"reason_{sec}")).strip()} for sec in SECTIONS
+               if str(form.get(f"reason_{sec}") or "").strip()]
+    decision = str(form.get("decision") or "")
+    kept = {k: str(v) for k, v in form.items()}
+    low = below_pass_mark(rubric, scores)
+    if decision == "approve" and low:
+        kept["decision"] = "return"
+        return _desk(request, ctx, actor, task_id, status=422, form=kept,
+                     notice="below_pass_mark", errors={f"score_{c}": ["below_pass_mark"] for c in low})
+    payload: dict[str, Any] = {"decision": decision, "scores": scores, "reasons": reasons,
+                               "comment": str(form.get("comment") or "").strip() or None}
     try:
         with task_refusal(task_id):
             decisions.decide(ctx, actor, task_id, payload, ip=client_ip(request))
+    except InvalidInput as exc:
+        return _desk(request, ctx, actor, task_id, status=422, form=kept,
+                     errors=forms.errors_by_field([Problem(p.field.replace("scores.", "score_")
+                                                           .replace("reasons", "reason"), p.rule)
+                                                   for p in exc.problems]))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse("/", status_code=303)
+    return RedirectResponse(f"/?done=decided_{decision}", status_code=303)
+
+
+def _highlighted(text: str, findings: list[dict[str, Any]]) -> Markup:
+    """``text`` with each finding wrapped in ``<mark>`` (escaped; overlapping findings are merged)."""
+    out, at = [], 0
+    for f in sorted(findings, key=lambda f: f["start"]):
+        start, end = max(f["start"], at), f["end"]
+        if end <= start:
+            continue
+        out += [str(escape(text[at:start])), f'<mark data-entity="{escape(f["entity_type"])}">',
+                str(escape(text[start:end])), "</mark>"]
+        at = end
+    out.append(str(escape(text[at:])))
+    return Markup("".join(out))
+
+
+@router.get("/cases/{key}/signoff", response_class=HTMLResponse)
+def signoff_page(key: str, request: Request, actor: Actor | None = Depends(optional_actor),
+                 ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The committee's sign-off: findings highlighted in the text, every tier's rendering side by side."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        data = signoff.sheet(ctx, actor, key)
+        view = CaseService(ctx).view(actor, key)
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    texts = dict(text_fields(view.document))
+    fields = [(path, _highlighted(text, [f for f in data["findings"] if f["field"] == path]))
+              for path, text in texts.items()]
+    tiers = {name: dict(text_fields(doc)) for name, doc in data["renderings"].items()}
+    return page(request, ctx, actor, "signoff.html", key=key, data=data, fields=fields, tiers=tiers,
+                paths=list(texts), entities=ENTITY_NAMES, done=request.query_params.get("done"))
+
+
+@router.post("/cases/{key}/signoff")
+def signoff_change(key: str, request: Request, action: str = Form(""), field: str = Form(""),
+                   text: str = Form(""), start: str = Form(""), end: str = Form(""), entity_type: str = Form(""),
+                   actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Add a missed finding (by the text to mark) or remove one (by its span)."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        if start.isdigit() and end.isdigit():
+            first, last = int(start), int(end)
+        else:
+            found = dict(text_fields(CaseService(ctx).view(actor, key).document)).get(field, "").find(text.strip())
+            if not text.strip() or found < 0:
+                raise InvalidInput([Problem("text", "must be a passage of the chosen field")], "override")
+            first, last = found, found + len(text.strip())
+        signoff.override(ctx, actor, key, action=action, field=field, start=first, end=last,
+                         entity_type=entity_type or None, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}/signoff?done=finding_{action}", status_code=303)
+
+
+@router.post("/accounts/{username}/unfreeze")
+def unfreeze_page(username: str, request: Request, reason: str = Form(""),
+                  actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        unfreeze(ctx, actor, username, reason, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse("/?done=unfrozen", status_code=303)
+
+
+@router.get("/preferences", response_class=HTMLResponse)
+def preferences_page(request: Request, actor: Actor | None = Depends(optional_actor),
+                     ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    return page(request, ctx, actor, "preferences.html", values=preferences(ctx, actor), errors={},
+                channels=CHANNELS, modes=MODES, locales=LOCALES, done=request.query_params.get("done"))
+
+
+@router.post("/preferences")
+async def save_preferences(request: Request, actor: Actor | None = Depends(optional_actor),
+                           ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    form = {k: str(v) for k, v in (await request.form()).items()
+            if k in ("channel", "mode", "quiet_start", "quiet_end", "locale", "chat_url")}
+    try:
+        set_preferences(ctx, actor, form)
+    except InvalidInput as exc:
+        return page(request, ctx, actor, "preferences.html", status=422, values=form,
+                    errors=forms.errors_by_field(exc.problems), channels=CHANNELS, modes=MODES, locales=LOCALES,
+                    done=None)
+    return RedirectResponse("/preferences?done=saved", status_code=303)
+
+
+@router.post("/work/{item_id}/close")
+def close_work(item_id: int, request: Request, decision: str = Form(""), reason: str = Form(""),
+               actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Close a work item from the inbox (an evaluation's renew or retire fires that transition)."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        close_work_item(ctx, actor, item_id, decision, reason, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/?done=closed_{decision}", status_code=303)
+
+
+@router.post("/access-requests/{request_id}/decide")
+def decide_access_page(request_id: int, request: Request, decision: str = Form(""),
+                       actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        status = decide_access(ctx, actor, request_id, decision == "approve", ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/?done=access_{status}", status_code=303)
 
 
 def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
@@ -147,12 +335,62 @@ def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
     return "\n".join(difflib.unified_diff(a, b, "previous", "this", lineterm="", n=1))
 
 
+def _mandatory_inputs(ctx: AppContext) -> set[str]:
+    paths = ctx.policy.doc.intake.mandatory_on_submit.values()
+    return {p.replace("body.", "body_") if p != "budget" else "budget_amount" for p in paths}
+
+
+def _capture(request: Request, ctx: AppContext, actor: Actor, *, action: str, values: dict[str, Any],
+             errors: dict[str, list[str]] | None = None, case_key: str | None = None, status: int = 200) -> Response:
+    facets = list(ctx.policy.doc.tag_facets)
+    values = {"metric_rows": forms.SPARE_ROWS + 1, "source_rows": forms.SPARE_ROWS + 1} | values
+    shown = set(forms.SCALARS) | {f"body_{s}" for s in SECTIONS} | {"budget_amount", "budget_currency", "channels"} \
+        | {f"tag_{f}" for f in facets} \
+        | {f"metric_{i}_{p}" for i in range(int(values["metric_rows"])) for p in ("name", "value", "unit", "kind", "source")} \
+        | {f"source_{i}_{p}" for i in range(int(values["source_rows"]))
+           for p in ("name", "kind", "validation_method", "interviewees")} | {"metrics", "data_sources", "budget"}
+    return page(request, ctx, actor, "capture.html", status=status, values=values, errors=errors or {},
+                policy=ctx.policy.doc, sections=SECTIONS, action=action, case_key=case_key, shown_fields=shown,
+                mandatory=_mandatory_inputs(ctx))
+
+
+def _posted_values(form: Any, facets: list[str]) -> dict[str, Any]:
+    """The posted form as the template shows it again (multi-selects as lists, row counts kept)."""
+    values: dict[str, Any] = {k: v for k, v in form.items()}
+    for facet in facets:
+        values[f"tag_{facet}"] = form.getlist(f"tag_{facet}")
+    for prefix, key in (("metric", "metric_rows"), ("source", "source_rows")):
+        rows = [int(k.split("_")[1]) for k in form.keys() if k.startswith(prefix + "_") and k.split("_")[1].isdigit()]
+        values[key] = (max(rows) + 1 if rows else 0) + 1
+    return values
+
+
+def _after_save(request: Request, ctx: AppContext, actor: Actor, key: str, form: Any, facets: list[str],
+                action: str) -> Response:
+    """'Save and submit': submit now; an incomplete checklist comes back as field errors on the edit form."""
+    if form.get("action") != "submit":
+        return RedirectResponse(f"/cases/{key}?done=saved", status_code=303)
+    svc = CaseService(ctx)
+    view = svc.view(actor, key)
+    problems = submit_problems(ctx.policy, view.document)
+    if problems:
+        return _capture(request, ctx, actor, action=action, case_key=key, status=422,
+                        values=_posted_values(form, facets), errors=forms.errors_by_field(problems))
+    event = "resubmit" if view.state == "returned" else "submit"
+    try:
+        svc.fire(actor, key, event, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}?done={event}", status_code=303)
+
+
 @router.get("/cases/new", response_class=HTMLResponse)
 def new_case_form(request: Request, actor: Actor | None = Depends(optional_actor),
                   ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
-    return page(request, ctx, actor, "capture.html", values={}, errors={}, policy=ctx.policy.doc, sections=SECTIONS)
+    return _capture(request, ctx, actor, action="/cases/new",
+                    values={"department": actor.department or "", "owner": actor.username, "budget_currency": "CNY"})
 
 
 @router.post("/cases/new")
@@ -160,26 +398,79 @@ async def new_case(request: Request, actor: Actor | None = Depends(optional_acto
                    ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
-    form = dict(await request.form())
-    doc: dict[str, Any] = {k: v for k, v in form.items() if v and k in (
-        "title", "library", "scenario", "outcome", "classification", "department", "owner", "project_start",
-        "project_end", "target_users")}
-    body = {s: form.get(f"body_{s}") for s in SECTIONS if form.get(f"body_{s}")}
-    if body:
-        doc["body"] = body
-    if form.get("budget"):
-        doc["budget"] = {"amount": form["budget"], "currency": "CNY"}
+    form = await request.form()
+    facets = list(ctx.policy.doc.tag_facets)
+    doc = {k: v for k, v in forms.form_document(form, facets).items() if v not in (None, [], {})}
     try:
         key = CaseService(ctx).create(actor, doc, ip=client_ip(request))
     except InvalidInput as exc:
-        errors: dict[str, list[str]] = {}
-        for p in exc.problems:
-            errors.setdefault(p.field.replace("body.", "body_").split(".")[0], []).append(p.rule)
-        return page(request, ctx, actor, "capture.html", status=422, values=form, errors=errors,
-                    policy=ctx.policy.doc, sections=SECTIONS)
+        return _capture(request, ctx, actor, action="/cases/new", status=422, values=_posted_values(form, facets),
+                        errors=forms.errors_by_field(exc.problems))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse(f"/cases/{key}", status_code=303)
+    return _after_save(request, ctx, actor, key, form, facets, f"/cases/{key}/edit")
+
+
+@router.get("/cases/{key}/edit", response_class=HTMLResponse)
+def edit_case_form(key: str, request: Request, actor: Actor | None = Depends(optional_actor),
+                   ctx: AppContext = Depends(app_ctx)) -> Response:
+    if actor is None:
+        return _login_redirect()
+    try:
+        view = CaseService(ctx).view(actor, key)
+        # the form holds the stored (unredacted) text: only someone who may edit the case now sees it
+        if view.state not in EDITABLE_STATES or not ctx.policy.may(actor.role, "case.edit", own=view.viewer_is_author):
+            raise Forbidden(f"{actor.username} may not edit {key} now ({view.state})")
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    values = forms.form_values(view.document, list(ctx.policy.doc.tag_facets))
+    return _capture(request, ctx, actor, action=f"/cases/{key}/edit", values=values, case_key=key)
+
+
+@router.post("/cases/{key}/edit")
+async def edit_case(key: str, request: Request, actor: Actor | None = Depends(optional_actor),
+                    ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Saves only what the author changed: the posted form is compared with the current version."""
+    if actor is None:
+        return _login_redirect()
+    form = await request.form()
+    facets = list(ctx.policy.doc.tag_facets)
+    svc = CaseService(ctx)
+    try:
+        current = svc.view(actor, key).document
+        changes = forms.changed_only(current, forms.form_document(form, facets))
+        if changes:
+            svc.edit(actor, key, changes, note=str(form.get("note") or "") or None, ip=client_ip(request))
+    except InvalidInput as exc:
+        return _capture(request, ctx, actor, action=f"/cases/{key}/edit", case_key=key, status=422,
+                        values=_posted_values(form, facets), errors=forms.errors_by_field(exc.problems))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return _after_save(request, ctx, actor, key, form, facets, f"/cases/{key}/edit")
+
+
+@router.post("/cases/{key}/events/{event}")
+def fire_event(key: str, event: str, request: Request, reason: str = Form(""), confirm: str = Form(""),
+               actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Every allowed event is a button on the case page; irreversible ones need the confirmation box ticked."""
+    if actor is None:
+        return _login_redirect()
+    if event in IRREVERSIBLE and not confirm:
+        return _refused(request, ctx, actor, InvalidInput([Problem("confirm", "tick the box to confirm")], event))
+    try:
+        CaseService(ctx).fire(actor, key, event, reason=reason.strip() or None, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}?done={event}", status_code=303)
+
+
+@router.get("/my-cases", response_class=HTMLResponse)
+def my_cases_page(request: Request, actor: Actor | None = Depends(optional_actor),
+                  ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The author's and owner's own cases: state, due date, next step."""
+    if actor is None:
+        return _login_redirect()
+    return page(request, ctx, actor, "my_cases.html", rows=my_cases(ctx, actor), tz=ctx.clock.tz)
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
@@ -191,7 +482,9 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
     try:
         view, audience = read_case(ctx, actor, key, via="page", ip=client_ip(request))
     except Forbidden as exc:
-        return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=key)
+        # offer the access form only to someone whose request policy would accept
+        offer = key if requestable(ctx, actor, key) else None
+        return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=offer)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     shows_trail = ctx.policy.may(actor.role, "audit.read", own=False)
@@ -207,7 +500,11 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
         similar = search.similar(ctx, actor, key)
     except CasebookError:
         similar = []
+    events = [e for e in svc.allowed_events(actor, key) if e not in REVIEW_EVENTS]
+    editable = view.state in EDITABLE_STATES and ctx.policy.may(actor.role, "case.edit", own=view.viewer_is_author)
     return page(request, ctx, actor, "case.html", view=view, doc=view.document, audience=audience,
+                events=events, editable=editable, irreversible=IRREVERSIBLE, reason_required=REASON_REQUIRED,
+                done=request.query_params.get("done"),
                 sections=SECTIONS, versions=versions, diffs=diffs, trail=trail, similar=similar,
                 scale=ctx.policy.doc.ratings.scale_max, tz=ctx.clock.tz)
 

@@ -1,7 +1,7 @@
 """cases.withdrawn_at: when a case was taken down (its content stays restricted after it is archived)
 
 Revision ID: 0009_inputs
-Revises: 0009_read
+Revises: 0009_audit
 Create Date: 2026-12-03 09:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casebook.core.db import UTCDateTime
 
 revision = '0009_inputs'
-down_revision = '0009_read'
+down_revision = '0009_audit'
 branch_labels = None
 depends_on = None
 

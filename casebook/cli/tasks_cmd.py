@@ -1,0 +1,64 @@
+"""``casebook tasks``: everything a person owes (the same inbox as the home page and the API), and closing a
+work item with a decision."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+
+app = typer.Typer(help="Everything a person owes, and closing work items.")
+
+
+@app.callback(invoke_without_command=True)
+@guarded
+def tasks(typer_ctx: typer.Context, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """List everything the acting user owes, soonest due first."""
+    if typer_ctx.invoked_subcommand:
+        return
+    from library.inbox import inbox
+
+    ctx = context(now)
+    items = inbox(ctx, acting(ctx, as_user))
+    if json_out:
+        print_json([i.as_json(ctx.clock.tz) for i in items])
+        return
+    if not items:
+        console.print("nothing owed right now")
+        return
+    table = Table("id", "kind", "case", "title", "due", "status", "next")
+    for i in items:
+        due = i.due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M") if i.due else ""
+        table.add_row(i.id, i.kind, i.case or "", i.title, due, i.status, " / ".join(i.actions))
+    console.print(table)
+
+
+@app.command("close")
+@guarded
+def close(item: Annotated[int, typer.Argument(help="The work item's number (the N of work-N).")],
+          decision: Annotated[str, typer.Option(help="How it closes (e.g. renew, retire, rectified, answered, "
+                                                     "cancel).")],
+          reason: Annotated[str, typer.Option(help="What was decided or changed (the answer, for corrections).")],
+          as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Close a work item; an evaluation's renew or retire fires that transition (audited)."""
+    from lifecycle.work import close_work_item
+
+    ctx = context(now)
+    status = close_work_item(ctx, acting(ctx, as_user), item, decision, reason)
+    console.print(f"work-{item}: {decision} -> {status}")
+
+
+@app.command("answer")
+@guarded
+def answer(item: Annotated[int, typer.Argument(help="The correction request's work item (work-N).")],
+           text: Annotated[str, typer.Option("--text", help="The answer sent to the requester.")],
+           as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Answer a correction request (the requester receives the answer)."""
+    from lifecycle.work import close_work_item
+
+    ctx = context(now)
+    close_work_item(ctx, acting(ctx, as_user), item, "answered", text)
+    console.print(f"work-{item}: answered")

@@ -1,0 +1,65 @@
+"""A person's notification preferences: channel, instant or digest, quiet hours, locale. The preferences page
+and delivery read the same row (defaults when there is none: e-mail, instant, no quiet hours, user locale)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import select, update
+
+from casebook.core import audit
+from casebook.core.context import AppContext
+from casebook.core.db import upsert
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.locales import LOCALES
+from casebook.core.users import Actor, User
+from notifications.models import Preference
+
+PREFS = Preference.__table__
+USERS = User.__table__
+CHANNELS = ("email", "chat", "both")
+MODES = ("instant", "digest")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def preferences(ctx: AppContext, actor: Actor) -> dict[str, Any]:
+    with ctx.engine.connect() as conn:
+        row = conn.execute(select(PREFS).where(PREFS.c.username == actor.username)).first()
+        locale = conn.execute(select(USERS.c.locale).where(USERS.c.username == actor.username)).scalar()
+    base = {"channel": "email", "mode": "instant", "quiet_start": None, "quiet_end": None, "locale": locale,
+            "chat_url": None}
+    return base | ({k: getattr(row, k) for k in base if getattr(row, k) is not None} if row else {})
+
+
+def set_preferences(ctx: AppContext, actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
+    """Validate and save; the locale is also the interface language. Every problem is listed at once."""
+    clean = {k: (str(v).strip() or None) if v is not None else None for k, v in raw.items()}
+    problems = []
+    if clean.get("channel") not in CHANNELS:
+        problems.append(Problem("channel", f"must be one of {', '.join(CHANNELS)}"))
+    if clean.get("mode") not in MODES:
+        problems.append(Problem("mode", f"must be one of {', '.join(MODES)}"))
+    if clean.get("locale") not in LOCALES:
+        problems.append(Problem("locale", f"must be one of {', '.join(LOCALES)}"))
+    for name in ("quiet_start", "quiet_end"):
+        if clean.get(name) and not _HHMM.match(clean[name]):
+            problems.append(Problem(name, "must be a time as HH:MM"))
+    if bool(clean.get("quiet_start")) != bool(clean.get("quiet_end")):
+        problems.append(Problem("quiet_end", "quiet hours need both a start and an end"))
+    if clean.get("channel") in ("chat", "both") and not clean.get("chat_url"):
+        problems.append(Problem("chat_url", "a chat channel needs its address"))
+    if problems:
+        raise InvalidInput(problems, "preferences")
+    row = {"username": actor.username, "channel": clean["channel"], "mode": clean["mode"],
+           "quiet_start": clean.get("quiet_start"), "quiet_end": clean.get("quiet_end"), "locale": clean["locale"],
+           "chat_url": clean.get("chat_url")}
+    with ctx.engine.begin() as conn:
+        before = conn.execute(select(PREFS).where(PREFS.c.username == actor.username)).first()
+        upsert(conn, PREFS, row, ["username"])
+        conn.execute(update(USERS).where(USERS.c.username == actor.username).values(locale=clean["locale"]))
+        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="user.preferences",
+                     subject_type="user", subject_id=actor.username,
+                     before={k: getattr(before, k) for k in row if k != "username"} if before else None,
+                     after={k: v for k, v in row.items() if k != "username"})
+    return row
