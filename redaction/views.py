@@ -33,6 +33,8 @@ def record_view(ctx: AppContext, actor: Actor, key: str, *, via: str, ip: str | 
     alike."""
     ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
                        version=(details or {}).get("version"), ip=ip, via=via)
+    if via == "cli":  # a command's process ends right after: its read is written now, not with a later batch
+        ctx.access_log.flush()
 
 
 def read_case(ctx: AppContext, actor: Actor, key: str, *, via: str, ip: str | None = None,
