@@ -18,6 +18,17 @@ from policies.schema import InputLimits
 MAX_DEPTH = 12
 
 
+
+def max_chars(limits: InputLimits, path: str) -> int:
+    """The limit of one text field: policy ``limits.field_max_chars`` for the longest prefix of its path (list
+    indices dropped), else ``limits.text_max_chars``."""
+    parts = [p for p in path.split(".") if not p.isdigit()]
+    for n in range(len(parts), 0, -1):
+        limit = limits.field_max_chars.get(".".join(parts[:n]))
+        if limit is not None:
+            return limit
+    return limits.text_max_chars
+
 def number_problem(limits: InputLimits, field: str, value: Any) -> Problem | None:
     """A number that is not finite or is beyond ``limits.number_max`` in size; None when it is fine."""
     if isinstance(value, bool) or not isinstance(value, (int, float, Decimal, str)):
@@ -37,7 +48,7 @@ def text_problem(limits: InputLimits, field: str, value: str | None) -> Problem 
     """A text longer than its field's limit; None when it fits."""
     if value is None:
         return None
-    limit = limits.max_chars(field)
+    limit = max_chars(limits, field)
     if len(value) > limit:
         return Problem(field, f"at most {limit} characters (got {len(value)}; policy limits)")
     return None

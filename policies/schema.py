@@ -231,15 +231,6 @@ class InputLimits(Strict):
             raise ValueError("field_max_chars values must be positive")
         return self
 
-    def max_chars(self, path: str) -> int:
-        """The limit of one text field: the longest ``field_max_chars`` prefix of its path (indices dropped)."""
-        parts = [p for p in path.split(".") if not p.isdigit()]
-        for n in range(len(parts), 0, -1):
-            limit = self.field_max_chars.get(".".join(parts[:n]))
-            if limit is not None:
-                return limit
-        return self.text_max_chars
-
 
 class PartnerPolicy(Strict):
     """The open API for partners (the plan's non-sensitive data only): keys act in ``role``, whose clearance must

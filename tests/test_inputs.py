@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from casebook.cli import app
 from casebook.core import audit
+from lifecycle.bounds import max_chars
 from lifecycle.models import Case, CaseVersion
 from lifecycle.service import CaseService
 from redaction.stored import store_version
@@ -49,10 +50,10 @@ def test_bounds_refuse_every_absurd_input_naming_the_field_and_writing_nothing(c
         "project_end": _dumps(base | {"project_end": "9999-12-31"}),
         "project_start": _dumps(base | {"project_start": str(limits.date_earliest.replace(year=1900))}),
         "metrics.0.value": _dumps(base | {"metrics": [{"name": "x", "value": limits.number_max * 10}]}),
-        "title": _dumps(base | {"title": "標" * (limits.max_chars("title") + 1)}),
-        "body.data": _dumps(base | {"body": {"data": "數" * (limits.max_chars("body.data") + 1)}}),
+        "title": _dumps(base | {"title": "標" * (max_chars(limits, "title") + 1)}),
+        "body.data": _dumps(base | {"body": {"data": "數" * (max_chars(limits, "body.data") + 1)}}),
         "channels": _dumps(base | {"channels": ["wechat"] * (limits.list_max_items + 1)}),
-        "(document)": _dumps(base | {"body": {s: "字" * limits.max_chars(f"body.{s}") for s in
+        "(document)": _dumps(base | {"body": {s: "字" * max_chars(limits, f"body.{s}") for s in
                                                   ("background", "goal", "strategy", "execution", "data",
                                                    "reflection")}}),
     }
