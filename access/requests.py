@@ -11,6 +11,7 @@ from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from casebook.core.users import Actor
+from lifecycle.bounds import text_problem
 from lifecycle.models import Case
 from notifications.audience import case_ref, users_with_role
 from notifications.outbox import enqueue
@@ -39,6 +40,8 @@ def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: 
 
     if not reason.strip():
         raise InvalidInput([Problem("reason", "is required")], "access request")
+    if problem := text_problem(ctx.policy.doc.limits, "reason", reason):
+        raise InvalidInput([problem], "access request")
     now = ctx.clock.now()
     sp = ctx.policy.doc.security
     with ctx.engine.begin() as conn:

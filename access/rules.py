@@ -4,12 +4,43 @@ from __future__ import annotations
 
 from casebook.core.errors import Forbidden
 from casebook.core.users import Actor
+from lifecycle import states as S
 from policies.loader import Policy
 
 
-def can_view(policy: Policy, actor: Actor, *, classification: str, department: str, is_owner: bool) -> bool:
-    """Read access (the page/API issue adds the department-head approval for internal cases)."""
-    if actor.is_system or is_owner:
+def reads_working_version(policy: Policy, actor: Actor, *, is_owner: bool, reviews: bool = False) -> bool:
+    """Whether the actor reads content before (or beside) its publication: owners and authors, the reviewers of
+    its open task (``reviews``), the system and the roles of policy ``security.working_version_roles``. Everyone
+    else reads the published version only (and nothing of a case never published)."""
+    return actor.is_system or is_owner or reviews or actor.role in policy.doc.security.working_version_roles
+
+
+def state_allows(policy: Policy, actor: Actor, *, state: str, is_owner: bool, published: bool,
+                 withdrawn: bool = False, reviews: bool = False) -> bool:
+    """The state part of the read rule. Withdrawn content (withdrawn now, or archived after a withdrawal) is
+    read by the roles of policy ``security.withdrawn_readers`` only, its author included; a draft by its owner
+    and author only; content never published by the working-version readers (above); the rest by any reader."""
+    if actor.is_system:
+        return True
+    if state == S.WITHDRAWN or withdrawn:
+        return actor.role in policy.doc.security.withdrawn_readers
+    if state == S.DRAFT:
+        return is_owner
+    if not published:
+        return reads_working_version(policy, actor, is_owner=is_owner, reviews=reviews)
+    return True
+
+
+def can_view(policy: Policy, actor: Actor, *, classification: str, department: str, is_owner: bool, state: str,
+             published: bool, withdrawn: bool = False, reviews: bool = False) -> bool:
+    """Read access, the one rule every read path asks: state (above), then clearance against classification
+    and department scope (owners and authors read their own cases whatever their clearance)."""
+    if actor.is_system:
+        return True
+    if not state_allows(policy, actor, state=state, is_owner=is_owner, published=published, withdrawn=withdrawn,
+                        reviews=reviews):
+        return False
+    if is_owner:
         return True
     if not policy.may(actor.role, "case.read", own=False):
         return False

@@ -13,6 +13,7 @@ from casebook.core.db import upsert
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.users import Actor
 from lifecycle.models import Case
+from lifecycle.bounds import text_problem
 from lifecycle.jobs import add_work_item
 from lifecycle.service import CaseService
 from lifecycle.worklist import Rating
@@ -21,8 +22,6 @@ from notifications.outbox import enqueue
 
 RATINGS = Rating.__table__
 CASES = Case.__table__
-#: Longest correction text kept (the audit event and the owner's message carry it).
-CORRECTION_MAX = 2000
 
 
 def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | None = None) -> None:
@@ -30,6 +29,8 @@ def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | Non
     scale = ctx.policy.doc.ratings.scale_max
     if not 1 <= stars <= scale:
         raise InvalidInput([Problem("stars", f"must be between 1 and {scale}")], "rating")
+    if comment is not None and (problem := text_problem(ctx.policy.doc.limits, "comment", comment)):
+        raise InvalidInput([problem], "rating")
     view = CaseService(ctx).view(actor, key)
     if view.published_version_no is None:
         raise InvalidInput([Problem("case", "only published cases can be rated")], "rating")
@@ -44,8 +45,8 @@ def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip
     text = (text or "").strip()
     if not text:
         raise InvalidInput([Problem("text", "must not be empty")], "correction request")
-    if len(text) > CORRECTION_MAX:
-        raise InvalidInput([Problem("text", f"at most {CORRECTION_MAX} characters")], "correction request")
+    if problem := text_problem(ctx.policy.doc.limits, "text", text):
+        raise InvalidInput([problem], "correction request")
     CaseService(ctx).view(actor, key)   # the read rule: only a reader of the case may ask
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:

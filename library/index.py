@@ -80,8 +80,10 @@ def fact(kind: str, value: Any) -> str:
     return f"q{kind}" + hashlib.blake2b(str(value).encode(), digest_size=5).hexdigest()
 
 
-def visibility(state: str) -> str:
-    return "hidden" if state in HIDDEN_STATES else "archived" if state in ARCHIVED_STATES else "live"
+def visibility(state: str, withdrawn: bool = False) -> str:
+    """Who finds a case: nobody (withdrawn content, even archived since: the read rule keeps it for
+    ``security.withdrawn_readers``, search shows it to none), the archived readers, or every reader."""
+    return "hidden" if state in HIDDEN_STATES or withdrawn else "archived" if state in ARCHIVED_STATES else "live"
 
 
 def entry_facts(case: Any, document: dict[str, Any], tier: str, state: str) -> str:
@@ -93,7 +95,7 @@ def entry_facts(case: Any, document: dict[str, Any], tier: str, state: str) -> s
               fact("t", tier), fact("c", case["classification"]), fact("d", case["department"]),
               fact("u", case["owner_id"]), fact("u", case["author_id"]), fact("i", case["id"]),
               fact("l", case["library"]), fact("s", document.get("scenario") or ""),
-              fact("o", document.get("outcome") or ""), fact("v", visibility(state))]
+              fact("o", document.get("outcome") or ""), fact("v", visibility(state, case.get("withdrawn_at") is not None))]
     tokens += [fact("g", f"{facet}={value}") for facet, values in (document.get("tags") or {}).items()
                for value in values]
     return " ".join(dict.fromkeys(tokens))
@@ -208,7 +210,12 @@ def follow_publication(t: hooks.TransitionEvent) -> None:
     if t.dest == S.PUBLISHED and t.source != S.PUBLISHED:
         indexer_for(t.service.ctx).index_version(t.conn, t.case.id, t.case.current_version_no, t.dest)
     elif visibility(t.source) != visibility(t.dest):  # taken down, archived or back: only its visibility token
-        old, new = fact("v", visibility(t.source)), fact("v", visibility(t.dest))
+        was = t.dest != S.WITHDRAWN and t.conn.execute(
+            select(CASES.c.withdrawn_at).where(CASES.c.id == t.case.id)).scalar() is not None
+        old, new = visibility(t.source, was), visibility(t.dest, was or t.dest == S.WITHDRAWN)
+        if old == new:
+            return
+        old, new = fact("v", old), fact("v", new)
         t.conn.execute(ENTRIES.update().where(ENTRIES.c.case_id == t.case.id)
                        .values(facts=func.replace(ENTRIES.c.facts, old, new)))
 

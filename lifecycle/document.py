@@ -11,10 +11,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.textnorm import fingerprint
+from lifecycle.bounds import document_problems, number_problem
 from policies.loader import Policy
 
 SECTIONS = ("background", "goal", "strategy", "execution", "data", "reflection")
 
+
+#: Fields whose values are amounts even when written as text (checked for range as numbers).
+AMOUNT_FIELDS = ("budget.amount", "metrics.value")
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -44,7 +48,7 @@ class Body(Edge):
 
 
 class Budget(Edge):
-    amount: Decimal = Field(ge=0)
+    amount: Decimal = Field(ge=0, allow_inf_nan=False)
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
 
 
@@ -52,7 +56,7 @@ class Metric(Edge):
     """A key figure; ``source`` names the data source it is traced to."""
 
     name: str = Field(min_length=1)
-    value: float
+    value: float = Field(allow_inf_nan=False)
     unit: str | None = None
     kind: str | None = None  # what the figure is, for consistency checks: revenue, cost, roi, share, …
     source: str | None = None
@@ -128,6 +132,17 @@ def policy_problems(policy: Policy, doc: CaseDocument, *, required: list[str]) -
             for i, v in enumerate(values):
                 if v not in spec.values:
                     problems.append(Problem(f"tags.{facet}.{i}", f"must be one of {', '.join(spec.values)} (got '{v}')"))
+    limits = p.limits
+    for field in ("project_start", "project_end"):
+        value = getattr(doc, field)
+        if value is not None and not limits.date_earliest <= value <= limits.date_latest:
+            problems.append(Problem(field, f"must be between {limits.date_earliest} and {limits.date_latest} "
+                                           f"(policy limits)"))
+    if doc.budget is not None and (problem := number_problem(limits, "budget.amount", doc.budget.amount)):
+        problems.append(problem)
+    for i, metric in enumerate(doc.metrics):
+        if problem := number_problem(limits, f"metrics.{i}.value", metric.value):
+            problems.append(problem)
     if doc.project_start and doc.project_end and doc.project_end < doc.project_start:
         problems.append(Problem("project_end", "must not be before project_start"))
     names = [s.name for s in doc.data_sources]
@@ -140,6 +155,9 @@ def parse_document(policy: Policy, raw: Any, *, required: list[str]) -> CaseDocu
     """Validate a whole document; every problem (shape, vocabulary, required, dates) is listed at once."""
     if not isinstance(raw, dict):
         raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+    too_big = document_problems(policy.doc.limits, raw, numbers=AMOUNT_FIELDS)
+    if too_big:  # refused before validation or analysis spends time on it
+        raise InvalidInput(too_big, "case")
     try:
         doc = CaseDocument.model_validate(raw)
     except ValidationError as exc:

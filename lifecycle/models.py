@@ -58,6 +58,8 @@ class Case(Base):
     content_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Set when the case is withdrawn (taken down): its content stays restricted after it is archived too.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     policy_version: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -19,13 +19,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from casebook.core import audit
 from casebook.core.db import Prepared
 from access.grants import has_grant
-from access.rules import can_fire, can_view
+from access.rules import can_fire, can_view, reads_working_version, state_allows
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
 from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
+from lifecycle.bounds import text_problem
 from lifecycle.document import CaseDocument, document_fingerprint, merge_changes, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
 from lifecycle.models import Case, CaseVersion
@@ -72,10 +73,11 @@ def _after(case: Any, changes: dict[str, Any]) -> dict[str, Any]:
 
 CASES = Case.__table__
 # Built once so their compiled forms are cached (transitions are the hot path).
-#: The columns a transition reads (no dates: they are written, never needed to decide).
+#: The columns a transition reads (of the dates only withdrawn_at, which the read rule of a refusal needs).
 _TRANSITION_COLUMNS = ("id", "key", "state", "review_level", "reentry_level", "review_round", "library", "micro",
                        "department",
-                       "classification", "owner_id", "author_id", "current_version_no", "row_version")
+                       "classification", "owner_id", "author_id", "current_version_no", "published_version_no",
+                       "withdrawn_at", "row_version")
 _READ_CASE = Prepared(select(*(CASES.c[name] for name in _TRANSITION_COLUMNS)).where(CASES.c.key == bindparam("b_key")))
 _READ_DOCUMENT = select(CaseVersion.__table__.c.document).where(
     CaseVersion.__table__.c.case_id == bindparam("b_id"), CaseVersion.__table__.c.number == bindparam("b_no"))
@@ -101,14 +103,27 @@ class CaseService:
     def _may_see(self, conn: Connection, case: Any, actor: Actor) -> bool:
         """Read access: the policy's rule, or an approved access request within the actor's clearance."""
 
+        own = self._is_owner(case, actor)
+        published, withdrawn = case.published_version_no is not None, case.withdrawn_at is not None
         if can_view(self.policy, actor, classification=case.classification, department=case.department,
-                    is_owner=self._is_owner(case, actor)):
+                    is_owner=own, state=case.state, published=published, withdrawn=withdrawn):
             return True
+        if not published and not withdrawn and case.state != S.DRAFT and self._reviews(conn, case, actor) and \
+                can_view(self.policy, actor, classification=case.classification, department=case.department,
+                         is_owner=own, state=case.state, published=published, reviews=True):
+            return True  # the reviewers of its open task read a case before its publication
         if actor.is_system or not self.policy.may(actor.role, "case.read", own=False):
+            return False
+        if not state_allows(self.policy, actor, state=case.state, is_owner=own, published=published,
+                            withdrawn=withdrawn):
             return False
         if self.policy.clearance_rank(actor.clearance) < self.policy.classification_rank(case.classification):
             return False
         return has_grant(conn, case.id, actor.username)
+
+    def may_view(self, conn: Connection, case: Any, actor: Actor) -> bool:
+        """The read rule for a case row already loaded (lists check each row without loading its content)."""
+        return self._may_see(conn, case, actor)
 
     def _is_owner(self, case: Any, actor: Actor) -> bool:
         return actor.user_id is not None and actor.user_id in (case.owner_id, case.author_id)
@@ -176,6 +191,8 @@ class CaseService:
         """Save changed fields as a new version; the published version stays readable meanwhile."""
         if not isinstance(changes, dict):
             raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+        if note is not None and (problem := text_problem(self.policy.doc.limits, "note", note)):
+            raise InvalidInput([problem], "edit")
         now = self.ctx.clock.now()
         try:
             with self.ctx.sessions.begin() as session:
@@ -262,6 +279,8 @@ class CaseService:
 
         Given ``conn``, it runs inside the caller's transaction (a review decision, a flow batch).
         """
+        if reason is not None and (problem := text_problem(self.policy.doc.limits, "reason", reason)):
+            raise InvalidInput([problem], "event")
         if conn is not None:
             return self._fire(conn, actor, key, event, reason, ip, details)
         with self.ctx.engine.begin() as own:
@@ -378,6 +397,8 @@ class CaseService:
         if dest == S.RETURNED:
             same = self.policy.doc.review.return_reentry == "same_level"
             changes["reentry_level"] = case.review_level if same else 1
+        if dest == S.WITHDRAWN:
+            changes["withdrawn_at"] = now
         if dest == S.PUBLISHED:
             months = self.policy.doc.libraries[case.library].validity_months
             changes |= {"published_version_no": case.current_version_no, "published_at": now,
@@ -388,9 +409,12 @@ class CaseService:
     def reads_working_version(self, conn: Connection, case: Any, actor: Actor) -> bool:
         """Whether the actor reads a case's working version (author, owner, reviewers of its open task, the roles
         policy names); everyone else reads its published version while the next one is prepared."""
-        if actor.is_system or self._is_owner(case, actor) \
-                or actor.role in self.policy.doc.security.working_version_roles:
-            return True
+        own = self._is_owner(case, actor)
+        return reads_working_version(self.policy, actor, is_owner=own) or \
+            reads_working_version(self.policy, actor, is_owner=own, reviews=self._reviews(conn, case, actor))
+
+    def _reviews(self, conn: Connection, case: Any, actor: Actor) -> bool:
+        """Whether the actor reviews the case's open task (the review package's hook says)."""
         return any(check(conn, case, actor) for check in self.ctx.hooks.working_readers())
 
     def view(self, actor: Actor, key: str, *, version: int | None = None, published: bool = False) -> CaseView:
@@ -398,18 +422,13 @@ class CaseService:
             case = _load(session, key)
             if not self._may_see(session.connection(), case, actor):
                 raise Forbidden(f"{actor.username} may not view {key} ({case.classification}, {case.department})")
-            published_no = case.published_version_no
-            working = published_no in (None, case.current_version_no) or \
-                self.reads_working_version(session.connection(), case, actor)
-            if version is not None:
-                if not working and published_no is not None and version > published_no:
-                    raise Forbidden(f"{actor.username} reads the published version of {key} (v{published_no}); "
-                                    f"v{version} is in preparation")
-                number = version
-            elif published or (not working and published_no is not None):
-                number = published_no
-            else:
-                number = case.current_version_no
+            if self.reads_working_version(session.connection(), case, actor):
+                number = version or (case.published_version_no if published else case.current_version_no)
+            else:  # readers: the published version, nothing in progress and no other version
+                number = case.published_version_no
+                if version is not None and version != number:
+                    raise Forbidden(f"{actor.username} may read only the published version of {key}"
+                                    + (f" (v{number}); v{version} is in preparation" if number else ""))
             if number is None:
                 raise NotFound(f"{key} has no published version yet")
             doc = _version(session, case, number).document
@@ -424,10 +443,13 @@ class CaseService:
 
     def history(self, actor: Actor, key: str, *,
                 events: bool = True) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
-        """The versions and (unless ``events`` is False: readers without the audit permission) the audit trail."""
-        self.view(actor, key)  # same read check
+        """The versions and (unless ``events`` is False: readers without the audit permission) the audit trail;
+        a reader who sees only the published version lists only that one."""
+        shown = self.view(actor, key)  # same read check
         with self.ctx.sessions() as session:
             case = _load(session, key)
-            versions = list(session.scalars(select(CaseVersion).where(CaseVersion.case_id == case.id)
-                                            .order_by(CaseVersion.number)))
+            stmt = select(CaseVersion).where(CaseVersion.case_id == case.id).order_by(CaseVersion.number)
+            if not self.reads_working_version(session.connection(), case, actor):
+                stmt = stmt.where(CaseVersion.number == shown.version_no)
+            versions = list(session.scalars(stmt))
             return versions, audit.events_for(session, "case", key) if events else []

@@ -48,6 +48,9 @@ def case_ref(case: Any, conn: Connection | None = None, *, working: bool = False
     rendered from them without running the analyzer."""
     ref = {"key": case.key, "title": case.title, "classification": case.classification,
            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
+    if hasattr(case, "state"):  # a case row: the read rule's state facts travel with it (``may_read``)
+        ref |= {"state": case.state, "published": getattr(case, "published_version_no", None) is not None,
+                "withdrawn": getattr(case, "withdrawn_at", None) is not None}
     if conn is None:
         return ref
     from redaction.stored import title_findings
@@ -62,4 +65,5 @@ def case_ref(case: Any, conn: Connection | None = None, *, working: bool = False
 def may_read(policy: Policy, actor: Actor, ref: dict[str, Any]) -> bool:
     """Whether a recipient may see a case reference at all — the same rule as every other read."""
     return can_view(policy, actor, classification=ref["classification"], department=ref["department"],
-                    is_owner=actor.user_id in (ref.get("author_id"), ref.get("owner_id")))
+                    is_owner=actor.user_id in (ref.get("author_id"), ref.get("owner_id")), state=ref["state"],
+                    published=ref["published"], withdrawn=ref["withdrawn"])

@@ -20,6 +20,26 @@ from casebook.core.settings import Settings
 from notifications.render import Message
 
 
+class SendError(str):
+    """Why a message was not accepted; ``permanent`` when sending it again cannot succeed (a 5xx refusal,
+    a message that cannot be built), so delivery dead-letters it at once instead of retrying."""
+
+    permanent: bool = False
+
+    @classmethod
+    def of(cls, text: str, *, permanent: bool) -> "SendError":
+        error = cls(text)
+        error.permanent = permanent
+        return error
+
+
+def _refusal(exc: aiosmtplib.SMTPException) -> SendError:
+    """An SMTP exception as a send error: a 5xx reply (for every recipient) is permanent, anything else is not."""
+    codes = [getattr(exc, "code", None)] + [getattr(r, "code", None) for r in getattr(exc, "recipients", [])]
+    permanent = any(isinstance(c, int) and 500 <= c < 600 for c in codes)
+    return SendError.of(f"SMTP refused: {exc}", permanent=permanent)
+
+
 @dataclass(frozen=True)
 class Envelope:
     key: str
@@ -71,14 +91,19 @@ async def _send_all(settings: Settings, envelopes: list[Envelope],
     try:
         for i, env in enumerate(envelopes):
             try:
-                await smtp.sendmail(settings.mail_from, [env.to], build_email(settings, env))
+                data = build_email(settings, env)
+            except (ValueError, TypeError, UnicodeError) as exc:  # e.g. a line break in an address
+                on_result(i, SendError.of(f"message cannot be built: {exc}", permanent=True))
+                continue
+            try:
+                await smtp.sendmail(settings.mail_from, [env.to], data)
                 on_result(i, None)
             except aiosmtplib.SMTPServerDisconnected as exc:
                 for j in range(i, len(envelopes)):
                     on_result(j, f"SMTP server disconnected: {exc}")
                 return
             except aiosmtplib.SMTPException as exc:
-                on_result(i, f"SMTP refused: {exc}")
+                on_result(i, _refusal(exc))
     finally:
         if smtp.is_connected:
             try:
@@ -93,8 +118,12 @@ def send_chat(url: str, message: Message) -> str | None:
 
     app = apprise.Apprise()
     if not app.add(url):
-        return f"not a valid apprise URL: {url.split('://')[0]}://…"
-    return None if app.notify(title=message.subject, body=message.text) else "the chat service refused the message"
+        return SendError.of(f"not a valid apprise URL: {url.split('://')[0]}://…", permanent=True)
+    try:
+        sent = app.notify(title=message.subject, body=message.text)
+    except Exception as exc:  # noqa: BLE001 - a plugin's failure is this message's failure, not the batch's
+        return f"the chat service failed: {type(exc).__name__}: {exc}"
+    return None if sent else "the chat service refused the message"
 
 
 def check_channels(settings: Settings, chat_urls: list[tuple[str, str]] = ()) -> None:

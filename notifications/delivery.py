@@ -1,6 +1,8 @@
 """Delivering the outbox after commit: claim a batch (SKIP LOCKED on PostgreSQL), render, send, record each
 result at once. A crash mid-batch leaves claimed rows that come back after their lease; a failure is retried
-with exponential backoff and, after the policy's attempts, dead-lettered with an alert to operations."""
+with exponential backoff and, after the policy's attempts, dead-lettered with an alert to operations. A poison
+row (its template cannot render it, the channel refuses it for good) is dead-lettered at once with its error,
+and the rest of its batch is delivered."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from notifications.channels import Envelope, send_chat, send_email_batch
 from notifications.models import DEAD, PENDING, SENDING, SENT, OutboxMessage, Preference, picked
 from notifications.outbox import enqueue
 from notifications.render import Recipient, render_message
+from policies.loader import Policy
 
 OUTBOX = OutboxMessage.__table__
 USERS = User.__table__
@@ -83,6 +86,19 @@ def _claim(ctx: AppContext, now: datetime, limit: int) -> list[Any]:
                                  .order_by(OUTBOX.c.id)))
 
 
+def dead_letter(conn: Connection, policy: Policy, row: Any, attempts: int, error: str, now: datetime) -> None:
+    """Give up on one row: it is marked dead with its error, and the policy's dead-letter role is alerted."""
+    role = policy.doc.notifications.dead_letter_role
+    conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
+        status=DEAD, attempts=attempts, last_error=error, lease_until=None))
+    ops = conn.execute(select(USERS.c.username).where(USERS.c.role == role, USERS.c.active.is_(True))).scalars()
+    for username in ops:
+        if row.kind != "dead_letter" or row.recipient != username:
+            enqueue(conn, kind="dead_letter", subject_id=row.key[:300], recipient=username, period="dead",
+                    payload={"failed_key": row.key, "failed_kind": row.kind, "failed_recipient": row.recipient,
+                             "attempts": attempts, "error": error[:500]}, now=now, digestible=False)
+
+
 def _record(ctx: AppContext, row: Any, error: str | None, now: datetime, report: DeliveryReport, channel: str,
             *, permanent: bool = False) -> None:
     """One result, committed on its own so a crash right after never resends what was accepted."""
@@ -97,16 +113,8 @@ def _record(ctx: AppContext, row: Any, error: str | None, now: datetime, report:
         attempts = row.attempts + 1
         report.errors.append(f"{row.key}: {error}")
         if permanent or attempts >= policy.max_attempts:
-            conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
-                status=DEAD, attempts=attempts, last_error=error, lease_until=None))
+            dead_letter(conn, ctx.policy, row, attempts, error, now)
             report.dead += 1
-            ops = conn.execute(select(USERS.c.username).where(USERS.c.role == policy.dead_letter_role,
-                                                              USERS.c.active.is_(True))).scalars()
-            for username in ops:
-                if row.kind != "dead_letter" or row.recipient != username:
-                    enqueue(conn, kind="dead_letter", subject_id=row.key[:300], recipient=username, period="dead",
-                            payload={"failed_key": row.key, "failed_kind": row.kind, "failed_recipient": row.recipient,
-                                     "attempts": attempts, "error": error[:500]}, now=now, digestible=False)
             return
         delay = min(policy.backoff_seconds * 2 ** (attempts - 1), policy.backoff_max_seconds)
         conn.execute(update(OUTBOX).where(OUTBOX.c.id == row.id).values(
@@ -142,11 +150,16 @@ def deliver(ctx: AppContext, *, max_batches: int | None = None, crash_after: int
                         status=PENDING, claimed_by=None, lease_until=None, next_attempt_at=quiet[row.recipient]))
                 report.deferred += 1
                 continue
-            message = render_message(ctx.policy, row.kind, row.payload, person)
+            try:
+                message = render_message(ctx.policy, row.kind, row.payload, person)
+            except Exception as exc:  # noqa: BLE001 - a poison row is dead-lettered, the batch goes on
+                _record(ctx, row, f"cannot be rendered: {type(exc).__name__}: {exc}", now, report, "none",
+                        permanent=True)
+                continue
             if person.channel in ("chat", "both") and person.chat_url:
                 error = send_chat(person.chat_url, message)
                 if person.channel == "chat" or error:
-                    _record(ctx, row, error, now, report, "chat")
+                    _record(ctx, row, error, now, report, "chat", permanent=getattr(error, "permanent", False))
                     continue
             if not person.email:
                 _record(ctx, row, f"user '{row.recipient}' has no e-mail address", now, report, "email",
@@ -156,7 +169,7 @@ def deliver(ctx: AppContext, *, max_batches: int | None = None, crash_after: int
         accepted = [0]
 
         def on_result(i: int, error: str | None) -> None:
-            _record(ctx, mail[i][0], error, now, report, "email")
+            _record(ctx, mail[i][0], error, now, report, "email", permanent=getattr(error, "permanent", False))
             if error is None:
                 accepted[0] += 1
                 if crash_after is not None and accepted[0] >= crash_after:

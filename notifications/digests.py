@@ -13,7 +13,7 @@ from casebook.core.users import Actor, User
 from lifecycle import states as S
 from lifecycle.jobs import CASES, rating_stats, value_score
 from notifications.audience import case_ref, may_read
-from notifications.delivery import recipients
+from notifications.delivery import dead_letter, recipients
 from notifications.models import DIGESTED, PENDING, OutboxMessage, picked
 from notifications.outbox import enqueue
 from notifications.render import render_subject
@@ -38,6 +38,7 @@ def daily_digests(ctx: AppContext) -> int:
     for row in waiting:
         queued.setdefault(row.recipient, []).append(row)
     planned: list[tuple[str, list[dict[str, Any]], list[int]]] = []
+    poison: list[tuple[Any, str]] = []
     for user in users:
         lines: list[dict[str, Any]] = []
         if user.role in np_.reviewer_digest_roles:
@@ -47,10 +48,20 @@ def daily_digests(ctx: AppContext) -> int:
                                       f"{item.due_at.astimezone(ctx.clock.tz):%Y-%m-%d %H:%M}"})
         rows = queued.get(user.username, [])
         person = people.get(user.username)
+        folded = []
         if person is not None:
-            lines += [{"line": render_subject(ctx.policy, r.kind, r.payload, person)} for r in rows]
+            for r in rows:
+                try:
+                    lines.append({"line": render_subject(ctx.policy, r.kind, r.payload, person)})
+                    folded.append(r)
+                except Exception as exc:  # noqa: BLE001 - a poison row is dead-lettered, the digest goes out
+                    poison.append((r, f"cannot be rendered: {type(exc).__name__}: {exc}"))
         if lines:
-            planned.append((user.username, lines, [r.id for r in rows]))
+            planned.append((user.username, lines, [r.id for r in folded]))
+    if poison:
+        with ctx.engine.begin() as conn:
+            for row, error in poison:
+                dead_letter(conn, ctx.policy, row, row.attempts + 1, error, now)
     sent = 0
     for i in range(0, len(planned), np_.batch_size):
         with ctx.engine.begin() as conn:

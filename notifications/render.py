@@ -11,6 +11,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from casebook.core.users import Actor
+from notifications.audience import may_read
 from policies.loader import Policy
 from redaction.render import render_text
 from redaction.stored import decode_spans
@@ -54,11 +55,13 @@ def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:
                                 department=value.get("department"),
                                 is_author=actor.user_id is not None and actor.user_id in (value.get("author_id"),
                                                                                         value.get("owner_id")))
+        hidden = "state" in value and not may_read(policy, actor, value)  # e.g. taken down since it was queued
         for field in ("title", "snippet"):
             if isinstance(value.get(field), str):
                 spans = value.get(f"{field}_findings")
                 found = decode_spans(value[field], spans) if isinstance(spans, list) else None
-                out[field] = render_text(policy, value[field], audience, findings=found)
+                out[field] = str(value.get("key") or "") if hidden else \
+                    render_text(policy, value[field], audience, findings=found)
         for field in ("title_findings", "snippet_findings"):
             out.pop(field, None)
     return out

@@ -34,6 +34,8 @@ class _Handler:
     async def handle_DATA(self, server: SMTP, session: Any, envelope: Any) -> str:
         if self.sink.refuse:
             return "451 4.3.0 try again later"
+        if set(envelope.rcpt_tos) & self.sink.unknown:
+            return "550 5.1.1 mailbox unavailable"
         msg = message_from_bytes(envelope.content, policy=email_policy.default)
         with self.sink.lock:
             self.sink.messages.append(msg)
@@ -54,12 +56,14 @@ class _Counted:
 
 
 class SmtpSink(_Counted):
-    """``with SmtpSink() as sink:`` → ``sink.port``, ``sink.messages``; ``sink.refuse = True`` answers 451."""
+    """``with SmtpSink() as sink:`` → ``sink.port``, ``sink.messages``; ``sink.refuse = True`` answers 451, an address
+    in ``sink.unknown`` 550."""
 
     def __init__(self, port: int = 0) -> None:
         self.messages: list[Message] = []
         self.lock = threading.Lock()
         self.refuse = False
+        self.unknown: set[str] = set()  # recipients answered 550 (a permanent refusal)
         self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=port or free_port())
         self.port = self._controller.port
 

@@ -202,11 +202,35 @@ class SecurityPolicy(Strict):
     access_request_classifications: list[str]      # viewing these across departments needs an approval
     access_request_approver_role: str
     access_request_working_days: float = Field(gt=0)
-    #: Besides the author, owner and the reviewers of its open task, these roles read a case's working version
-    #: while its published version is what everyone else reads.
+    # Case content by lifecycle state (every read path asks access.rules): a withdrawn case is read by these
+    # roles only; a draft by its owner and author only.
+    withdrawn_readers: list[str]
+    #: Besides the author, owner and the reviewers of its open task, these roles read a case's content before its
+    #: publication and its working version while its published version is what everyone else reads.
     working_version_roles: list[str] = Field(default_factory=list)
     #: Roles that find archived cases in search (marked archived, never recommended).
     archived_read_roles: list[str] = Field(default_factory=list)
+
+
+class InputLimits(Strict):
+    """Bounds on every input: past them a value is refused naming the field, and nothing is written."""
+
+    text_max_chars: int = Field(gt=0)                    # one text field not named in field_max_chars
+    field_max_chars: dict[str, int] = Field(default_factory=dict)  # by path without list indices: body, title …
+    document_max_chars: int = Field(gt=0)                # every text of one case document together
+    list_max_items: int = Field(gt=0)                    # channels, metrics, data sources, tag values, interviewees
+    number_max: float = Field(gt=0)                      # |any amount or figure|, in its own unit
+    date_earliest: date
+    date_latest: date
+    case_file_max_bytes: int = Field(gt=0)               # a case document read by the CLI
+
+    @model_validator(mode="after")
+    def _window(self) -> "InputLimits":
+        if self.date_latest <= self.date_earliest:
+            raise ValueError("date_latest must be after date_earliest")
+        if any(v <= 0 for v in self.field_max_chars.values()):
+            raise ValueError("field_max_chars values must be positive")
+        return self
 
 
 class PartnerPolicy(Strict):
@@ -357,6 +381,7 @@ class PolicyDocument(Strict):
     flows: dict[str, FlowSchedule]
     security: SecurityPolicy
     partners: PartnerPolicy
+    limits: InputLimits
     redaction: RedactionPolicy
     notifications: NotificationPolicy
 
@@ -386,10 +411,9 @@ class PolicyDocument(Strict):
                            ("notifications.dead_letter_role", n.dead_letter_role),
                            *((f"notifications.reviewer_digest_roles.{i}", r) for i, r in enumerate(n.reviewer_digest_roles)),
                            *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles)),
-                           *((f"security.working_version_roles.{i}", r)
-                             for i, r in enumerate(self.security.working_version_roles)),
-                           *((f"security.archived_read_roles.{i}", r)
-                             for i, r in enumerate(self.security.archived_read_roles))]:
+                           *((f"security.{attr}.{i}", r)
+                             for attr in ("withdrawn_readers", "working_version_roles", "archived_read_roles")
+                             for i, r in enumerate(getattr(self.security, attr)))]:
             if role not in self.roles:
                 errors.append(f"{path}: unknown role '{role}'")
         partner = self.roles.get(self.partners.role)

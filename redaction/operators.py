@@ -56,6 +56,8 @@ def generalise_money(text: str, mantissas: list[float]) -> str:
     last = found[-1]
     mult = last.multiplier if last.magnitude else 1
     totals = [b for a in found for b in _bounds(a, mult)]
+    if not all(math.isfinite(v) for v in totals):  # an absurd stored figure is labelled, never a crash
+        return "[amount]"
     low, _ = money_edges(min(totals), mantissas)
     _, high = money_edges(max(totals), mantissas)
     magnitude = last.magnitude

@@ -245,7 +245,7 @@ def render_patch(policy: Policy, document: dict[str, Any], audience: Audience,
             _put(patch, document, path, shown)
     budget = document.get("budget")
     if budget and budget.get("amount") is not None:
-        display = structured("MONEY", f"{Decimal(str(budget['amount'])):,} {budget.get('currency') or 'CNY'}")
+        display = structured("MONEY", f"{Decimal(str(budget['amount'])):,f} {budget.get('currency') or 'CNY'}")
         if display is not None:
             patch["budget"] = {"amount": None, "currency": budget.get("currency"), "display": display}
     for i, metric in enumerate(document.get("metrics") or []):

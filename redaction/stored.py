@@ -29,7 +29,7 @@ from redaction.findings import Finding
 from redaction.models import VersionFindings, VersionRendering
 from redaction.overrides import load_overrides
 from redaction.render import (Override, apply_overrides, apply_patch, document_findings, field_overrides,
-                              render_document, render_patch)
+                              render_document, render_patch, render_text)
 from redaction.tiers import Audience, action_for
 
 FINDINGS = VersionFindings.__table__
@@ -185,6 +185,15 @@ def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str
 
 def decode_spans(text: str, spans: list[list[Any]]) -> list[Finding]:
     return [Finding(e, s, t, text[s:t], score) for e, s, t, score in spans]
+
+
+def stored_title(conn: Connection, policy: Policy, case_id: int, version_no: int, title: str,
+                 audience: Audience) -> str:
+    """A version's title at an audience's tier from its stored findings (lists that load no document); ``title``
+    (the case row's) is analysed only for a version with no stored findings yet."""
+    found = title_findings(conn, case_id, version_no)
+    text, spans = found if found is not None else (title, None)
+    return render_text(policy, text, audience, findings=None if spans is None else decode_spans(text, spans))
 
 
 def refresh(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],

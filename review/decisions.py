@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from casebook.core.context import AppContext
 from casebook.core.errors import Forbidden, InvalidInput, Problem
 from casebook.core.users import Actor
+from lifecycle.bounds import document_problems
 from lifecycle.document import SECTIONS
 from lifecycle.service import CaseService
 from lifecycle.models import Case
@@ -46,6 +47,9 @@ class DecisionInput(BaseModel):
 
 
 def parse_decision(ctx: AppContext, raw: dict[str, Any]) -> DecisionInput:
+    too_big = document_problems(ctx.policy.doc.limits, raw) if isinstance(raw, dict) else []
+    if too_big:
+        raise InvalidInput(too_big, "decision")
     try:
         data = DecisionInput.model_validate(raw)
     except ValidationError as exc:

@@ -186,6 +186,32 @@ def stored_results(conn: Connection, case_id: int, version_no: int) -> list[dict
     return [{"check": r.check, "status": r.status, "severity": r.severity, "findings": r.findings} for r in rows]
 
 
+def shown_results(ctx: Any, actor: Actor, key: str, *, via: str, ip: str | None = None) -> tuple[int, list[dict[str, Any]]]:
+    """The pre-check results of a case's current version as ``actor`` may see them (the version number and
+    the results): read access checked and audited like any view of the case, every sensitive finding's text
+    rendered at the actor's tier and each finding given a readable rule."""
+    from redaction.analyzer import Finding
+    from redaction.render import render_text
+    from redaction.views import read_case
+
+    view, audience = read_case(ctx, actor, key, via=via, ip=ip)
+    with ctx.engine.connect() as conn:
+        results = stored_results(conn, view.case_id, view.version_no)
+    for result in results:
+        shown = []
+        for f in result["findings"]:
+            f = dict(f)
+            if result["check"] == "sensitive_information" and isinstance(f.get("text"), str):
+                text = f["text"]
+                f["text"] = render_text(ctx.policy, text, audience,
+                                        findings=[Finding(f.get("entity_type", ""), 0, len(text), text,
+                                                          float(f.get("score") or 1.0))])
+                f.setdefault("rule", f"{f.get('entity_type', 'sensitive information')}: {f['text']}")
+            shown.append(f)
+        result["findings"] = shown
+    return view.version_no, results
+
+
 def install(registry: Hooks) -> None:
     """The pre-check guard on submit and resubmit, and the listener that stores results and starts review."""
     registry.guard("submit", _guard)

@@ -6,6 +6,7 @@ exactly one wins on any backend; "give me the next task" uses ``FOR UPDATE SKIP 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,8 @@ from casebook.core.db import skip_locked
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from casebook.core.users import Actor, User
 from lifecycle.models import Case
+from redaction.stored import stored_title
+from redaction.tiers import audience_for
 from review.duties import eligible_clause, why_not
 from review.models import CLAIMED, OPEN, ReviewTask
 from review.chain import level_of
@@ -66,6 +69,29 @@ def list_queue(ctx: AppContext, actor: Actor, *, limit: int = 50) -> list[QueueI
     due_soon = ctx.policy.doc.review.due_soon_working_days
     return [QueueItem(r.id, r.case_key, r.title, r.level, r.level_name, r.status, r.claimed_by, r.due_at,
                       sla_status(ctx.calendar, r.due_at, now, due_soon)) for r in rows]
+
+
+def shown_queue(ctx: AppContext, actor: Actor, *, limit: int = 50) -> list[QueueItem]:
+    """``list_queue`` with every title rendered at the actor's tier: what pages, API and CLI show.
+
+    (``list_queue`` itself carries stored titles, for callers that show none, such as the digest lines.)
+    """
+    items = list_queue(ctx, actor, limit=limit)
+    if not items:
+        return items
+    with ctx.engine.connect() as conn:
+        facts = {r.key: r for r in conn.execute(
+            select(CASES.c.id, CASES.c.key, CASES.c.classification, CASES.c.department, CASES.c.owner_id,
+                   CASES.c.author_id, CASES.c.current_version_no)
+            .where(CASES.c.key.in_({i.case_key for i in items})))}
+        out = []
+        for item in items:  # the version in review (task lists are for its reviewers), from its stored findings
+            c = facts[item.case_key]
+            audience = audience_for(ctx.policy, actor, classification=c.classification, department=c.department,
+                                    is_author=actor.user_id is not None and actor.user_id in (c.owner_id, c.author_id))
+            out.append(dataclasses.replace(item, title=stored_title(conn, ctx.policy, c.id, c.current_version_no,
+                                                                    item.title, audience)))
+    return out
 
 
 def _task(conn: Connection, task_id: int, *, lock: bool = False) -> Any:

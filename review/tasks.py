@@ -19,11 +19,15 @@ _CANCEL_OPEN = TASKS.update().where(TASKS.c.case_id == bindparam("b_case"),
 
 
 def reviews_case(conn: Any, case: Any, actor: Any) -> bool:
-    """Whoever holds, or may claim, an open task of the case reads the version under review."""
+    """Whoever holds, or may claim, an open task of the case reads the version under review, and so does whoever
+    decided one of its tasks in the round still under review (a level-1 reviewer reads what they passed on)."""
     if actor.is_system:
         return True
+    current = TASKS.c.status.in_([OPEN, CLAIMED])
+    if str(case.state).startswith("review_l"):
+        current = or_(current, TASKS.c.round == case.review_round)
     found = conn.execute(select(TASKS.c.id).where(
-        TASKS.c.case_id == case.id, TASKS.c.status.in_([OPEN, CLAIMED]),
+        TASKS.c.case_id == case.id, current,
         or_(TASKS.c.claimed_by == actor.username, and_(TASKS.c.status == OPEN, in_candidate_group(actor))))
         .limit(1)).first()
     return found is not None

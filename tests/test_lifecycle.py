@@ -148,9 +148,14 @@ def test_permissions_and_visibility(ctx, users, full_case) -> None:
         svc.view(users["intern"], key)                                  # interns see public cases only
     with pytest.raises(Forbidden):
         svc.view(users["head_sales"], key)                              # internal case of another department
-    assert svc.view(users["exec"], key).key == key
-    with pytest.raises(IllegalTransition, match="lacks permission 'case.submit'"):
-        svc.fire(users["bob"], key, "submit")                           # not bob's case
+    with pytest.raises(Forbidden):
+        svc.view(users["exec"], key)                                    # another user's draft: its owner's only
+    with pytest.raises(Forbidden):
+        svc.fire(users["bob"], key, "submit")                           # not bob's, and he may not even see it
+    svc.fire(users["alice"], key, "submit")
+    assert svc.view(users["exec"], key).key == key                      # submitted: unpublished readers see it
+    with pytest.raises(Forbidden):
+        svc.view(users["bob"], key)                                     # not yet published: not for readers
 
 
 def test_edit_is_a_new_version_and_only_in_editable_states(ctx, users, full_case) -> None:

@@ -265,3 +265,33 @@ def test_rows_picked_by_id_are_looked_up_by_primary_key_and_rechecked(ctx) -> No
         else:
             assert "pk_outbox" in plan and "ix_outbox_due" not in plan, plan
     assert _status(ctx) == {"sent": 1, "digested": 2}
+
+
+def test_a_poison_message_is_dead_lettered_at_once_and_the_rest_of_the_batch_is_delivered(ctx, people, sink) -> None:
+    _queue(ctx, 4)                                                           # four good rows
+    with ctx.engine.begin() as conn:                                         # one its template cannot render
+        enqueue(conn, kind="stale_case", subject_id="CB-bad", recipient="alice", period="p", now=ctx.clock.now(),
+                payload={"unexpected": True})
+    report = deliver(ctx)
+    assert report.dead == 1 and sink.count() >= 4
+    with ctx.engine.connect() as conn:
+        rows = {r.subject_id: r for r in conn.execute(select(OUTBOX).where(OUTBOX.c.recipient == "alice"))}
+    assert [k for k, r in rows.items() if r.status == "sent"] == ["s0", "s1", "s2", "s3"]
+    bad = rows["CB-bad"]
+    assert bad.status == "dead" and bad.attempts == 1 and "cannot be rendered" in bad.last_error
+    role = ctx.policy.doc.notifications.dead_letter_role
+    alerts = [m for m in sink.messages if m["X-Casebook-Key"].startswith("dead_letter|stale_case|CB-bad")]
+    assert [m["To"] for m in alerts] == [f"{u}@example.test" for u, a in people.items() if a.role == role]
+    assert deliver(ctx).sent == 0 and _status(ctx).get("dead") == 1         # nothing stalls, nothing is resent
+
+
+def test_a_permanent_smtp_refusal_is_dead_lettered_without_retries(ctx, people, sink) -> None:
+    _queue(ctx, 2, recipient="alice")
+    _queue(ctx, 1, recipient="spec")
+    sink.unknown = {"spec@example.test"}
+    report = deliver(ctx)
+    assert report.dead == 1 and report.failed == 0
+    with ctx.engine.connect() as conn:
+        rows = {(r.recipient, r.subject_id): r for r in conn.execute(select(OUTBOX).where(OUTBOX.c.kind != "x"))}
+    assert rows[("spec", "s0")].status == "dead" and "550" in rows[("spec", "s0")].last_error
+    assert rows[("alice", "s0")].status == rows[("alice", "s1")].status == "sent"

@@ -111,8 +111,8 @@ def test_level_three_signoff_overrides_are_honoured_recorded_and_rescanned(ctx, 
     svc.fire(users["alice"], key, "start_update")
     svc.edit(users["alice"], key, {"body": full_case["body"] | {"data": "更新:" + text}})
     # v2 is in preparation: readers still get v1, so look at v2 as the public tier would see it once published.
-    with pytest.raises(Forbidden):
-        rendered_view(ctx, users["intern"], key, version=2)
+    with pytest.raises(Forbidden, match="only the published version"):
+        rendered_view(ctx, users["intern"], key, version=2)                    # in progress: not for readers
     working = CaseService(ctx).view(users["alice"], key, version=2)
     v2 = render_view(ctx, working, Audience("public", working.facts["classification"])).document["body"]["data"]
     assert "小某" in v2 and "小青" not in v2 and "30-70萬元" in v2 and "五十萬元" not in v2

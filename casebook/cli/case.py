@@ -6,14 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
 from lifecycle.document import SECTIONS
-from lifecycle.models import Case
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
-from redaction.views import rendered_view
+from redaction.views import listed_cases, read_case, shown_history
 
 app = typer.Typer(no_args_is_help=True, help="Capture and move cases through their lifecycle.")
 
@@ -26,7 +24,7 @@ ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (required t
 def new(file: FileOpt, as_user: AsOpt = None, now: NowOpt = None) -> None:
     """Capture a new case as a draft from a YAML or JSON document."""
     ctx = context(now)
-    raw = read_document(file)
+    raw = read_document(file, ctx)
     key = CaseService(ctx).create(acting(ctx, as_user), raw)
     console.print(f"created {key} (draft, version 1)")
 
@@ -37,7 +35,7 @@ def edit(key: str, file: FileOpt, note: Annotated[str | None, typer.Option(help=
          as_user: AsOpt = None, now: NowOpt = None) -> None:
     """Change fields of a case; saved as a new version."""
     ctx = context(now)
-    number = CaseService(ctx).edit(acting(ctx, as_user), key, read_document(file), note=note)
+    number = CaseService(ctx).edit(acting(ctx, as_user), key, read_document(file, ctx), note=note)
     console.print(f"{key}: saved version {number}")
 
 
@@ -80,7 +78,7 @@ def show(key: str, version: Annotated[int | None, typer.Option(help="A specific 
          as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
     """Show a case at the acting user's tier (the user must be allowed to view it)."""
     ctx = context(now)
-    view, audience = rendered_view(ctx, acting(ctx, as_user), key, version=version, published=published)
+    view, audience = read_case(ctx, acting(ctx, as_user), key, via="cli", version=version, published=published)
     if json_out:
         print_json({"key": view.key, "state": view.state, "review_level": view.review_level,
                     "version": view.version_no, "published_version": view.published_version_no,
@@ -108,17 +106,15 @@ def show(key: str, version: Annotated[int | None, typer.Option(help="A specific 
 def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
     """Versions and lifecycle events of a case."""
     ctx = context(now)
-    versions, events_ = CaseService(ctx).history(acting(ctx, as_user), key)
+    versions, events_ = shown_history(ctx, acting(ctx, as_user), key)
     if json_out:
-        print_json({"versions": [{"number": v.number, "by": v.created_by, "at": v.created_at.isoformat(),
-                                  "note": v.note} for v in versions],
-                    "events": [{"id": e.id, "shard": e.shard, "seq": e.seq, "at": e.at.isoformat(), "actor": e.actor, "action": e.action,
-                                "before": e.before, "after": e.after, "details": e.details} for e in events_]})
+        print_json({"versions": [v | {"at": v["at"].isoformat()} for v in versions],
+                    "events": [e | {"at": e["at"].isoformat()} for e in events_]})
         return
     table = Table("when", "who", "what", "state")
     for e in events_:
-        state = (e.after or {}).get("state", "")
-        table.add_row(e.at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e.actor, e.action, state)
+        state = (e["after"] or {}).get("state", "")
+        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], e["action"], state)
     console.print(table)
     console.print(f"{len(versions)} version(s)")
 
@@ -126,16 +122,10 @@ def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: Now
 @app.command("list")
 @guarded
 def list_cases(state: Annotated[str | None, typer.Option(help="Only this state.")] = None,
-               json_out: JsonOpt = False, now: NowOpt = None) -> None:
-    """List cases (key, state, library, department)."""
+               as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """List the cases the acting user may read (key, state, library, department, title at the user's tier)."""
     ctx = context(now)
-    with ctx.sessions() as session:
-        stmt = select(Case).order_by(Case.id)
-        if state:
-            stmt = stmt.where(Case.state == state)
-        rows = [{"key": c.key, "title": c.title, "state": c.state, "library": c.library,
-                 "department": c.department, "classification": c.classification}
-                for c in session.scalars(stmt)]
+    rows = listed_cases(ctx, acting(ctx, as_user), state=state)
     if json_out:
         print_json(rows)
         return

@@ -81,7 +81,7 @@ def detect_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
             findings = [f.as_json() for f in detect(text, language, threshold=threshold)]
             out.write(json.dumps({"id": ident, "findings": findings}, ensure_ascii=False) + "\n")
         return
-    text = read_input(file, "FILE")
+    text = read_input(file, "FILE", max_bytes=_policy().doc.limits.case_file_max_bytes)
     findings = detect(text, language, threshold=threshold)
     if json_out:
         print_json([f.as_json() for f in findings])
@@ -110,7 +110,8 @@ def render_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
             out.write(json.dumps({"id": ident, "text": render_text(policy, text, audience, lang=language)},
                                  ensure_ascii=False) + "\n")
         return
-    sys.stdout.write(render_text(policy, read_input(file, "FILE"), audience, lang=language))
+    text = read_input(file, "FILE", max_bytes=policy.doc.limits.case_file_max_bytes)
+    sys.stdout.write(render_text(policy, text, audience, lang=language))
 
 
 @app.command("backfill")

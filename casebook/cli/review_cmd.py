@@ -6,14 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy import select
 
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
 from casebook.core.errors import InvalidInput, NotFound, Problem
-from lifecycle.models import Case
 from review import decisions, queue
 from review.due import due_review_work
-from review.prechecks import stored_results
+from review.prechecks import shown_results
 from review.stats import review_stats
 
 app = typer.Typer(no_args_is_help=True, help="Reviewer task queue, decisions, pre-checks and statistics.")
@@ -24,7 +22,7 @@ app = typer.Typer(no_args_is_help=True, help="Reviewer task queue, decisions, pr
 def show_queue(as_user: AsOpt = None, json_out: JsonOpt = False, limit: int = 50, now: NowOpt = None) -> None:
     """What the acting user may work on, most urgent first, with SLA status."""
     ctx = context(now)
-    items = queue.list_queue(ctx, acting(ctx, as_user), limit=limit)
+    items = queue.shown_queue(ctx, acting(ctx, as_user), limit=limit)
     if json_out:
         print_json([i.as_json(ctx.clock.tz) for i in items])
         return
@@ -97,7 +95,7 @@ def decide(task: int,
     """Decide a task you hold; a score below the pass mark forces a return."""
     ctx = context(now)
     if file:
-        raw = read_document(file)
+        raw = read_document(file, ctx)
     else:
         scores = {}
         for k, v in _pairs(score, "--score", "="):
@@ -114,16 +112,11 @@ def decide(task: int,
 @app.command("prechecks")
 @guarded
 def prechecks(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
-    """The automatic pre-check results of a case's current version."""
+    """The automatic pre-check results of a case's current version (findings at the acting user's tier)."""
     ctx = context(now)
-    from lifecycle.service import CaseService
-
-    view = CaseService(ctx).view(acting(ctx, as_user), key)
-    with ctx.engine.connect() as conn:
-        case_id = conn.execute(select(Case.__table__.c.id).where(Case.__table__.c.key == key)).scalar_one()
-        results = stored_results(conn, case_id, view.version_no)
+    version, results = shown_results(ctx, acting(ctx, as_user), key, via="cli")
     if not results:
-        raise NotFound(f"{key} version {view.version_no} has not been submitted, so it has no pre-check results")
+        raise NotFound(f"{key} version {version} has not been submitted, so it has no pre-check results")
     if json_out:
         print_json(results)
         return
@@ -132,7 +125,7 @@ def prechecks(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: N
         console.print(f"[{colour}]{r['status']:8}[/] {r['check']} ({r['severity']})")
         for f in r["findings"]:
             where = f.get("field") or f.get("case")
-            console.print(f"    - {where + ': ' if where else ''}{f['rule']}", highlight=False)
+            console.print(f"    - {where + ': ' if where else ''}{f.get('rule', '')}", highlight=False)
 
 
 @app.command("due")
@@ -174,10 +167,13 @@ def stats(json_out: JsonOpt = False, now: NowOpt = None) -> None:
 @guarded
 def signoff_sheet(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
     """Level-3 redaction sign-off sheet: the findings and the case at every tier."""
+    from redaction.views import record_view
     from review.signoff import sheet
 
     ctx = context(now)
-    data = sheet(ctx, acting(ctx, as_user), key)
+    actor = acting(ctx, as_user)
+    data = sheet(ctx, actor, key)
+    record_view(ctx, actor, key, via="cli", details={"version": data["version"], "sheet": "signoff"})
     if json_out:
         print_json(data)
         return

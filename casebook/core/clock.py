@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from casebook.core.errors import InvalidInput, Problem
+
 
 class Clock(Protocol):
     """Anything that tells the current, timezone-aware time."""
@@ -60,11 +62,18 @@ def add_months(when: datetime, months: int) -> datetime:
 
 
 def parse_now(value: str, tz: tzinfo) -> datetime:
-    """Parse an ISO date or datetime for ``--now``; a naive value is read in the policy timezone."""
+    """Parse an ISO date or datetime for ``--now``; a naive value is read in the policy timezone.
+
+    Anything else (``yesterday``, month 13) is refused as invalid input naming ``--now``, never a traceback.
+    """
     try:
-        parsed = datetime.fromisoformat(value)
+        parsed = datetime.fromisoformat(value.strip())
     except ValueError:
-        parsed = datetime.combine(date.fromisoformat(value), datetime.min.time())
+        try:
+            parsed = datetime.combine(date.fromisoformat(value.strip()), datetime.min.time())
+        except ValueError as exc:
+            raise InvalidInput([Problem("--now", f"must be an ISO date or date-time such as 2026-10-20T10:00 "
+                                                 f"(got '{value}': {exc})")], "option") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 

@@ -10,7 +10,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
 
 from library import dashboard, search
 from library.inbox import inbox
@@ -22,11 +21,8 @@ from library.export import export_markdown
 from casebook.core.users import Actor
 from casebook.web.deps import api_actor, app_ctx, client_ip, csrf_guard, task_refusal
 from library.feedback import rate, request_correction
-from lifecycle.models import Case
 from lifecycle.service import CaseService
-from redaction.render import render_text
-from redaction.tiers import audience_for
-from redaction.views import rendered_view
+from redaction.views import read_case
 from review import decisions, queue
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(csrf_guard)])
@@ -76,20 +72,6 @@ def _case_out(view: Any, audience: Any) -> dict[str, Any]:
             **{k: v for k, v in view.facts.items() if k != "policy_version"}, "document": view.document}
 
 
-def render_title(ctx: AppContext, actor: Actor, key: str) -> str:
-    """A case title at the actor's tier (for task lists, which do not load whole documents): the current
-    version's title (task lists are for its reviewers), rendered from its stored findings."""
-    from redaction.stored import decode_spans, title_findings
-
-    with ctx.engine.connect() as conn:
-        c = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).one()
-        stored = title_findings(conn, c.id, c.current_version_no)
-    audience = audience_for(ctx.policy, actor, classification=c.classification, department=c.department,
-                            is_author=actor.user_id in (c.owner_id, c.author_id))
-    title, spans = stored if stored is not None else (c.title, None)
-    return render_text(ctx.policy, title, audience, findings=None if spans is None else decode_spans(title, spans))
-
-
 @router.post("/auth/token", tags=["auth"])
 def token(body: TokenIn, request: Request, ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
     """Exchange a user name and password for a bearer token: 401 for wrong credentials, 429 while the name or
@@ -137,9 +119,7 @@ def create_case(body: dict[str, Any], request: Request, actor: Actor = Depends(a
 @router.get("/cases/{key}", tags=["cases"])
 def get_case(key: str, request: Request, version: int | None = Query(None, ge=1, le=MAX_ID),
              actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
-    view, audience = rendered_view(ctx, actor, key, version=version)
-    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
-                       version=view.version_no, ip=client_ip(request), via="api")
+    view, audience = read_case(ctx, actor, key, via="api", ip=client_ip(request), version=version)
     return _case_out(view, audience)
 
 
@@ -203,12 +183,7 @@ def decide_access_request(request_id: Id, body: AccessDecisionIn, request: Reque
 @router.get("/review/tasks", tags=["review"])
 def tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
     """The caller's queue: claimable and claimed tasks by due time, with SLA status."""
-    out = []
-    for item in queue.list_queue(ctx, actor):
-        data = item.as_json(ctx.clock.tz)
-        data["title"] = render_title(ctx, actor, item.case_key)
-        out.append(data)
-    return out
+    return [item.as_json(ctx.clock.tz) for item in queue.shown_queue(ctx, actor)]
 
 
 @router.post("/review/tasks/{task_id}/claim", tags=["review"])

@@ -24,7 +24,6 @@ from notifications.preferences import CHANNELS, MODES, preferences, set_preferen
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem
 from casebook.core.users import Actor, get_user
-from casebook.web.api import render_title
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms
@@ -38,7 +37,7 @@ from lifecycle.document import SECTIONS
 from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
-from redaction.views import render_view, rendered_view
+from redaction.views import read_case, render_view, rendered_view
 from review import decisions, queue, signoff
 from review.desk import desk
 from review.rubric import below_pass_mark
@@ -481,15 +480,13 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
         return _login_redirect()
     svc = CaseService(ctx)
     try:
-        view, audience = rendered_view(ctx, actor, key)
+        view, audience = read_case(ctx, actor, key, via="page", ip=client_ip(request))
     except Forbidden as exc:
         # offer the access form only to someone whose request policy would accept
         offer = key if requestable(ctx, actor, key) else None
         return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=offer)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    ctx.access_log.add(at=ctx.clock.now(), actor=actor.username, action="view", case_key=key,
-                       version=view.version_no, ip=client_ip(request), via="page")
     shows_trail = ctx.policy.may(actor.role, "audit.read", own=False)
     versions, events = svc.history(actor, key, events=shows_trail)
     versions = [v for v in versions if v.number <= view.version_no]  # no version past the one this reader sees
