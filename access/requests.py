@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from access.grants import APPROVED, DENIED, PENDING, TABLE, AccessRequest, has_grant  # noqa: F401
+from access.grants import APPROVED, DENIED, PENDING, TABLE
 from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
