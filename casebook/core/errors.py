@@ -64,3 +64,15 @@ class NotFound(CasebookError):
 class Forbidden(CasebookError):
     exit_code = 6
     http_status = 403
+
+
+def describe(error: CasebookError, locale: str) -> str:
+    """The error as a user of ``locale`` reads it (pages, API and CLI all show errors through this).
+
+    Placeholder until every refusal carries a catalog key: for now the error's own text."""
+    return str(error)
+
+
+def describe_problem(problem: Problem, locale: str) -> str:
+    """One problem (field and rule) as a user of ``locale`` reads it."""
+    return str(problem)
