@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection
 from casebook.core import audit
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
+from casebook.core.crypto import seal_for
 from casebook.core.db import bulk_insert
 from casebook.core.users import Actor, User, add_user
 from lifecycle import states as S
@@ -297,7 +298,7 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
                 if published_at is not None:
                     expires = add_months(published_at, policy.doc.libraries[library].validity_months)
                 case_rows.append({
-                    "id": cid, "key": key, "title": doc["title"], "state": state, "review_level": level,
+                    "id": cid, "key": key, "title": seal_for(conn, classification, doc["title"]), "state": state, "review_level": level,
                     "reentry_level": 1, "review_round": review_round, "library": library,
                     "classification": classification, "department": author.department, "owner_id": author.user_id,
                     "author_id": author.user_id, "micro": False, "project_start": _date(doc["project_start"]),
@@ -307,7 +308,8 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
                     "state_changed_at": at, "policy_version": policy.version_tag, "created_at": created,
                     "updated_at": at, "row_version": 1 + len(path)})
                 for number, document, written in versions:
-                    version_rows.append({"case_id": cid, "number": number, "document": document,
+                    version_rows.append({"case_id": cid, "number": number,
+                                         "document": seal_for(conn, classification, document),
                                          "created_by": author.username, "created_at": written,
                                          "note": "captured" if number == 1 else None,
                                          "policy_version": policy.version_tag,

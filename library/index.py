@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from casebook.core.context import AppContext
+from casebook.core.crypto import seal_for
 from casebook.core.db import bulk_insert
 from casebook.core.textnorm import to_simplified
 from lifecycle import hooks
@@ -110,6 +111,14 @@ def hashed(key: bytes, term: str) -> str:
     return "h" + hmac.digest(key, term.encode(), "sha256")[:10].hex()
 
 
+def hashes_terms(policy: Policy, classification: str, tier: str) -> bool:
+    """Whether an entry holds keyed hashes instead of words: every tier of a classification encrypted at rest
+    (``security.encrypted_classifications``: even a ranged rendering quotes most of the text), and the exact tiers
+    of the highest classification."""
+    return classification in policy.doc.security.encrypted_classifications or \
+        (classification == policy.doc.classifications[-1] and stored.is_exact(tier))
+
+
 def entry_terms(policy: Policy, key: bytes, document: dict[str, Any], classification: str, tier: str,
                 memo: dict[str, list[str]] | None = None) -> str:
     """The indexed text of one rendered document: its words, or their keyed hashes for an exact tier of a case
@@ -124,7 +133,7 @@ def entry_terms(policy: Policy, key: bytes, document: dict[str, Any], classifica
             if memo is not None:
                 memo[text] = found
         out += found
-    if classification == policy.doc.classifications[-1] and stored.is_exact(tier):
+    if hashes_terms(policy, classification, tier):
         out = [hashed(key, w) for w in out]
     return " ".join(out)
 
@@ -176,6 +185,9 @@ class Indexer:
         batch = [(cid, no, doc, doc.get("classification") or cases[cid]["classification"]) for cid, no, doc in versions]
         findings, renderings = stored.bulk_rows(self.policy, batch, self.ctx.clock.now(), self.findings,
                                                     self.rendered)
+        classes = {(cid, no): classification for cid, no, _doc, classification in batch}
+        for r in renderings:  # encrypted at rest as their version (casebook.core.crypto)
+            r["patch"] = seal_for(conn, classes[(r["case_id"], r["version_no"])], r["patch"])
         bulk_insert(conn, stored.FINDINGS, findings)
         bulk_insert(conn, stored.RENDERINGS, renderings)
         patches: dict[tuple[int, int], dict[str, Any]] = {}

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from casebook.core.crypto import SealedJSON, SealedText
 from casebook.core.db import Base, UTCDateTime
 from lifecycle import states as S
 
@@ -37,7 +38,8 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str | None] = mapped_column(String(32), unique=True)
-    title: Mapped[str] = mapped_column(String(300))
+    #: Encrypted for the classifications policy names (``casebook.core.crypto``): TEXT, as an envelope is longer.
+    title: Mapped[str] = mapped_column(SealedText())
     state: Mapped[str] = mapped_column(String(32))
     review_level: Mapped[int] = mapped_column(Integer, default=0)
     reentry_level: Mapped[int] = mapped_column(Integer, default=1)
@@ -90,7 +92,8 @@ class CaseVersion(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     number: Mapped[int] = mapped_column(Integer)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    #: Encrypted for the classifications policy names (``casebook.core.crypto``).
+    document: Mapped[dict[str, Any]] = mapped_column(SealedJSON())
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     note: Mapped[str | None] = mapped_column(String(500))

@@ -27,6 +27,7 @@ from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.bounds import text_problem
+from casebook.core.crypto import seal_for
 from lifecycle.document import CaseDocument, document_fingerprint, merge_changes, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
 from lifecycle.models import Case, CaseVersion
@@ -149,6 +150,7 @@ class CaseService:
         case.micro = doc.micro
         case.project_start, case.project_end = doc.project_start, doc.project_end
         case.submission_due = self._submission_due(doc)
+        case.title = seal_for(self.ctx.engine, case.classification, str(case.title))  # encrypted at rest if policy says
 
     # ----- create / edit -----
     def create(self, actor: Actor, raw: Any, *, ip: str | None = None) -> str:
@@ -171,7 +173,8 @@ class CaseService:
             session.add(case)
             session.flush()
             case.key = f"CB-{case.id:06d}"
-            session.add(CaseVersion(case_id=case.id, number=1, document=document, created_by=actor.username,
+            session.add(CaseVersion(case_id=case.id, number=1, created_by=actor.username,
+                                    document=seal_for(self.ctx.engine, case.classification, document),
                                     created_at=now, note="captured", policy_version=self.policy.version_tag,
                                     shingles=document_fingerprint(document)))
             session.flush()
@@ -214,7 +217,8 @@ class CaseService:
                 case.current_version_no += 1
                 self._apply_document(case, doc, owner)
                 case.updated_at = case.content_updated_at = now
-                session.add(CaseVersion(case_id=case.id, number=case.current_version_no, document=document,
+                session.add(CaseVersion(case_id=case.id, number=case.current_version_no,
+                                        document=seal_for(self.ctx.engine, case.classification, document),
                                         created_by=actor.username, created_at=now, note=note,
                                         policy_version=self.policy.version_tag, shingles=document_fingerprint(document)))
                 changed = sorted(k for k in set(document) | set(current) if document.get(k) != current.get(k))

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from access.rules import can_view
+from casebook.core.crypto import seal_for
 from casebook.core.users import Actor, User
 from policies.loader import Policy
 
@@ -59,6 +60,7 @@ def case_ref(case: Any, conn: Connection | None = None, *, working: bool = False
     found = title_findings(conn, case.id, number)
     if found is not None:
         ref["title"], ref["title_findings"] = found
+    ref["title"] = seal_for(conn, case.classification, ref["title"])  # the payload is then encrypted at rest
     return ref
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ColumnElement, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
+from casebook.core.crypto import SealedJSON
 from casebook.core.db import Base, UTCDateTime
 
 PENDING, SENDING, SENT, DEAD, DIGESTED = "pending", "sending", "sent", "dead", "digested"
@@ -28,7 +29,7 @@ class OutboxMessage(Base):
     recipient: Mapped[str] = mapped_column(String(64))
     subject_id: Mapped[str] = mapped_column(String(120))
     period: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON())  # sealed when it quotes a sealed case
     digest: Mapped[bool] = mapped_column(Boolean, default=False)  # wait for the recipient's daily digest
     status: Mapped[str] = mapped_column(String(16))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

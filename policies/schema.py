@@ -210,6 +210,9 @@ class SecurityPolicy(Strict):
     working_version_roles: list[str] = Field(default_factory=list)
     #: Roles that find archived cases in search (marked archived, never recommended).
     archived_read_roles: list[str] = Field(default_factory=list)
+    #: Classifications whose content (version documents, stored renderings, titles, the outbox payloads that
+    #: quote them) is encrypted at rest, and whose search index holds keyed hashes only (casebook.core.crypto).
+    encrypted_classifications: list[str] = Field(default_factory=list)
 
 
 class InputLimits(Strict):
@@ -427,6 +430,9 @@ class PolicyDocument(Strict):
         for i, c in enumerate(self.security.access_request_classifications):
             if c not in self.classifications:
                 errors.append(f"security.access_request_classifications.{i}: unknown classification '{c}'")
+        for i, c in enumerate(self.security.encrypted_classifications):
+            if c not in self.classifications:
+                errors.append(f"security.encrypted_classifications.{i}: unknown classification '{c}'")
         errors += self._redaction_problems()
         if self.review.rubric.pass_min > self.review.rubric.levels:
             errors.append("review.rubric.pass_min: must not exceed review.rubric.levels")

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from casebook.core.crypto import SealedJSON
 from casebook.core.db import Base, UTCDateTime
 
 ADD, REMOVE = "add", "remove"
@@ -70,4 +71,4 @@ class VersionRendering(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     version_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     tier: Mapped[str] = mapped_column(String(32), primary_key=True)
-    patch: Mapped[dict[str, Any]] = mapped_column(JSON)
+    patch: Mapped[dict[str, Any]] = mapped_column(SealedJSON())  # encrypted as its version (casebook.core.crypto)

@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import and_, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
+from casebook.core.crypto import seal_for
 from lifecycle.document import text_fields
 from policies.loader import Policy
 from policies.schema import ENTITY_NAMES
@@ -122,7 +123,7 @@ def store_version(conn: Connection, policy: Policy, case_id: int, version_no: in
 def _store_renderings(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
                       classification: str, found: dict[str, list[Finding]]) -> None:
     overrides = load_overrides(conn, case_id, version_no)
-    rows = [{"case_id": case_id, "version_no": version_no, "tier": tier, "patch": patch}
+    rows = [{"case_id": case_id, "version_no": version_no, "tier": tier, "patch": seal_for(conn, classification, patch)}
             for tier, patch in renderings(policy, document, classification, found, overrides,
                                           earlier=earlier_fields(conn, policy, case_id, version_no)).items()]
     conn.execute(delete(RENDERINGS).where(RENDERINGS.c.case_id == case_id, RENDERINGS.c.version_no == version_no))

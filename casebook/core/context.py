@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from casebook.core import crypto
 from casebook.core.access_log import AccessLog
 from casebook.core.audit import AuditContext
 from casebook.core.clock import Clock, make_clock
@@ -77,6 +78,7 @@ def make_context(*, hooks: Hooks, now: str | None = None, settings: Settings | N
     settings = settings or get_settings()
     policy = policy or load_policy(settings.policy_path)
     clock = clock or make_clock(policy.doc.timezone, now)
-    return AppContext(settings=settings, policy=policy, clock=clock, hooks=hooks,
-                      engine=make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
-                                         sqlite_wal_autocheckpoint=settings.sqlite_wal_autocheckpoint))
+    engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
+                         sqlite_wal_autocheckpoint=settings.sqlite_wal_autocheckpoint)
+    crypto.install(engine, crypto.load_keyring(settings, set(policy.doc.security.encrypted_classifications)))
+    return AppContext(settings=settings, policy=policy, clock=clock, hooks=hooks, engine=engine)

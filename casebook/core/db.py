@@ -189,13 +189,21 @@ def _pg_insert(conn: Connection, table: Table, rows: list[dict[str, Any]], key: 
         tail = f" ON CONFLICT ({', '.join(key)}) DO NOTHING RETURNING {', '.join(key)}" if key else ""
         sql = f'INSERT INTO {table.name} ({names}) SELECT {names} FROM json_to_recordset(%(rows)s) AS r({spec}){tail}'
         # JSON columns go in as JSON (their processor would make them strings); others through their processor.
-        steps = [(c, processor_of_type(table.c[c].type, dialect), isinstance(table.c[c].type, JSON)) for c in columns]
+        steps = [_pg_step(table.c[c].type, c, dialect) for c in columns]
         plan = (sql, steps)
         _PG_INSERTS[cache_key] = plan
     sql, steps = plan
     data = [{c: (row[c] if raw or fn is None else fn(row[c])) for c, fn, raw in steps} for row in rows]
     result = conn.exec_driver_sql(sql, {"rows": json.dumps(data, default=str, ensure_ascii=False)})
     return result.all() if key else []
+
+
+def _pg_step(type_: Any, column: str, dialect: Any) -> tuple[str, Any, bool]:
+    """How one column's value enters ``json_to_recordset``: JSON as JSON, a JSON-based decorator (an encrypted
+    column) through its own ``process_bind_param`` then as JSON, anything else through its bind processor."""
+    if isinstance(type_, TypeDecorator) and isinstance(type_.impl_instance, JSON):
+        return column, lambda value: type_.process_bind_param(value, dialect), False
+    return column, processor_of_type(type_, dialect), isinstance(type_, JSON)
 
 
 def processor_of_type(type_: Any, dialect: Any) -> Any:

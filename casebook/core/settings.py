@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     db_url: str | None = None
     policy: Path | None = None
     audit_key: str | None = None
+    # Data keys for encryption at rest (comma-separated base64 AES-256 keys, the first encrypts); unset: the key
+    # file CASEBOOK_HOME/data.keys (casebook.core.crypto).
+    data_key: str | None = None
     # Audit chains kept side by side (one head row each): writers of unrelated subjects never wait on one row.
     audit_shards: int = Field(default=32, ge=1, le=1024)
     # Page views and downloads are queued and written to the access log in batches of this many entries, or

@@ -1,0 +1,137 @@
+"""Encryption at rest (issue 16 item 9): a confidential case's content is in no database byte in plain text,
+cleared readers still read and find it, and ``casebook keys rotate`` re-encrypts under a new key."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+
+from casebook.core import crypto
+from casebook.core.settings import Settings
+from library.search import search
+from lifecycle.models import Case, CaseVersion
+from redaction.views import rendered_view
+from flows.registry import run_job
+from lifecycle.service import CaseService
+from tests.conftest import decide
+from tests.web_helpers import client, people
+
+# Phrases written for this test (title, body), in the forms a store could hold them: UTF-8, and the \u escapes
+# of JSON written with ensure_ascii.
+TITLE = "鳳梨酥禮盒夜市快閃"
+PHRASES = [TITLE, "鳳梨酥禮盒", "夜市攤位連開七晚", "Pineapple Nightmarket Pilot"]
+
+
+def _variants(phrase: str) -> list[bytes]:
+    return [phrase.encode(), json.dumps(phrase)[1:-1].encode(), phrase.encode("utf-16-le")]
+
+
+def published(ctx, users, doc: dict, classification: str) -> str:
+    svc = CaseService(ctx)
+    key = svc.create(users["author"], doc | {"classification": classification, "library": "industry_benchmark"})
+    svc.fire(users["author"], key, "submit")
+    for reviewer in ("spec", "head", "com"):
+        decide(ctx, users[reviewer], key)
+    run_job(ctx, "publish_approved", deliver_after=False)
+    assert svc.view(users["com"], key).state == "published"
+    return key
+
+
+def _confidential(ctx, users, full_case) -> str:
+    doc = full_case | {"title": TITLE, "body": full_case["body"] | {
+        "execution": "夜市攤位連開七晚,每晚試吃三百份。", "reflection": "Pineapple Nightmarket Pilot: keep it."}}
+    return published(ctx, users, doc, "confidential")
+
+
+def _raw_bytes(ctx) -> bytes:
+    """Every byte the store keeps: the SQLite file and its WAL, or PostgreSQL's table contents as text."""
+    if ctx.engine.dialect.name == "sqlite":
+        path = Path(ctx.engine.url.database)
+        return b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists())
+    out = []
+    with ctx.engine.connect() as conn:
+        tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all()
+        for t in tables:
+            for row in conn.execute(text(f'SELECT t::text FROM "{t}" t')):
+                out.append(row[0].encode())
+    return b"\n".join(out)
+
+
+def _leaks(ctx) -> list[str]:
+    raw = _raw_bytes(ctx)
+    return [p for p in PHRASES if any(v in raw for v in _variants(p))]
+
+
+def test_confidential_case_is_in_no_raw_byte_yet_cleared_readers_read_and_find_it(ctx, full_case) -> None:
+    users = people(ctx)
+    internal = published(ctx, users, full_case | {"title": "公開的夜市研究"}, "internal")
+    key = _confidential(ctx, users, full_case)
+    assert _leaks(ctx) == []
+    # the same text in an internal case is stored as it is (only policy's classifications are encrypted)
+    raw = _raw_bytes(ctx)
+    assert any(v in raw for v in _variants("公開的夜市研究"))
+    # the executive (confidential clearance) reads it through the API and finds it by title and body words
+    r = client(ctx, "exec").get(f"/api/v1/cases/{key}")
+    assert r.status_code == 200, r.text
+    assert r.json()["document"]["title"] == TITLE
+    assert "夜市攤位連開七晚" in r.json()["document"]["body"]["execution"]
+    assert key in [h.key for h in search(ctx, users["exec"], "鳳梨酥").items]
+    assert key in [h.key for h in search(ctx, users["exec"], "攤位").items]
+    assert key in [h.key for h in search(ctx, users["exec"], "pineapple").items]
+    # a reader without the clearance neither reads nor finds it
+    assert client(ctx, "intern").get(f"/api/v1/cases/{key}").status_code in (403, 404)
+    assert key not in [h.key for h in search(ctx, users["intern"], "鳳梨酥").items]
+    assert internal in [h.key for h in search(ctx, users["head"], "夜市").items]
+    # what is stored is an envelope naming its key
+    with ctx.engine.connect() as conn:
+        envelope = conn.execute(text("SELECT document FROM case_versions v JOIN cases c ON c.id = v.case_id "
+                                     "WHERE c.key = :k"), {"k": key}).scalar_one()
+    envelope = json.loads(envelope) if isinstance(envelope, str) else envelope
+    assert envelope["cbenc"] == 1 and envelope["kid"] == crypto.keyring_of(ctx.engine).current
+
+
+def test_key_file_is_private_and_a_missing_key_is_named(ctx, full_case, home) -> None:
+    path = home / crypto.KEY_FILE
+    assert path.exists() and stat.S_IMODE(os.stat(path).st_mode) == 0o600
+    users = people(ctx)
+    key = _confidential(ctx, users, full_case)
+    ring = crypto.keyring_of(ctx.engine)
+    with ctx.engine.connect() as conn:
+        raw = conn.execute(select(text("title")).select_from(Case.__table__).where(Case.__table__.c.key == key)
+                           ).scalar_one()
+    assert raw.startswith(crypto.TEXT_PREFIX)
+    crypto._KNOWN.pop(ring.current)           # as if the key were lost
+    try:
+        with pytest.raises(crypto.KeyMissing, match=ring.current):
+            rendered_view(ctx, users["exec"], key)
+    finally:
+        crypto._KNOWN[ring.current] = ring.keys[ring.current]
+
+
+def test_data_key_from_the_environment(ctx, monkeypatch) -> None:
+    key = crypto.new_key()
+    import base64
+
+    monkeypatch.setenv("CASEBOOK_DATA_KEY", base64.b64encode(key).decode())
+    ring = crypto.load_keyring(Settings(), {"confidential"})
+    assert ring.current == crypto.key_id(key) and ring.path is None
+    monkeypatch.setenv("CASEBOOK_DATA_KEY", "not-a-key")
+    with pytest.raises(crypto.KeyConfigError, match="CASEBOOK_DATA_KEY: key 1 must be 32 bytes"):
+        crypto.load_keyring(Settings(), {"confidential"})
+
+
+def _kids(ctx) -> set[str]:
+    out = set()
+    with ctx.engine.connect() as conn:
+        for value in conn.execute(select(CaseVersion.__table__.c.document.cast(__import__("sqlalchemy").Text))).scalars():
+            if '"cbenc"' in value:
+                out.add(json.loads(value)["kid"])
+        for value in conn.execute(text("SELECT title FROM cases")).scalars():
+            if value.startswith(crypto.TEXT_PREFIX):
+                out.add(crypto.envelope_kid(value))
+    return out
