@@ -3,6 +3,7 @@ cleared readers still read and find it, and ``casebook keys rotate`` re-encrypts
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -135,3 +136,53 @@ def _kids(ctx) -> set[str]:
             if value.startswith(crypto.TEXT_PREFIX):
                 out.add(crypto.envelope_kid(value))
     return out
+
+
+def test_keys_rotate_reencrypts_resumably_and_seals_plain_content(ctx, full_case, home, cli) -> None:
+    users = people(ctx)
+    key = _confidential(ctx, users, full_case)
+    old = crypto.keyring_of(ctx.engine).current
+    # a case stored plain before it became confidential (or before encryption at rest): written plain here
+    plain = published(ctx, users, full_case | {"title": "舊資料裡的機密檔"}, "internal")
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET classification = 'confidential' WHERE key = :k"), {"k": plain})
+    assert any(v in _raw_bytes(ctx) for v in _variants("舊資料裡的機密檔"))
+    assert _kids(ctx) == {old}
+
+    code, out, err = cli("keys", "rotate", "--json")
+    assert code == 0, err
+    result = json.loads(out[out.index("{"):])
+    new = result["current"]
+    assert new != old and result["retired"] == [old] and result["still_in_use"] == {}
+    assert result["sealed"]["titles"] == 1 and result["sealed"]["versions"] >= 1
+    assert _kids(ctx) == {new}
+    ctx.engine.dispose()  # the raw file as a backup would copy it (no pooled connection holding WAL pages)
+    assert not any(v in _raw_bytes(ctx) for v in _variants("舊資料裡的機密檔"))
+    keyfile = json.loads((home / crypto.KEY_FILE).read_text())
+    assert list(keyfile["keys"]) == [new] and keyfile["retiring"] == []
+    assert stat.S_IMODE(os.stat(home / crypto.KEY_FILE).st_mode) == 0o600
+
+    # a fresh process knows only the new key and still reads both cases (API) and finds them
+    crypto._KNOWN.pop(old, None)
+    from casebook.assembly import build_context
+
+    fresh = build_context(settings=Settings(), clock=ctx.clock, policy=ctx.policy)
+    try:
+        assert rendered_view(fresh, users["exec"], key)[0].document["title"] == TITLE
+        assert rendered_view(fresh, users["exec"], plain)[0].document["title"] == "舊資料裡的機密檔"
+        assert plain in [h.key for h in search(fresh, users["exec"], "機密檔").items]
+    finally:
+        fresh.close()
+
+    # again: nothing left to do but a new key; an interrupted rotation (retiring keys in the file) resumes
+    code, out, _ = cli("keys", "rotate", "--json")
+    second = json.loads(out[out.index("{"):])
+    assert second["current"] != new and second["reencrypted"] == result["seen"] and second["sealed"]["titles"] == 0
+    keyfile = json.loads((home / crypto.KEY_FILE).read_text())
+    keyfile["retiring"] = [second["current"]]  # as if stopped before the end: the next run adds no key
+    keyfile["keys"][new] = base64.b64encode(crypto._KNOWN[new]).decode()
+    (home / crypto.KEY_FILE).write_text(json.dumps(keyfile))
+    code, out, _ = cli("keys", "rotate", "--json")
+    third = json.loads(out[out.index("{"):])
+    assert third["current"] == second["current"] and third["reencrypted"] == 0
+    assert _kids(ctx) == {second["current"]}
