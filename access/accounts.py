@@ -176,15 +176,28 @@ def record_download(ctx: AppContext, actor: Actor, subject: str, size: int, ip: 
     """Record a download (its ``downloads`` row at once, its access-log entry with the next batch: no audit head
     is taken); beyond the policy's count in its window outside working hours, freeze the account and alert
     operations (in the same transaction, so the alert is never lost)."""
+    record_downloads(ctx, actor, [(subject, version)], size, ip, via=via)
+
+
+def record_downloads(ctx: AppContext, actor: Actor, cases: list[tuple[str, int | None]], size: int,
+                     ip: str | None, *, via: str = "api") -> None:
+    """``record_download`` for one export holding several cases (key, version): each case counts as one
+    download towards the bulk-download rule (a list export of 50 cases is 50 downloads), with its own
+    access-log entry; ``size`` is the export's size, spread over its rows."""
     from notifications.audience import users_with_role
     from notifications.outbox import enqueue
 
     now = ctx.clock.now()
     sp = ctx.policy.doc.security
     with ctx.engine.begin() as conn:
-        conn.execute(DOWNLOADS.insert(), {"user_id": actor.user_id, "at": now, "subject": subject, "size": size})
-        ctx.access_log.add(at=now, actor=actor.username, action="download", case_key=subject, version=version,
-                           ip=ip, via=via)
+        if not cases:
+            return
+        share = size // len(cases)
+        conn.execute(DOWNLOADS.insert(), [{"user_id": actor.user_id, "at": now, "subject": subject, "size": share}
+                                          for subject, _version in cases])
+        for subject, version in cases:
+            ctx.access_log.add(at=now, actor=actor.username, action="download", case_key=subject, version=version,
+                               ip=ip, via=via)
         if ctx.calendar.within_working_hours(now.astimezone(ctx.clock.tz)):
             return
         recent = conn.execute(select(func.count()).select_from(DOWNLOADS).where(

@@ -3,6 +3,8 @@ the pages and the API call, at the acting user's tier."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -38,12 +40,24 @@ def search_cmd(query: Annotated[str, typer.Argument(help="Words to look for (Chi
 
 @app.command("export")
 @guarded
-def export_cmd(key: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
-    """The case as Markdown at the acting user's tier (counted as a download)."""
-    from library.export import export_markdown
+def export_cmd(key: Annotated[str | None, typer.Argument(help="The case to export (omit with --search).")] = None,
+               fmt: Annotated[str, typer.Option("--format", help="md or pdf for a case; csv for --search.")] = "md",
+               query: Annotated[str | None, typer.Option("--search", help="Export this search's result (CSV).")] = None,
+               tag: Annotated[list[str] | None, typer.Option("--tag", help="facet:value, repeatable.")] = None,
+               out: Annotated[Path | None, typer.Option("--out", help="Write to this file (default: stdout).")] = None,
+               as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """A case as Markdown or PDF, or a search result as CSV, at the acting user's tier (each case counts as a
+    download towards the bulk-download rule)."""
+    from casebook.cli.export_cmd import run_export
 
     ctx = context(now)
-    typer.echo(export_markdown(ctx, acting(ctx, as_user), key))
+    data = run_export(ctx, acting(ctx, as_user), key, fmt, query, tag)
+    if out is not None:
+        out.write_bytes(data)
+        console.print(f"written {out} ({len(data)} bytes)", highlight=False)
+    else:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
 
 @app.command("dashboard")

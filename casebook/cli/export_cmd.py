@@ -1,0 +1,42 @@
+"""What ``casebook library export`` does with its options: one case as Markdown or PDF, or a search result as
+CSV, through the same domain functions as the pages and the API (access log ``via=cli``)."""
+
+from __future__ import annotations
+
+from casebook.core.context import AppContext
+from casebook.core.errors import InvalidInput, Problem
+from casebook.core.users import Actor
+
+FORMATS = ("md", "pdf", "csv")
+
+
+def run_export(ctx: AppContext, actor: Actor, key: str | None, fmt: str, query: str | None,
+               tags: list[str] | None) -> bytes:
+    """The export's bytes; a wrong combination of options is refused naming the option (exit 2)."""
+    problems = []
+    if fmt not in FORMATS:
+        problems.append(Problem("--format", f"must be one of {', '.join(FORMATS)}"))
+    elif fmt == "csv" and query is None:
+        problems.append(Problem("--search", "is required with --format csv (a search result is exported; "
+                                            "--search '' exports every case you may read)"))
+    elif fmt != "csv" and query is not None:
+        problems.append(Problem("--format", "must be csv when --search is given"))
+    elif fmt != "csv" and not key:
+        problems.append(Problem("KEY", f"is required with --format {fmt}"))
+    bad_tags = [t for t in tags or [] if ":" not in t]
+    if bad_tags:
+        problems.append(Problem("--tag", f"must be facet:value, not {bad_tags[0]!r}"))
+    if problems:
+        raise InvalidInput(problems, "export")
+    if fmt == "csv":
+        from library.export_csv import export_search_csv
+
+        found = dict(t.split(":", 1) for t in tags or [])
+        return export_search_csv(ctx, actor, query or "", found or None, via="cli").encode()
+    if fmt == "pdf":
+        from library.export_pdf import export_pdf
+
+        return export_pdf(ctx, actor, key or "", via="cli")
+    from library.export import export_markdown
+
+    return export_markdown(ctx, actor, key or "", via="cli").encode()
