@@ -57,8 +57,8 @@ def shown_case(ctx: AppContext, view: CaseView, audience: Audience, locale: str)
     """What every case export prints, from an already rendered view."""
     doc = view.document
 
-    def t(key: str, **params: Any) -> str:
-        return gettext(f"export.{key}", locale, **params)
+    def t(name: str, /, **params: Any) -> str:
+        return gettext(f"export.{name}", locale, **params)
 
     facts = [(t("case"), t("case_version", key=view.key, version=view.version_no,
                                         state=label(ctx, view.state, locale, "state_"))),

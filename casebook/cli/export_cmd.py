@@ -28,15 +28,18 @@ def run_export(ctx: AppContext, actor: Actor, key: str | None, fmt: str, query: 
         problems.append(Problem("--tag", f"must be facet:value, not {bad_tags[0]!r}"))
     if problems:
         raise InvalidInput(problems, "export")
-    if fmt == "csv":
-        from library.export_csv import export_search_csv
+    try:
+        if fmt == "csv":
+            from library.export_csv import export_search_csv
 
-        found = dict(t.split(":", 1) for t in tags or [])
-        return export_search_csv(ctx, actor, query or "", found or None, via="cli").encode()
-    if fmt == "pdf":
-        from library.export_pdf import export_pdf
+            found = dict(t.split(":", 1) for t in tags or [])
+            return export_search_csv(ctx, actor, query or "", found or None, via="cli").encode()
+        if fmt == "pdf":
+            from library.export_pdf import export_pdf
 
-        return export_pdf(ctx, actor, key or "", via="cli")
-    from library.export import export_markdown
+            return export_pdf(ctx, actor, key or "", via="cli")
+        from library.export import export_markdown
 
-    return export_markdown(ctx, actor, key or "", via="cli").encode()
+        return export_markdown(ctx, actor, key or "", via="cli").encode()
+    finally:
+        ctx.access_log.flush()  # the command's process ends right after: its downloads are written now
