@@ -15,7 +15,9 @@ from library.export_csv import export_search_csv, safe_cell
 from library.export_pdf import NoCJKFont, export_pdf
 from lifecycle.service import CaseService
 from policies import DEFAULT_POLICY_PATH, load_policy
-from tests.web_helpers import FIGURE, TITLE, client, people, published_case
+from fastapi.testclient import TestClient
+
+from tests.web_helpers import FIGURE, TITLE, client, local_app, page_client, people, published_case
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -89,6 +91,15 @@ def test_pdf_holds_the_chinese_title_at_the_viewers_tier(ctx, full_case) -> None
     r = client(ctx, "intern").get(f"/api/v1/cases/{key}/export.pdf")
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.content.startswith(b"%PDF-")
+    # the links the case and search pages carry, with the signed-in session
+    browser = page_client(ctx, "head")
+    for url, kind in ((f"/cases/{key}/export.pdf", "application/pdf"), (f"/cases/{key}/export.md", "text/markdown"),
+                      ("/search/export.csv?q=快閃店", "text/csv")):
+        r = browser.get(url)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind), url
+        assert r.headers["x-content-type-options"] == "nosniff"
+    assert TITLE in browser.get(f"/cases/{key}/export.md").text
+    assert TestClient(local_app(ctx)).get(f"/cases/{key}/export.pdf").status_code == 401
 
 
 def test_no_cjk_font_is_a_clear_refusal(ctx, full_case, monkeypatch) -> None:
