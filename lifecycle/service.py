@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, case as when, literal, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from casebook.core import audit
@@ -27,7 +28,7 @@ from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.bounds import text_problem
-from casebook.core.crypto import seal_for
+from casebook.core.crypto import SealedStr, seal_for
 from lifecycle.document import CaseDocument, document_fingerprint, merge_changes, parse_document
 from lifecycle.machine import Outcome, defined_events, try_event
 from lifecycle.models import Case, CaseVersion
@@ -150,7 +151,10 @@ class CaseService:
         case.micro = doc.micro
         case.project_start, case.project_end = doc.project_start, doc.project_end
         case.submission_due = self._submission_due(doc)
+        was = case.title
         case.title = seal_for(self.ctx.engine, case.classification, str(case.title))  # encrypted at rest if policy says
+        if isinstance(case.title, SealedStr) and not isinstance(was, SealedStr) and case.id is not None:
+            flag_modified(case, "title")  # reclassified into an encrypted class: the same title, now sealed
 
     # ----- create / edit -----
     def create(self, actor: Actor, raw: Any, *, ip: str | None = None) -> str:

@@ -186,3 +186,17 @@ def test_keys_rotate_reencrypts_resumably_and_seals_plain_content(ctx, full_case
     third = json.loads(out[out.index("{"):])
     assert third["current"] == second["current"] and third["reencrypted"] == 0
     assert _kids(ctx) == {second["current"]}
+
+
+def test_a_case_reclassified_as_confidential_is_sealed_from_then_on(ctx, full_case) -> None:
+    users = people(ctx)
+    svc = CaseService(ctx)
+    key = svc.create(users["author"], full_case | {"title": "改列機密的草稿", "classification": "internal"})
+    svc.edit(users["author"], key, {"classification": "confidential"})
+    with ctx.engine.connect() as conn:
+        title = conn.execute(text("SELECT title FROM cases WHERE key = :k"), {"k": key}).scalar_one()
+        documents = conn.execute(text("SELECT v.document FROM case_versions v JOIN cases c ON c.id = v.case_id "
+                                      "WHERE c.key = :k ORDER BY v.number"), {"k": key}).scalars().all()
+    assert title.startswith(crypto.TEXT_PREFIX)
+    assert "cbenc" not in str(documents[0]) and "cbenc" in str(documents[1])  # version 1: keys rotate seals it
+    assert svc.view(users["author"], key).document["title"] == "改列機密的草稿"
