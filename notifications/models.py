@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ColumnElement, Index, Integer, String, Text, func
+from sqlalchemy import Boolean, ColumnElement, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.crypto import SealedJSON

@@ -10,15 +10,15 @@ import stat
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import Text, select, text
 
 from casebook.core import crypto
 from casebook.core.settings import Settings
 from library.search import search
 from lifecycle.models import Case, CaseVersion
-from redaction.views import rendered_view
 from flows.registry import run_job
 from lifecycle.service import CaseService
+from redaction.views import rendered_view
 from tests.conftest import decide
 from tests.web_helpers import client, people
 
@@ -116,8 +116,6 @@ def test_key_file_is_private_and_a_missing_key_is_named(ctx, full_case, home) ->
 
 def test_data_key_from_the_environment(ctx, monkeypatch) -> None:
     key = crypto.new_key()
-    import base64
-
     monkeypatch.setenv("CASEBOOK_DATA_KEY", base64.b64encode(key).decode())
     ring = crypto.load_keyring(Settings(), {"confidential"})
     assert ring.current == crypto.key_id(key) and ring.path is None
@@ -129,7 +127,7 @@ def test_data_key_from_the_environment(ctx, monkeypatch) -> None:
 def _kids(ctx) -> set[str]:
     out = set()
     with ctx.engine.connect() as conn:
-        for value in conn.execute(select(CaseVersion.__table__.c.document.cast(__import__("sqlalchemy").Text))).scalars():
+        for value in conn.execute(select(CaseVersion.__table__.c.document.cast(Text))).scalars():
             if '"cbenc"' in value:
                 out.add(json.loads(value)["kid"])
         for value in conn.execute(text("SELECT title FROM cases")).scalars():
