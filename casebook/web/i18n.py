@@ -160,6 +160,17 @@ class Writer:
         label = self.label(clearance)
         return self.t("tier_own_department", tier=label) if rest else label
 
+    def who(self, name: str | None) -> str:
+        """A person's user name as stored; the automatic actors (pre-checks, scheduled flows) in words."""
+        key = f"actor_{name}"
+        return self.t(key) if has(key) else str(name or "")
+
+    def value(self, path: str, text: Any) -> Any:
+        """A document value as shown: channels and tags by their labels, everything else as written."""
+        if str(path).startswith(("tags.", "channels.")) and isinstance(text, str):
+            return self.label(text)
+        return text
+
     def audit_action(self, action: str) -> str:
         """An audit trail action in words: its own message, the event's name for case events, else a generic one."""
         key = "audit_" + re.sub(r"\W", "_", action)
