@@ -171,6 +171,10 @@ class Writer:
             return self.label(text)
         return text
 
+    def note(self, note: str) -> str:
+        """A version's note: the ones the system writes (``captured``) in words, an author's as written."""
+        return self.t(f"note_{note}") if has(f"note_{note}") else note
+
     def audit_action(self, action: str) -> str:
         """An audit trail action in words: its own message, the event's name for case events, else a generic one."""
         key = "audit_" + re.sub(r"\W", "_", action)

@@ -25,7 +25,7 @@ from casebook.core.users import Actor, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms, nav, tables
-from casebook.web.i18n import LOCALE_COOKIE, locale_choice, translator, writer
+from casebook.web.i18n import LOCALE_COOKIE, has, locale_choice, translator, writer
 from access.accounts import actor_for_token
 from lifecycle.document import submit_problems, text_fields
 from policies.schema import ENTITY_NAMES
@@ -67,6 +67,8 @@ def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, stat
     """A template rendered in the reader's language, with the navigation the reader's role may use."""
     locale = _locale(request, ctx, actor)
     w = writer(locale, ctx.policy, ctx.clock.tz)
+    if data.get("done") and not has(f"done_{data['done']}"):
+        data["done"] = None              # a success message only for what the catalog names (the URL is typed)
 
     def may(permission: str) -> bool:
         return actor is not None and (ctx.policy.may(actor.role, permission, own=False)
@@ -577,7 +579,7 @@ def rate_page(key: str, request: Request, stars: int = Form(...), comment: str =
         rate(ctx, actor, key, stars, comment or None)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse(f"/cases/{key}", status_code=303)
+    return RedirectResponse(f"/cases/{key}?done=rated", status_code=303)
 
 
 @router.post("/cases/{key}/correction")
@@ -590,7 +592,7 @@ def correction(key: str, request: Request, text: str = Form(...), actor: Actor |
         request_correction(ctx, actor, key, text, ip=client_ip(request))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse(f"/cases/{key}", status_code=303)
+    return RedirectResponse(f"/cases/{key}?done=correction_sent", status_code=303)
 
 
 @router.post("/cases/{key}/access")
