@@ -20,9 +20,14 @@ from tests.web_helpers import PASSWORD
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
 FAILING_IMPACTS = ("critical", "serious", "moderate")
-#: zh-Hant and en are scanned with every view; zh-Hans (the same layout and script as zh-Hant) with the signed-out
-#: views and the author's, to keep the suite's time in bounds.
-LOCALE_PASSES = {"zh-Hant": None, "en": None, "zh-Hans": {"author", None}}
+#: zh-Hant is scanned with every view; en with one view per template and state (English words are longer, so
+#: layout and contrast are checked again); zh-Hans (zh-Hant's layout and script) with the signed-out views and
+#: the author's main pages. Keeps the suite's time in bounds on a shared machine.
+REPEATS = {"my cases sorted", "search start", "review desk (committee)", "inbox (specialist)", "inbox (operations)",
+           "case page with versions", "capture refused"}
+ZH_HANS = {"sign-in", "sign-in error", "inbox", "case page (author)", "capture form with errors", "my cases"}
+LOCALE_PASSES = {"zh-Hant": lambda v: True, "en": lambda v: v.name not in REPEATS,
+                 "zh-Hans": lambda v: v.name in ZH_HANS}
 
 
 def _open(b, base: str, who: str | None):  # type: ignore[no-untyped-def]
@@ -68,7 +73,7 @@ def test_every_page_has_no_serious_or_moderate_axe_violation(ctx, server, browse
             conn.execute(text("UPDATE users SET locale = :l"), {"l": locale})
         pages = {}
         for view in views(lib):
-            if only is not None and view.who not in only:
+            if not only(view):
                 continue
             page = pages.get(view.who) or pages.setdefault(view.who, _open(browser, server, view.who))
             if view.who is None:
@@ -89,7 +94,7 @@ def test_every_page_has_no_serious_or_moderate_axe_violation(ctx, server, browse
             page.context.close()
     if theirs:
         print("axe on pages owned elsewhere (dashboard, health):", *theirs, sep="\n  ")
-    assert scanned >= 70
+    assert scanned >= 50
     assert failures == [], "\n".join(map(str, failures))
 
 
