@@ -127,7 +127,7 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
         token = sign_in(ctx, username, password, kind="session", ip=client_ip(request))
     except Forbidden as exc:
         return page(request, ctx, None, "login.html", status=exc.http_status,
-                    error=describe(exc, _locale(request, ctx, None)))
+                    error=describe(exc, _locale(request, ctx, None)), username=username)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.app.state.cookie_secure, max_age=ctx.policy.doc.security.session_hours * 3600)
