@@ -244,11 +244,16 @@ def test_figures_dates_and_money_per_locale(ctx) -> None:
     assert w["en"].metric({"name": "share", "value": 12.5, "unit": "%"}) == "12.5%"
     assert w["en"].metric({"name": "visits", "value": 1200, "unit": "visits"}) == "1,200 visits"
     assert w["zh-Hans"].budget({"amount": 320000, "currency": "CNY"}) == "¥320,000"
-    assert w["en"].budget({"amount": None, "currency": "CNY", "display": "300,000-700,000 CNY"}) == \
-        "300,000-700,000 CNY"                                  # the reader's range, as redaction stored it
+    # the reader's range (redaction chose it) written like an exact amount; other stored renderings kept
+    assert w["zh-Hans"].budget({"amount": None, "currency": "CNY", "display": "300,000-700,000 CNY"}) == \
+        "¥300,000-700,000"
+    assert w["en"].metric({"name": "GMV", "value": None, "display": "1-3 million"}) == "1-3 million"
     wan = parse_policy(DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("money: symbol", "money: wan"))
     assert writer("zh-Hant", wan).budget({"amount": 320000, "currency": "CNY"}) == "32萬元"
     assert writer("zh-Hans", wan).budget({"amount": 320000, "currency": "CNY"}) == "32万元"
+    ranged = {"amount": None, "currency": "CNY", "display": "300,000-700,000 CNY"}
+    assert writer("zh-Hant", wan).budget(ranged) == "30-70萬元"
+    assert writer("zh-Hant", wan).budget(ranged | {"display": "300,000-100,000,000 CNY"}) == "30萬-1億元"
 
 
 def test_every_policy_code_has_a_label_in_every_locale(ctx) -> None:

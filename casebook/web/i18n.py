@@ -25,6 +25,17 @@ __all__ = ["LOCALE_COOKIE", "Writer", "has", "locale_choice", "translator"]
 #: The signed-out reader's language choice (a preference, not a secret: readable, one year).
 LOCALE_COOKIE = "casebook_locale"
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
+_MONEY_RANGE = re.compile(r"^(\d[\d,]*(?:\.\d+)?)-(\d[\d,]*(?:\.\d+)?) ([A-Z]{3})$")
+
+
+def _common(a: str, b: str) -> str:
+    """The longest common start of two strings that holds no digit (a currency sign, never part of a figure)."""
+    out = []
+    for x, y in zip(a, b):
+        if x != y or x.isdigit():
+            break
+        out.append(x)
+    return "".join(out)
 
 
 def locale_choice(cookie: str | None, accept_language: str | None) -> str:
@@ -79,13 +90,24 @@ class Writer:
         if not budget:
             return ""
         if budget.get("display"):
-            return str(budget["display"])
+            return self.shown_range(str(budget["display"]))
         return self.money(budget.get("amount"), budget.get("currency"))
+
+    def shown_range(self, display: str) -> str:
+        """A stored money range (``300,000-700,000 CNY``) written like the exact amounts: ¥300,000-700,000 or
+        30-70萬元. Only the range's figures are re-written (redaction chose them); anything else is kept."""
+        found = _MONEY_RANGE.match(display.strip())
+        if not found:
+            return display
+        low, high = (self.money(x.replace(",", ""), found.group(3)) for x in found.group(1, 2))
+        prefix = _common(low, high)
+        suffix = _common(low[::-1], high[::-1])[::-1]
+        return f"{low[:len(low) - len(suffix)]}-{high[len(prefix):]}"
 
     def metric(self, metric: dict[str, Any]) -> str:
         """A rendered metric with its unit: 58人, 12.5%, ¥1,200,000; the stored range when it is withheld."""
         if metric.get("display"):
-            return str(metric["display"])
+            return self.shown_range(str(metric["display"]))
         unit = str(metric.get("unit") or "").strip()
         if _CURRENCY.match(unit.upper()) and unit.upper() in ("CNY", "RMB", "USD", "HKD", "EUR"):
             return self.money(metric.get("value"), "CNY" if unit.upper() == "RMB" else unit.upper())
