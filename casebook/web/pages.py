@@ -95,6 +95,10 @@ def _session_actor(request: Request, ctx: AppContext) -> Actor | None:
         return None
 
 
+#: The page heading of a refusal by its HTTP status (a catalog key).
+_ERROR_HEADINGS = {403: "error_forbidden", 404: "error_not_found", 409: "error_conflict", 422: "error_invalid"}
+
+
 def _refused(request: Request, ctx: AppContext, actor: Actor | None, exc: CasebookError) -> HTMLResponse:
     """A refusal as a page in the reader's language (status kept): what was refused and why."""
     actor = actor or _session_actor(request, ctx)
@@ -102,10 +106,6 @@ def _refused(request: Request, ctx: AppContext, actor: Actor | None, exc: Casebo
     problems = exc.problems if isinstance(exc, InvalidInput) else []
     return page(request, ctx, actor, "error.html", status=exc.http_status, message=describe(exc, locale),
                 problems=problems, heading=_ERROR_HEADINGS.get(exc.http_status, "error_heading"))
-
-
-#: The page heading of a refusal by its HTTP status (a catalog key).
-_ERROR_HEADINGS = {403: "error_forbidden", 404: "error_not_found", 409: "error_conflict", 422: "error_invalid"}
 
 
 def _field_errors(request: Request, ctx: AppContext, actor: Actor | None,
