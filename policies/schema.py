@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from casebook.core.locales import Locale
+from casebook.core.locales import LOCALES, Locale
 from policies.tier_rules import rule_matches as _matches
 
 
@@ -359,6 +359,12 @@ class NotificationPolicy(Strict):
     rectification_min_ratings: int = Field(gt=0)
 
 
+class DisplayPolicy(Strict):
+    """How figures are written for readers: money with its symbol (¥320,000) or counted in 萬/万 (32萬元)."""
+
+    money: Literal["symbol", "wan"] = "symbol"
+
+
 class PolicyDocument(Strict):
     """The whole policy file."""
 
@@ -387,6 +393,20 @@ class PolicyDocument(Strict):
     limits: InputLimits
     redaction: RedactionPolicy
     notifications: NotificationPolicy
+    display: DisplayPolicy = Field(default_factory=DisplayPolicy)
+    #: What readers see instead of a code (scenario, outcome, classification, clearance, tag facet or value):
+    #: code -> {locale: text}. Libraries, roles and review levels carry their labels where they are defined.
+    labels: dict[str, Labels] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _labels_complete(self) -> "PolicyDocument":
+        """Every label gives every interface locale, so no reader falls back to a raw code."""
+
+        errors = [f"labels.{code}: missing {', '.join(sorted(set(LOCALES) - set(texts)))}"
+                  for code, texts in self.labels.items() if not set(LOCALES) <= set(texts)]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
 
     @model_validator(mode="after")
     def _cross_references(self) -> "PolicyDocument":

@@ -7,7 +7,7 @@ Shell code only: validation is the domain's (``lifecycle.document``), the same a
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from lifecycle.document import SECTIONS
 
@@ -131,9 +131,10 @@ def _norm(value: Any) -> Any:
         return value
 
 
-def errors_by_field(problems: list[Any]) -> dict[str, list[str]]:
+def errors_by_field(problems: list[Any], describe: Callable[[Any], str] | None = None) -> dict[str, list[str]]:
     """Problems keyed by the form input that shows them (``body.goal`` -> ``body_goal``, ``metrics.0.source`` ->
-    ``metric_0_source``, ``budget.amount`` -> ``budget_amount``)."""
+    ``metric_0_source``, ``budget.amount`` -> ``budget_amount``), each as ``describe`` words it for the reader
+    (the bare rule when no describer is given)."""
     out: dict[str, list[str]] = {}
     for p in problems:
         field = p.field
@@ -142,5 +143,5 @@ def errors_by_field(problems: list[Any]) -> dict[str, list[str]]:
         field = re.sub(r"^data_sources\.(\d+)\.(\w+)$", r"source_\1_\2", field)
         field = re.sub(r"^budget\.(\w+)$", r"budget_\1", field)
         field = re.sub(r"^tags\.(\w+)(\.\d+)?$", r"tag_\1", field)
-        out.setdefault(field, []).append(p.rule)
+        out.setdefault(field, []).append(describe(p) if describe else p.rule)
     return out

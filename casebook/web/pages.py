@@ -3,8 +3,6 @@ search, operations dashboard, health-check report. Case text always comes from t
 
 from __future__ import annotations
 
-import difflib
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +20,13 @@ from access.accounts import sign_in, sign_out, unfreeze
 from casebook.core.locales import LOCALES
 from notifications.preferences import CHANNELS, MODES, preferences, set_preferences
 from casebook.core.context import AppContext
-from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem
+from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem, describe, describe_problem
 from casebook.core.users import Actor, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
-from casebook.web import forms
-from casebook.web.i18n import has, translator
+from casebook.web import forms, nav, tables
+from casebook.web.i18n import LOCALE_COOKIE, has, locale_choice, translator, writer
+from access.accounts import actor_for_token
 from lifecycle.document import submit_problems, text_fields
 from policies.schema import ENTITY_NAMES
 from lifecycle.owned import IRREVERSIBLE, REASON_REQUIRED, my_cases
@@ -36,7 +35,6 @@ from review.duties import REVIEW_DECISIONS as REVIEW_EVENTS
 from lifecycle.document import SECTIONS
 from library.feedback import rate, request_correction
 from lifecycle.service import CaseService
-from redaction.render import shown_budget, shown_metric
 from redaction.views import read_case, render_view, rendered_view
 from review import decisions, queue, signoff
 from review.desk import desk
@@ -53,26 +51,34 @@ def csrf_field(context: Any) -> Markup:
     return csrf_input(context["request"])
 
 
-templates.env.globals.update(shown_budget=shown_budget, shown_metric=shown_metric, csrf_field=csrf_field)
+templates.env.globals.update(csrf_field=csrf_field)
 
 
-def _locale(ctx: AppContext, actor: Actor | None) -> str:
-    if actor is None:
-        return "zh-Hant"
-    with ctx.sessions() as session:
-        return get_user(session, actor.username).locale
+def _locale(request: Request, ctx: AppContext, actor: Actor | None) -> str:
+    """The reader's language: a signed-in user's preference; signed out, the cookie's choice or Accept-Language."""
+    if actor is not None:
+        with ctx.sessions() as session:
+            return get_user(session, actor.username).locale
+    return locale_choice(request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language"))
 
 
 def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, status: int = 200,
          **data: Any) -> HTMLResponse:
-    locale = _locale(ctx, actor)
-    t = translator(locale)
-    response = templates.TemplateResponse(request, name, {"t": t, "locale": locale, "me": actor,
-                                                           "label_of": lambda code: t(code) if has(code) else (
-                                                               ctx.policy.label(str(code), locale) or code),
-                                                           "may": lambda p: bool(actor) and ctx.policy.may(
-                                                               actor.role, p, own=False),
-                                                           **data}, status_code=status)
+    """A template rendered in the reader's language, with the navigation the reader's role may use."""
+    locale = _locale(request, ctx, actor)
+    w = writer(locale, ctx.policy, ctx.clock.tz)
+    if data.get("done") and not has(f"done_{data['done']}"):
+        data["done"] = None              # a success message only for what the catalog names (the URL is typed)
+
+    def may(permission: str) -> bool:
+        return actor is not None and (ctx.policy.may(actor.role, permission, own=False)
+                                      or ctx.policy.may(actor.role, permission, own=True))
+
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    response = templates.TemplateResponse(request, name, {
+        "t": w.t, "w": w, "locale": locale, "locales": LOCALES, "me": actor, "label_of": w.label, "may": may,
+        "nav": nav.visible(may) if actor else [], "here": here, "problem_text": lambda p: describe_problem(p, locale),
+        **data}, status_code=status)
     remember_presession(request, response, secure=request.app.state.cookie_secure)
     return response
 
@@ -81,9 +87,32 @@ def _login_redirect() -> RedirectResponse:
     return RedirectResponse("/login", status_code=303)
 
 
+def _session_actor(request: Request, ctx: AppContext) -> Actor | None:
+    """The signed-in reader of a page reached without the actor dependency (an application-level error)."""
+    try:
+        return actor_for_token(ctx, request.cookies.get(SESSION_COOKIE))
+    except CasebookError:
+        return None
+
+
+#: The page heading of a refusal by its HTTP status (a catalog key).
+_ERROR_HEADINGS = {403: "error_forbidden", 404: "error_not_found", 409: "error_conflict", 422: "error_invalid"}
+
+
 def _refused(request: Request, ctx: AppContext, actor: Actor | None, exc: CasebookError) -> HTMLResponse:
+    """A refusal as a page in the reader's language (status kept): what was refused and why."""
+    actor = actor or _session_actor(request, ctx)
+    locale = _locale(request, ctx, actor)
     problems = exc.problems if isinstance(exc, InvalidInput) else []
-    return page(request, ctx, actor, "error.html", status=exc.http_status, message=str(exc), problems=problems)
+    return page(request, ctx, actor, "error.html", status=exc.http_status, message=describe(exc, locale),
+                problems=problems, heading=_ERROR_HEADINGS.get(exc.http_status, "error_heading"))
+
+
+def _field_errors(request: Request, ctx: AppContext, actor: Actor | None,
+                  problems: list[Problem]) -> dict[str, list[str]]:
+    """Problems by form input, each in the reader's language."""
+    locale = _locale(request, ctx, actor)
+    return forms.errors_by_field(problems, lambda p: describe_problem(p, locale))
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -97,7 +126,8 @@ def login(request: Request, username: str = Form(..., max_length=64), password: 
     try:
         token = sign_in(ctx, username, password, kind="session", ip=client_ip(request))
     except Forbidden as exc:
-        return page(request, ctx, None, "login.html", status=exc.http_status, error=str(exc))
+        return page(request, ctx, None, "login.html", status=exc.http_status,
+                    error=describe(exc, _locale(request, ctx, None)), username=username)
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict",
                         secure=request.app.state.cookie_secure, max_age=ctx.policy.doc.security.session_hours * 3600)
@@ -112,6 +142,34 @@ def logout(request: Request, ctx: AppContext = Depends(app_ctx)) -> Response:
         sign_out(ctx, token)
     response = _login_redirect()
     response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+def _safe_next(target: str | None) -> str:
+    """A same-site path to return to (never another host: ``//host`` and schemes are refused)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+@router.post("/locale")
+def switch_locale(request: Request, locale: str = Form(..., max_length=16), next: str = Form("/", max_length=2000),
+                  actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """The language switch in the header: a signed-in user's preference is updated (audited, as on the
+    preferences page); the choice is also kept in a cookie for the signed-out pages."""
+    if locale not in LOCALES:
+        return _refused(request, ctx, actor, InvalidInput([Problem("locale", f"must be one of {', '.join(LOCALES)}")],
+                                                          "locale"))
+    if actor is not None:
+        current = {k: (v.strftime("%H:%M") if hasattr(v, "strftime") else v)
+                   for k, v in preferences(ctx, actor).items()}
+        try:
+            set_preferences(ctx, actor, current | {"locale": locale})
+        except CasebookError as exc:
+            return _refused(request, ctx, actor, exc)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    response.set_cookie(LOCALE_COOKIE, locale, max_age=365 * 24 * 3600, samesite="lax",
+                        secure=request.app.state.cookie_secure)
     return response
 
 
@@ -204,7 +262,7 @@ async def decide_task(task_id: int, request: Request, actor: Actor | None = Depe
             decisions.decide(ctx, actor, task_id, payload, ip=client_ip(request))
     except InvalidInput as exc:
         return _desk(request, ctx, actor, task_id, status=422, form=kept,
-                     errors=forms.errors_by_field([Problem(p.field.replace("scores.", "score_")
+                     errors=_field_errors(request, ctx, actor, [Problem(p.field.replace("scores.", "score_")
                                                            .replace("reasons", "reason"), p.rule)
                                                    for p in exc.problems]))
     except CasebookError as exc:
@@ -299,7 +357,7 @@ async def save_preferences(request: Request, actor: Actor | None = Depends(optio
         set_preferences(ctx, actor, form)
     except InvalidInput as exc:
         return page(request, ctx, actor, "preferences.html", status=422, values=form,
-                    errors=forms.errors_by_field(exc.problems), channels=CHANNELS, modes=MODES, locales=LOCALES,
+                    errors=_field_errors(request, ctx, actor, exc.problems), channels=CHANNELS, modes=MODES, locales=LOCALES,
                     done=None)
     return RedirectResponse("/preferences?done=saved", status_code=303)
 
@@ -327,12 +385,6 @@ def decide_access_page(request_id: int, request: Request, decision: str = Form("
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return RedirectResponse(f"/?done=access_{status}", status_code=303)
-
-
-def _diff(old: dict[str, Any], new: dict[str, Any]) -> str:
-    a = json.dumps(old, ensure_ascii=False, indent=1, sort_keys=True, default=str).splitlines()
-    b = json.dumps(new, ensure_ascii=False, indent=1, sort_keys=True, default=str).splitlines()
-    return "\n".join(difflib.unified_diff(a, b, "previous", "this", lineterm="", n=1))
 
 
 def _mandatory_inputs(ctx: AppContext) -> set[str]:
@@ -375,7 +427,7 @@ def _after_save(request: Request, ctx: AppContext, actor: Actor, key: str, form:
     problems = submit_problems(ctx.policy, view.document)
     if problems:
         return _capture(request, ctx, actor, action=action, case_key=key, status=422,
-                        values=_posted_values(form, facets), errors=forms.errors_by_field(problems))
+                        values=_posted_values(form, facets), errors=_field_errors(request, ctx, actor, problems))
     event = "resubmit" if view.state == "returned" else "submit"
     try:
         svc.fire(actor, key, event, ip=client_ip(request))
@@ -389,6 +441,8 @@ def new_case_form(request: Request, actor: Actor | None = Depends(optional_actor
                   ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
+    if not ctx.policy.may(actor.role, "case.create", own=False):   # refused before the form is filled, not after
+        return _refused(request, ctx, actor, Forbidden(f"role '{actor.role}' may not create cases"))
     return _capture(request, ctx, actor, action="/cases/new",
                     values={"department": actor.department or "", "owner": actor.username, "budget_currency": "CNY"})
 
@@ -405,7 +459,7 @@ async def new_case(request: Request, actor: Actor | None = Depends(optional_acto
         key = CaseService(ctx).create(actor, doc, ip=client_ip(request))
     except InvalidInput as exc:
         return _capture(request, ctx, actor, action="/cases/new", status=422, values=_posted_values(form, facets),
-                        errors=forms.errors_by_field(exc.problems))
+                        errors=_field_errors(request, ctx, actor, exc.problems))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return _after_save(request, ctx, actor, key, form, facets, f"/cases/{key}/edit")
@@ -443,7 +497,7 @@ async def edit_case(key: str, request: Request, actor: Actor | None = Depends(op
             svc.edit(actor, key, changes, note=str(form.get("note") or "") or None, ip=client_ip(request))
     except InvalidInput as exc:
         return _capture(request, ctx, actor, action=f"/cases/{key}/edit", case_key=key, status=422,
-                        values=_posted_values(form, facets), errors=forms.errors_by_field(exc.problems))
+                        values=_posted_values(form, facets), errors=_field_errors(request, ctx, actor, exc.problems))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return _after_save(request, ctx, actor, key, form, facets, f"/cases/{key}/edit")
@@ -470,7 +524,13 @@ def my_cases_page(request: Request, actor: Actor | None = Depends(optional_actor
     """The author's and owner's own cases: state, due date, next step."""
     if actor is None:
         return _login_redirect()
-    return page(request, ctx, actor, "my_cases.html", rows=my_cases(ctx, actor), tz=ctx.clock.tz)
+    w = writer(_locale(request, ctx, actor), ctx.policy)
+    q = request.query_params
+    table = tables.paged(my_cases(ctx, actor), {"case": lambda r: r.key, "title": lambda r: r.title,
+                                                "state": lambda r: w.t(f"state_{r.state}"), "due": lambda r: r.due},
+                         sort=q.get("sort"), direction=q.get("dir"), page=q.get("p"), default="due",
+                         base="/my-cases")
+    return page(request, ctx, actor, "my_cases.html", table=table, rows=table.rows)
 
 
 @router.get("/cases/{key}", response_class=HTMLResponse)
@@ -484,7 +544,8 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
     except Forbidden as exc:
         # offer the access form only to someone whose request policy would accept
         offer = key if requestable(ctx, actor, key) else None
-        return page(request, ctx, actor, "error.html", status=403, message=str(exc), access_key=offer)
+        return page(request, ctx, actor, "error.html", status=403, heading="error_forbidden",
+                    message=describe(exc, _locale(request, ctx, actor)), access_key=offer)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     shows_trail = ctx.policy.may(actor.role, "audit.read", own=False)
@@ -494,7 +555,7 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
     for v in versions:
         other = view if v.number == view.version_no else svc.view(actor, key, version=v.number)
         rendered.append((v, other.document if other is view else render_view(ctx, other, audience).document))
-    diffs = [(v.number, _diff(prev, doc)) for (_, prev), (v, doc) in zip(rendered, rendered[1:])]
+    diffs = [(v.number, section_diffs(prev, doc)) for (_, prev), (v, doc) in zip(rendered, rendered[1:])]
     trail = events if shows_trail else []
     try:
         similar = search.similar(ctx, actor, key)
@@ -518,7 +579,7 @@ def rate_page(key: str, request: Request, stars: int = Form(...), comment: str =
         rate(ctx, actor, key, stars, comment or None)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse(f"/cases/{key}", status_code=303)
+    return RedirectResponse(f"/cases/{key}?done=rated", status_code=303)
 
 
 @router.post("/cases/{key}/correction")
@@ -531,7 +592,7 @@ def correction(key: str, request: Request, text: str = Form(...), actor: Actor |
         request_correction(ctx, actor, key, text, ip=client_ip(request))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return RedirectResponse(f"/cases/{key}", status_code=303)
+    return RedirectResponse(f"/cases/{key}?done=correction_sent", status_code=303)
 
 
 @router.post("/cases/{key}/access")
@@ -543,7 +604,8 @@ def access_page(key: str, request: Request, reason: str = Form(...), actor: Acto
         request_access(ctx, actor, key, reason, ip=client_ip(request))
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
-    return page(request, ctx, actor, "error.html", status=202, message=f"{key}: request sent")
+    return page(request, ctx, actor, "notice.html", status=202, heading="access_requested",
+                message=translator(_locale(request, ctx, actor))("access_requested_detail", key=key))
 
 
 @router.get("/search", response_class=HTMLResponse)
@@ -558,8 +620,9 @@ def search_page(request: Request, q: str = "", tag: str = "", sort: str = "relev
                                 page=max(1, min(p, 10_000))) if (q or tags) else None
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
+    known = {f"{facet}:{v}" for facet, spec in ctx.policy.doc.tag_facets.items() for v in spec.values}
     return page(request, ctx, actor, "search.html", q=q, tag=tag, hits=results.items if results else [],
-                results=results, sort=sort)
+                results=results, sort=sort, policy=ctx.policy.doc, known_tags=known)
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
