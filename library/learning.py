@@ -32,8 +32,7 @@ from lifecycle.service import CaseService
 from notifications.audience import case_ref
 from notifications.outbox import enqueue
 from policies.learning import LearningPath
-from redaction.stored import stored_title
-from redaction.tiers import audience_for
+from library.titles import reader_title
 
 TASKS = LearningTask.__table__
 OPTINS = CaseOfDayChoice.__table__
@@ -132,14 +131,6 @@ def _actor(conn: Connection, username: str) -> tuple[Actor, Any]:
     return Actor.of(user), user
 
 
-def _title(ctx: AppContext, conn: Connection, service: CaseService, actor: Actor, case: Any) -> str:
-    audience = audience_for(ctx.policy, actor, classification=case.classification, department=case.department,
-                            is_author=actor.user_id is not None and actor.user_id in (case.owner_id, case.author_id))
-    working = case.published_version_no is None or service.reads_working_version(conn, case, actor)
-    number = case.current_version_no if working else case.published_version_no
-    return stored_title(conn, ctx.policy, case.id, number, case.title, audience)
-
-
 def path_cases(ctx: AppContext, conn: Connection, role: str, learner: Actor) -> list[Any]:
     """The case rows of ``role``'s path in order, only those in a readable state that ``learner`` may read:
     listed keys in their order (a key not found is skipped), or a tag query's matches newest first."""
@@ -211,7 +202,7 @@ def my_learning(ctx: AppContext, actor: Actor) -> list[LearningItem]:
             if not service.may_view(conn, case, actor):
                 continue
             status = "done" if r.confirmed_at else ("overdue" if r.due_at < now else "open")
-            out.append(LearningItem(r.id, r.case_key, _title(ctx, conn, service, actor, case), r.position,
+            out.append(LearningItem(r.id, r.case_key, reader_title(ctx, conn, service, actor, case), r.position,
                                     r.due_at, r.opened_at is not None, r.confirmed_at, status))
     return out
 
@@ -414,4 +405,4 @@ def todays_case(ctx: AppContext, actor: Actor) -> DailyCase | None:
         if row is None or row.state not in READABLE or row.withdrawn_at is not None \
                 or not service.may_view(conn, row, actor):
             return None
-        return DailyCase(row.key, _title(ctx, conn, service, actor, row), _day(ctx))
+        return DailyCase(row.key, reader_title(ctx, conn, service, actor, row), _day(ctx))

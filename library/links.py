@@ -20,12 +20,11 @@ from casebook.core.db import insert_if_absent
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from casebook.core.users import Actor
 from library.learning_models import CaseLink
+from library.titles import reader_audience, reader_title
 from lifecycle import states as S
 from lifecycle.models import Case
 from lifecycle.service import CaseService
 from redaction.render import render_text
-from redaction.stored import stored_title
-from redaction.tiers import audience_for
 
 LINKS = CaseLink.__table__
 CASES = Case.__table__
@@ -157,17 +156,19 @@ def visible_links(ctx: AppContext, actor: Actor, key: str) -> list[ShownLink]:
             other = others.get(r.target_id if outgoing else r.source_id)
             if other is None or not service.may_view(conn, other, actor):
                 continue
-            audience = audience_for(ctx.policy, actor, classification=other.classification,
-                                    department=other.department,
-                                    is_author=actor.user_id is not None
-                                    and actor.user_id in (other.owner_id, other.author_id))
-            working = other.published_version_no is None or service.reads_working_version(conn, other, actor)
-            number = other.current_version_no if working else other.published_version_no
-            title = stored_title(conn, ctx.policy, other.id, number, other.title, audience)
+            audience = reader_audience(ctx, actor, other)
+            title = reader_title(ctx, conn, service, actor, other, audience)
             note = render_text(ctx.policy, r.note, audience) if r.note else None   # free text: at the tier too
             out.append(ShownLink(r.id, r.kind, wording(r.kind, outgoing), outgoing, other.key, title, other.state,
                                  note, r.created_by))
     return out
+
+
+def links_box(ctx: AppContext, actor: Actor, key: str) -> dict[str, Any]:
+    """What the links box of a case page (``_case_links.html``) shows: the links the reader may see, the kinds in
+    use, whether the reader may add or remove links, and the case."""
+    return {"links": visible_links(ctx, actor, key), "link_kinds": ctx.policy.doc.links.kinds,
+            "may_link": may_link(ctx, actor), "links_case": key}
 
 
 def superseded(conn: Connection) -> dict[int, str]:

@@ -307,3 +307,59 @@ def test_case_of_the_day_for_those_who_opted_in(ctx, full_case, clock) -> None:
     assert learning.todays_case(ctx, users["intern"]) is None
     learning.set_case_of_day(ctx, seller, False)
     assert not learning.case_of_day_enabled(ctx, seller)
+
+
+# -- in a real browser -------------------------------------------------------------------------------------------
+
+from tests.test_browser import CHROMIUM, browser, server, sign_in  # noqa: E402,F401 - fixtures of the browser tests
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
+def test_a_new_user_learns_in_the_browser_and_the_head_sees_progress(ctx, server, browser, full_case,  # noqa: F811
+                                                                    tmp_path) -> None:
+    from access.accounts import set_password
+    from tests.web_helpers import PASSWORD
+
+    users = people(ctx)
+    cases = _library(ctx, users, full_case)
+    make_users(ctx, ("newbie", "staff", "marketing"))
+    set_password(ctx, Actor.system("test"), "newbie", PASSWORD)
+    assert learning.assign_path(ctx, "newbie") == 2
+    first, second = _tasks(ctx, "newbie")
+
+    page = sign_in(browser, server, "newbie")
+    assert page.locator("section.task[data-kind=learning]").count() == 2          # the path is in the inbox
+    page.goto(f"{server}/learning")
+    row = page.locator(f"li.learning-task[data-task='{first.id}']")
+    with page.expect_response(lambda r: r.url.endswith("/confirm")) as refused:
+        row.locator("form button").click()                                         # confirm before opening
+    assert refused.value.status == 422 and f"open {first.case_key} before confirming" in page.content()
+    page.goto(f"{server}/learning")
+    page.locator(f"li.learning-task[data-task='{first.id}'] a.button").click()     # open the case
+    page.wait_for_url(f"{server}/cases/{first.case_key}")
+    page.goto(f"{server}/learning")
+    page.locator(f"li.learning-task[data-task='{first.id}'] form button").click()
+    page.wait_for_url(f"{server}/learning?done=confirmed")
+    assert page.locator(f"li.learning-task.done[data-task='{first.id}']").count() == 1
+    page.locator("section.case-of-day form button").click()                        # opt in
+    page.wait_for_url(f"{server}/learning?done=case_of_day_on")
+    run_job(ctx, "case_of_the_day", deliver_after=False)
+    page.goto(f"{server}/learning")
+    assert page.locator("section.case-of-day p.today a").inner_text() in (cases["public"], cases["internal"])
+    page.screenshot(path=str(tmp_path / "learning-newbie.png"), full_page=True)
+    page.goto(f"{server}/")
+    assert page.locator("section.task[data-kind=case_of_day]").count() == 1
+    assert page.locator("section.task[data-kind=learning]").count() == 1
+    page.context.close()
+
+    head = sign_in(browser, server, "head")
+    head.goto(f"{server}/learning")
+    progress = head.locator("table.progress tr[data-learner=newbie]")
+    assert "1/2" in progress.inner_text()
+    head.screenshot(path=str(tmp_path / "learning-head.png"), full_page=True)
+    assert head.locator("tr[data-learner=staff_sales]").count() == 0
+    head.context.close()
+    import shutil
+
+    for name in ("learning-newbie.png", "learning-head.png"):   # kept for a look after the run
+        shutil.copy(tmp_path / name, f"/tmp/h-learn-{name}")

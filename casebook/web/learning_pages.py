@@ -1,12 +1,12 @@
 """Pages of learning and of links between cases: the learning page (my path with open and confirm, the case of
 the day and its opt-in, the team's progress for the roles policy names), and the links box of a case (its own
-page here; ``_case_links.html`` is the partial the case page includes, fed by ``links_context``)."""
+page here; ``_case_links.html`` is the partial the case page includes, fed by ``library.links.links_box``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from casebook.core.context import AppContext
@@ -17,13 +17,7 @@ from casebook.web.pages import _login_redirect, _refused, page
 from library import learning, links
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_guard)])
-
-
-def links_context(ctx: AppContext, actor: Actor, key: str) -> dict[str, Any]:
-    """What ``_case_links.html`` needs on a case page: the links the reader may see, the kinds and whether the
-    reader may add links (the case page passes ``**links_context(ctx, actor, key)``)."""
-    return {"links": links.visible_links(ctx, actor, key), "link_kinds": ctx.policy.doc.links.kinds,
-            "may_link": links.may_link(ctx, actor), "links_case": key}
+TaskId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 
 
 @router.get("/learning")
@@ -41,7 +35,7 @@ def learning_page(request: Request, actor: Actor | None = Depends(optional_actor
 
 
 @router.get("/learning/{task_id}/open")
-def open_task(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
+def open_task(task_id: TaskId, request: Request, actor: Actor | None = Depends(optional_actor),
               ctx: AppContext = Depends(app_ctx)) -> Response:
     """Record that the learner opened the case, then show it (the case page records the read itself)."""
     if actor is None:
@@ -54,7 +48,7 @@ def open_task(task_id: int, request: Request, actor: Actor | None = Depends(opti
 
 
 @router.post("/learning/{task_id}/confirm")
-def confirm_task(task_id: int, request: Request, actor: Actor | None = Depends(optional_actor),
+def confirm_task(task_id: TaskId, request: Request, actor: Actor | None = Depends(optional_actor),
                  ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
         return _login_redirect()
@@ -81,7 +75,7 @@ def links_page(key: str, request: Request, actor: Actor | None = Depends(optiona
     if actor is None:
         return _login_redirect()
     try:
-        data = links_context(ctx, actor, key)
+        data = links.links_box(ctx, actor, key)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return page(request, ctx, actor, "case_links.html", key=key, done=request.query_params.get("done"), **data)
