@@ -232,9 +232,8 @@ def mark_opened(ctx: AppContext, actor: Actor, task_id: int) -> str:
     return task.case_key
 
 
-def _viewed_since(ctx: AppContext, conn: Connection, username: str, key: str, since: datetime) -> datetime | None:
+def _viewed_since(conn: Connection, username: str, key: str, since: datetime) -> datetime | None:
     """The first read of ``key`` by ``username`` since ``since`` in the access log (page, API or CLI)."""
-    ctx.access_log.flush()  # reads still queued in this process count
     return conn.execute(select(func.min(LOG.c.at)).where(LOG.c.actor == username, LOG.c.case_key == key,
                                                           LOG.c.action == "view", LOG.c.at >= since)).scalar()
 
@@ -243,6 +242,7 @@ def confirm(ctx: AppContext, actor: Actor, task_id: int, *, ip: str | None = Non
     """The learner confirms a task whose case they opened (from the learning page, or any read of the case since
     it was assigned); True when newly done, False when it was done already. Unopened: refused, naming the rule."""
     now = ctx.clock.now()
+    ctx.access_log.flush()  # reads still queued in this process count (written before this transaction begins)
     with ctx.engine.begin() as conn:
         task = _task(conn, actor, task_id)
         if task.confirmed_at is not None:
@@ -250,7 +250,7 @@ def confirm(ctx: AppContext, actor: Actor, task_id: int, *, ip: str | None = Non
         case = conn.execute(select(CASES).where(CASES.c.id == task.case_id)).one()
         if not CaseService(ctx).may_view(conn, case, actor):
             raise Forbidden(f"{actor.username} may no longer read {task.case_key}")
-        opened = task.opened_at or _viewed_since(ctx, conn, actor.username, task.case_key, task.assigned_at)
+        opened = task.opened_at or _viewed_since(conn, actor.username, task.case_key, task.assigned_at)
         if opened is None:
             raise InvalidInput([Problem("case", f"open {task.case_key} before confirming you have studied it")],
                                "confirmation")

@@ -258,6 +258,11 @@ def test_the_learning_page_opens_and_confirms_with_csrf(ctx, full_case) -> None:
     assert r.status_code == 303 and r.headers["location"] == f"/cases/{task.case_key}"
     assert c.post(f"/learning/{task.id}/confirm", follow_redirects=False).status_code == 303
     assert _tasks(ctx, "author")[0].confirmed_at is not None
+    # reading the case page itself (its read still queued in the access log) also counts as opening it
+    other = _tasks(ctx, "author")[1]
+    assert c.get(f"/cases/{other.case_key}").status_code == 200
+    assert c.post(f"/learning/{other.id}/confirm", follow_redirects=False).status_code == 303
+    assert _tasks(ctx, "author")[1].opened_at is not None
     # without the CSRF token the form is refused
     bare = client(ctx)
     bare.cookies.update(c.cookies)
