@@ -143,3 +143,34 @@ def test_the_next_quarterly_review_proposes_the_superseded_case(ctx, full_case, 
     assert [(i.kind, i.case_id) for i in items] == [("health_retire", old_id)]
     assert items[0].reason.startswith(f"superseded by {new}")
     assert run_job(ctx, "quarterly_review", deliver_after=False)["health_tasks"] == 0   # once per quarter
+
+
+from tests.test_browser import CHROMIUM, browser, server, sign_in  # noqa: E402,F401 - fixtures of the browser tests
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
+def test_a_specialist_links_cases_in_the_browser_and_readers_see_both_sides(ctx, server, browser,  # noqa: F811
+                                                                           full_case) -> None:
+    from casebook.core.i18n import gettext
+
+    users = people(ctx)
+    old = published_case(ctx, users, full_case, "internal")
+    new = published_case(ctx, users, full_case, "internal")
+    secret = published_case(ctx, users, full_case, "confidential")
+    links.link_cases(ctx, users["com"], secret, "related", old)
+    spec = sign_in(browser, server, "spec")
+    spec.goto(f"{server}/cases/{new}/links")
+    spec.select_option("select[name=kind]", "supersedes")
+    spec.fill("input[name=target]", old)
+    spec.click("form.add-link button")
+    spec.wait_for_url(f"{server}/cases/{new}/links?done=linked")
+    assert spec.locator("li[data-link=supersedes][data-direction=out]").inner_text().startswith(
+        gettext("link_supersedes", "zh-Hans"))
+    spec.context.close()
+    head = sign_in(browser, server, "head")
+    head.goto(f"{server}/cases/{old}/links")
+    item = head.locator("li[data-link=supersedes][data-direction=in]")
+    assert gettext("link_superseded_by", "zh-Hans") in item.inner_text() and new in item.inner_text()
+    assert secret not in head.content()            # the confidential case's link is not shown to a head
+    assert head.locator("form.add-link").count() == 0
+    head.context.close()
