@@ -152,6 +152,24 @@ def path_cases(ctx: AppContext, conn: Connection, role: str, learner: Actor) -> 
     return [r for r in ordered if service.may_view(conn, r, learner)][:path.max_items]
 
 
+def path_problems(ctx: AppContext) -> list[Problem]:
+    """The policy's listed path cases that the store cannot offer (no such case, or not in a readable state):
+    the part of the path references only the store can check (the schema checks roles, facets and key format)."""
+    listed = {(role, i, key) for role, path in ctx.policy.doc.learning.paths.items() for i, key in enumerate(path.cases)}
+    if not listed:
+        return []
+    with ctx.engine.connect() as conn:
+        states = dict(conn.execute(select(CASES.c.key, CASES.c.state)
+                                   .where(CASES.c.key.in_({k for _, _, k in listed}))).all())
+    out = []
+    for role, i, key in sorted(listed):
+        if key not in states:
+            out.append(Problem(f"learning.paths.{role}.cases.{i}", f"no case '{key}'"))
+        elif states[key] not in READABLE:
+            out.append(Problem(f"learning.paths.{role}.cases.{i}", f"'{key}' is {states[key]}: not offered to learners"))
+    return out
+
+
 def assign_path(ctx: AppContext, username: str, *, by: str = "system", ip: str | None = None) -> int:
     """Give ``username`` their role's path as learning tasks (due dates from now); how many tasks are new.
     Running it again adds nothing already assigned."""

@@ -148,6 +148,23 @@ def test_a_new_user_gets_their_roles_path_in_the_inbox_with_due_dates(ctx, full_
     assert assigned == 1
 
 
+def test_listed_path_cases_are_checked_against_the_store(ctx, full_case) -> None:
+    users = people(ctx)
+    cases = _library(ctx, users, full_case)
+    path = LearningPath(cases=[cases["internal"], "CB-999999", cases["public"]], days_per_item=2)
+    doc = ctx.policy.doc.model_copy(update={"learning": ctx.policy.doc.learning.model_copy(
+        update={"paths": {"staff": path}})})
+    ctx.policy = type(ctx.policy)(doc=doc, digest=ctx.policy.digest)
+    CaseService(ctx).fire(users["com"], cases["public"], "withdraw", reason="侵權投訴")
+    problems = {(p.field, p.rule) for p in learning.path_problems(ctx)}
+    assert problems == {("learning.paths.staff.cases.1", "no case 'CB-999999'"),
+                        ("learning.paths.staff.cases.2", f"'{cases['public']}' is withdrawn: not offered to learners")}
+    make_users(ctx, ("newbie", "staff", "marketing"))
+    assert learning.assign_path(ctx, "newbie") == 1          # listed order, only what can be offered
+    task = _tasks(ctx, "newbie")[0]
+    assert task.case_key == cases["internal"] and task.due_at == ctx.clock.now() + timedelta(days=2)
+
+
 def test_the_daily_flow_gives_paths_to_recent_users_only(ctx, full_case, clock) -> None:
     users = people(ctx)
     _library(ctx, users, full_case)

@@ -80,6 +80,20 @@ def assign(username: Annotated[str, typer.Argument(help="The user who gets their
     console.print(f"{username}: {assign_path(ctx, username, by=actor.username)} learning task(s) assigned")
 
 
+@app.command("check")
+@guarded
+def check(now: NowOpt = None) -> None:
+    """Check the policy's listed path cases against the store (exit 2 naming each one that cannot be offered)."""
+    from casebook.core.errors import InvalidInput
+    from library.learning import path_problems
+
+    ctx = context(now)
+    problems = path_problems(ctx)
+    if problems:
+        raise InvalidInput(problems, "learning paths")
+    console.print("learning paths: every listed case can be offered")
+
+
 @app.command("case-of-day")
 @guarded
 def case_of_day(enable: Annotated[bool | None, typer.Option("--on/--off", help="Opt in or out.")] = None,
