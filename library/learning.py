@@ -131,25 +131,34 @@ def _actor(conn: Connection, username: str) -> tuple[Actor, Any]:
     return Actor.of(user), user
 
 
-def path_cases(ctx: AppContext, conn: Connection, role: str, learner: Actor) -> list[Any]:
-    """The case rows of ``role``'s path in order, only those in a readable state that ``learner`` may read:
-    listed keys in their order (a key not found is skipped), or a tag query's matches newest first."""
+def path_candidates(ctx: AppContext, conn: Connection, role: str) -> list[Any]:
+    """Every case row ``role``'s path could offer, in path order, before the reader's rights are asked: listed
+    keys in their order (a key not found or not readable now is skipped), or a tag query's matches newest first."""
     path = ctx.policy.doc.learning.paths.get(role)
     if path is None:
         return []
-    service = CaseService(ctx)
     live = and_(CASES.c.state.in_(READABLE), CASES.c.withdrawn_at.is_(None),
                 CASES.c.published_version_no.is_not(None))
     if path.cases:
         rows = {r.key: r for r in conn.execute(select(CASES).where(CASES.c.key.in_(path.cases), live))}
-        ordered = [rows[k] for k in path.cases if k in rows]
-    else:
-        found = conn.execute(select(CASES, VERSIONS.c.document)
-                             .join(VERSIONS, (VERSIONS.c.case_id == CASES.c.id)
-                                   & (VERSIONS.c.number == CASES.c.published_version_no))
-                             .where(live).order_by(CASES.c.published_at.desc(), CASES.c.id.desc())).all()
-        ordered = [r for r in found if tags_match(path.tags, (r.document or {}).get("tags"))]
-    return [r for r in ordered if service.may_view(conn, r, learner)][:path.max_items]
+        return [rows[k] for k in path.cases if k in rows]
+    found = conn.execute(select(CASES, VERSIONS.c.document)
+                         .join(VERSIONS, (VERSIONS.c.case_id == CASES.c.id)
+                               & (VERSIONS.c.number == CASES.c.published_version_no))
+                         .where(live).order_by(CASES.c.published_at.desc(), CASES.c.id.desc())).all()
+    return [r for r in found if tags_match(path.tags, (r.document or {}).get("tags"))]
+
+
+def path_cases(ctx: AppContext, conn: Connection, role: str, learner: Actor,
+               candidates: list[Any] | None = None) -> list[Any]:
+    """The first ``max_items`` of ``role``'s path that ``learner`` may read (``candidates``: the role's
+    ``path_candidates`` when already known, e.g. for several new users of one role)."""
+    path = ctx.policy.doc.learning.paths.get(role)
+    if path is None:
+        return []
+    service = CaseService(ctx)
+    rows = path_candidates(ctx, conn, role) if candidates is None else candidates
+    return [r for r in rows if service.may_view(conn, r, learner)][:path.max_items]
 
 
 def path_problems(ctx: AppContext) -> list[Problem]:
@@ -170,16 +179,19 @@ def path_problems(ctx: AppContext) -> list[Problem]:
     return out
 
 
-def assign_path(ctx: AppContext, username: str, *, by: str = "system", ip: str | None = None) -> int:
+def assign_path(ctx: AppContext, username: str, *, by: str = "system", ip: str | None = None,
+                cache: dict[str, list[Any]] | None = None) -> int:
     """Give ``username`` their role's path as learning tasks (due dates from now); how many tasks are new.
-    Running it again adds nothing already assigned."""
+    Running it again adds nothing already assigned. ``cache`` keeps each role's candidates across calls."""
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         learner, user = _actor(conn, username)
         path = ctx.policy.doc.learning.paths.get(user.role)
         if path is None:
             return 0
-        cases = path_cases(ctx, conn, user.role, learner)
+        if cache is not None and user.role not in cache:
+            cache[user.role] = path_candidates(ctx, conn, user.role)
+        cases = path_cases(ctx, conn, user.role, learner, None if cache is None else cache[user.role])
         new = []
         for position, (case, due) in enumerate(zip(cases, due_dates(path, now, len(cases))), start=1):
             if insert_if_absent(conn, TASKS, {"username": username, "department": user.department, "path": user.role,
@@ -203,7 +215,8 @@ def assign_new_users(ctx: AppContext) -> int:
         names = list(conn.execute(select(USERS.c.username).where(
             USERS.c.active.is_(True), USERS.c.created_at >= since, USERS.c.role.in_(roles), ~has_tasks)
             .order_by(USERS.c.username)).scalars())
-    return sum(assign_path(ctx, name) for name in names)
+    cache: dict[str, list[Any]] = {}
+    return sum(assign_path(ctx, name, cache=cache) for name in names)
 
 
 def my_learning(ctx: AppContext, actor: Actor) -> list[LearningItem]:
