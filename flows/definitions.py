@@ -134,6 +134,18 @@ def digests(now: str | None = None) -> Counts:
     return _run("digests", now)
 
 
+@_flow
+def learning_tasks(now: str | None = None) -> Counts:
+    """Learning paths for new users (tasks in their inbox) and reminders of learning tasks due or overdue."""
+    return _run("learning_tasks", now)
+
+
+@_flow
+def case_of_the_day(now: str | None = None) -> Counts:
+    """One live case a day, never repeated within the policy's days, for each user who opted in."""
+    return _run("case_of_the_day", now)
+
+
 FLOWS: dict[str, Callable[..., Counts]] = {name: globals()[name] for name in registry.JOBS}
 
 

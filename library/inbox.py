@@ -1,8 +1,8 @@
 """One inbox per person: everything a person owes, of every kind, by due time.
 
 Review tasks to claim or decide, cases to submit (owed or overdue) or resubmit, updates due on stale cases,
-work items (expiry evaluations, rectifications, correction answers, health-check and quarterly tasks), and
-access requests to approve. The home page, ``casebook tasks`` and ``GET /api/v1/me/tasks`` all show this list.
+work items (expiry evaluations, rectifications, correction answers, health-check and quarterly tasks), access
+requests to approve, learning tasks to study and confirm, and the case of the day for those who opted in. The home page, ``casebook tasks`` and ``GET /api/v1/me/tasks`` all show this list.
 Titles are rendered at the person's tier, like every other output of case text.
 """
 
@@ -19,6 +19,7 @@ from access.grants import PENDING
 from access.grants import TABLE as ACCESS
 from casebook.core.context import AppContext
 from casebook.core.users import Actor
+from library.learning import my_learning, todays_case
 from lifecycle import states as S
 from lifecycle.models import Case
 from lifecycle.work import LIVE as WORK_LIVE
@@ -112,6 +113,14 @@ def inbox(ctx: AppContext, actor: Actor, *, limit: int = 200) -> list[InboxItem]
                 items.append(InboxItem(f"access-{r.id}", "access_request", r.case_key, _title(ctx, actor, r),
                                        r.due_at, _timed(r.due_at, now, PENDING), f"{r.requester}: {r.reason}",
                                        ["approve", "deny"], r.id))
+    for task in my_learning(ctx, actor):
+        if task.status != "done":
+            items.append(InboxItem(f"learning-{task.id}", "learning", task.case, task.title, task.due, task.status,
+                                   f"{task.position}", ["open", "confirm"], task.id))
+    today = todays_case(ctx, actor)
+    if today is not None:
+        items.append(InboxItem(f"today-{today.key}", "case_of_day", today.key, today.title, None, "today",
+                               today.day, ["open"]))
     if actor.role == ctx.policy.doc.operations_role:
         for username, why in frozen_accounts(ctx):
             items.append(InboxItem(f"account-{username}", "frozen_account", None, username, None, "frozen", why,

@@ -24,6 +24,7 @@ from lifecycle import states as S
 from lifecycle.document import SECTIONS
 from lifecycle.jobs import CASES, add_work_item, rating_stats
 from lifecycle.models import CaseVersion
+from library.links import superseded
 from policies.loader import Policy
 from notifications.audience import case_ref, users_with_role
 from notifications.outbox import enqueue
@@ -42,6 +43,8 @@ class Live:
     document: dict[str, Any]
     uses: int
     rating: tuple[float, int]
+    #: The key of a live case that supersedes this one (a ``supersedes`` link), if any.
+    superseded_by: str | None = None
 
 
 def _months(later: datetime, earlier: datetime | None) -> float:
@@ -59,8 +62,9 @@ def outdated_score(policy: Policy, item: Live, now: datetime, most_uses: int) ->
                          / policy.doc.lifecycle.staleness_months),
         "usage": 1.0 - (min(1.0, item.uses / most_uses) if most_uses else 0.0),
         "rating": 1.0 - item.rating[0] / policy.doc.ratings.scale_max if item.rating[1] else 0.5,
+        "superseded": 1.0 if item.superseded_by else 0.0,
     }
-    total = w.age + w.staleness + w.usage + w.rating
+    total = w.age + w.staleness + w.usage + w.rating + w.superseded
     return round(sum(getattr(w, k) * v for k, v in signs.items()) / total, 4) if total else 0.0
 
 
@@ -95,17 +99,25 @@ def select_candidates(policy: Policy, live: list[Live], now: datetime, shares: d
     taken: set[int] = set()
     out: dict[str, list[dict[str, Any]]] = {}
 
-    def pick(group: str, ranked: list[tuple[Live, str]]) -> None:
-        chosen = [(i, why) for i, why in ranked if i.case.id not in taken][:share_of(shares.get(group, 0), len(live))]
+    def pick(group: str, ranked: list[tuple[Live, str]], extra: int = 0) -> None:
+        chosen = [(i, why) for i, why in ranked if i.case.id not in taken][:share_of(shares.get(group, 0), len(live))
+                                                                            + extra]
         taken.update(i.case.id for i, _ in chosen)
         out[group] = [{"case": case_ref(i.case), "case_id": i.case.id, "reason": why, "score": scores[i.case.id]}
                       for i, why in chosen]
 
     if "retire" in shares:
-        ranked = sorted(live, key=lambda i: (-scores[i.case.id], i.case.id))
-        pick("retire", [(i, f"outdated score {scores[i.case.id]:.2f}: {i.uses} uses, "
-                            f"{i.rating[1]} ratings, content from "
-                            f"{(i.case.content_updated_at or i.case.created_at).date()}") for i in ranked])
+        # A case a live case supersedes is proposed beyond the share (a person said it is replaced), first;
+        # policy weight ``superseded`` 0 turns that reason off.
+        replaced = {i.case.id for i in live if i.superseded_by} if policy.doc.health_check.weights.superseded else set()
+        ranked = sorted(live, key=lambda i: (i.case.id not in replaced, -scores[i.case.id], i.case.id))
+
+        def why(i: Live) -> str:
+            base = (f"outdated score {scores[i.case.id]:.2f}: {i.uses} uses, {i.rating[1]} ratings, content from "
+                    f"{(i.case.content_updated_at or i.case.created_at).date()}")
+            return f"superseded by {i.superseded_by}; {base}" if i.case.id in replaced else base
+
+        pick("retire", [(i, why(i)) for i in ranked], extra=len(replaced))
     if "update" in shares:
         limit = policy.doc.health_check.data_max_age_months
         old = [i for i in live if _months(now, i.case.content_updated_at or i.case.created_at) > limit]
@@ -138,7 +150,9 @@ def candidates(ctx: AppContext, shares: dict[str, float]) -> dict[str, list[dict
         uses.update(dict(conn.execute(select(log.case_key, func.count()).where(log.at >= since)
                                       .group_by(log.case_key)).all()))
         stats = rating_stats(conn)
-    live = [Live(r, r.document or {}, int(uses.get(r.key, 0)), stats.get(r.id, (0.0, 0))) for r in rows]
+        replaced = superseded(conn)
+    live = [Live(r, r.document or {}, int(uses.get(r.key, 0)), stats.get(r.id, (0.0, 0)), replaced.get(r.id))
+            for r in rows]
     return select_candidates(ctx.policy, live, now, shares)
 
 

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from casebook.core.locales import LOCALES, Locale
+from policies.learning import LearningPolicy, LinkPolicy, learning_problems
 from policies.tier_rules import rule_matches as _matches
 
 
@@ -156,6 +157,9 @@ class OutdatedWeights(Strict):
     staleness: float = Field(ge=0)
     usage: float = Field(ge=0)
     rating: float = Field(ge=0)
+    #: A case another case supersedes (a ``supersedes`` link): proposed for retirement by the next quarterly
+    #: review whatever its share; 0 turns the supersession reason off.
+    superseded: float = Field(default=0.0, ge=0)
 
 
 class HealthCheckPolicy(Strict):
@@ -407,6 +411,8 @@ class PolicyDocument(Strict):
         if errors:
             raise ValueError("; ".join(errors))
         return self
+    learning: LearningPolicy
+    links: LinkPolicy
 
     @model_validator(mode="after")
     def _cross_references(self) -> "PolicyDocument":
@@ -454,6 +460,7 @@ class PolicyDocument(Strict):
             if c not in self.classifications:
                 errors.append(f"security.encrypted_classifications.{i}: unknown classification '{c}'")
         errors += self._redaction_problems()
+        errors += learning_problems(self)
         if self.review.rubric.pass_min > self.review.rubric.levels:
             errors.append("review.rubric.pass_min: must not exceed review.rubric.levels")
         try:

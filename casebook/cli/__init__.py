@@ -10,6 +10,7 @@ from casebook.cli import (access_cmd, admin, audit_cmd, case, flows_cmd, library
                           policy_cmd,
                           redact_cmd, review_cmd, tasks_cmd, users_cmd)
 from casebook.cli import keys_cmd
+from casebook.cli import learning_cmd, links_cmd
 from casebook.cli.common import guarded, set_root_now
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -28,6 +29,8 @@ app.add_typer(access_cmd.app, name="access")
 app.add_typer(partners_cmd.app, name="partners")
 app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(keys_cmd.app, name="keys")
+app.add_typer(learning_cmd.app, name="learning")
+app.add_typer(links_cmd.app, name="links")
 app.command("simulate")(guarded(flows_cmd.simulate_cmd))
 app.command("deploy")(guarded(flows_cmd.deploy_cmd))
 admin.register(app)

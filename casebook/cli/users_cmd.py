@@ -35,6 +35,10 @@ def add(username: str,
                         role=role, department=department, display_name=name, clearance=clearance, locale=locale,
                         email=email)
     console.print(f"added {username} ({role}, {department}, clearance {user.clearance})")
+    from library.learning import assign_path   # the role's learning path lands in the new user's inbox at once
+
+    if (count := assign_path(ctx, username, by=actor.username)):
+        console.print(f"{username}: {count} learning task(s) assigned")
 
 
 @app.command("list")

@@ -1,0 +1,60 @@
+"""``casebook links``: links between cases (related, follow_up, supersedes, contradicts), listed as the reader
+may see them, added and removed by the roles policy names (audited)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+
+app = typer.Typer(no_args_is_help=True, help="Links between cases.")
+KindArg = Annotated[str, typer.Argument(help="related, follow_up, supersedes or contradicts (policy links.kinds).")]
+
+
+@app.command("list")
+@guarded
+def list_links(case: Annotated[str, typer.Argument(help="The case key.")], as_user: AsOpt = None,
+               json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """The links of a case, each from this case's side; links to cases you may not read are not shown."""
+    from library.links import visible_links
+
+    ctx = context(now)
+    shown = visible_links(ctx, acting(ctx, as_user), case)
+    if json_out:
+        print_json([link.as_json() for link in shown])
+        return
+    table = Table("relation", "case", "title", "note")
+    for link in shown:
+        table.add_row(link.wording.replace("_", " "), link.other_key, link.other_title, link.note or "")
+    console.print(table if shown else f"{case}: no linked cases")
+
+
+@app.command("add")
+@guarded
+def add(case: Annotated[str, typer.Argument(help="The source case (e.g. the newer one that supersedes).")],
+        kind: KindArg, target: Annotated[str, typer.Argument(help="The other case.")],
+        note: Annotated[str | None, typer.Option(help="Why they are linked.")] = None,
+        as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Link CASE KIND TARGET, e.g. ``casebook links add CB-000002 supersedes CB-000001``."""
+    from library.links import link_cases
+
+    ctx = context(now)
+    new = link_cases(ctx, acting(ctx, as_user), case, kind, target, note=note)
+    console.print(f"{case} {kind} {target}: {'linked' if new else 'already linked'}")
+
+
+@app.command("remove")
+@guarded
+def remove(case: Annotated[str, typer.Argument(help="The source case.")], kind: KindArg,
+           target: Annotated[str, typer.Argument(help="The other case.")],
+           reason: Annotated[str, typer.Option(help="Why the link goes.")],
+           as_user: AsOpt = None, now: NowOpt = None) -> None:
+    """Remove a link (audited with the reason)."""
+    from library.links import unlink_cases
+
+    ctx = context(now)
+    gone = unlink_cases(ctx, acting(ctx, as_user), case, kind, target, reason=reason)
+    console.print(f"{case} {kind} {target}: {'removed' if gone else 'no such link'}")
