@@ -5,9 +5,7 @@ at their tier, delivered to a real SMTP server; role chat groups post it through
 from __future__ import annotations
 
 import json
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from sqlalchemy import select, text
@@ -21,23 +19,16 @@ from notifications import takedown
 from notifications.delivery import deliver
 from notifications.follows import follow, followed, is_following, unfollow
 from notifications.models import OutboxMessage
-from notifications.sink import SmtpSink, free_port
 from redaction.stored import stored_title
 from redaction.tiers import audience_for
 from redaction.views import read_case
+from tests.delivery_fixtures import hook, sink  # noqa: F401 - fixtures
 from tests.conftest import decide, make_users
 
 OUTBOX = OutboxMessage.__table__
 TITLE = "預算五十萬元的社區快閃店"
 BODY_MARK = "雨天客流下滑明顯"          # a sentence of the case body (never in a notice)
 REASON = "合作方撤回授權"               # the withdrawal's reason (never in a notice)
-
-
-@pytest.fixture
-def sink(ctx):
-    with SmtpSink() as s:
-        ctx.settings = ctx.settings.model_copy(update={"smtp_port": s.port, "smtp_host": "127.0.0.1"})
-        yield s
 
 
 @pytest.fixture
@@ -179,30 +170,6 @@ def test_follow_and_unfollow_through_domain_cli_and_api(ctx, people, full_case, 
     assert is_following(ctx, people["exec"], key)
     assert c.delete(f"/api/v1/cases/{key}/follow").json() == {"following": False, "was_following": True}
     assert c.put("/api/v1/cases/CB-999999/follow").status_code == 404
-
-
-class _Hook(BaseHTTPRequestHandler):
-    posts: list[dict] = []
-
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).posts.append({"path": self.path, "json": json.loads(body)})
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        return
-
-
-@pytest.fixture
-def hook():
-    _Hook.posts = []
-    server = HTTPServer(("127.0.0.1", free_port()), _Hook)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server.server_address[1], _Hook.posts
-    server.shutdown()
-    server.server_close()
 
 
 def test_role_chat_groups_post_the_takedown_at_the_roles_tier(ctx, people, full_case, sink, hook) -> None:

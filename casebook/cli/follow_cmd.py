@@ -3,6 +3,8 @@ following`` — the same domain functions the case page and the API call (a foll
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
@@ -41,8 +43,25 @@ def following_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt 
     console.print("\n".join(keys) if keys else "you follow no case", highlight=False)
 
 
+@guarded
+def interests_cmd(set_to: Annotated[str | None, typer.Option(
+        "--set", help="Scenarios of interest, separated by commas ('' for every scenario).")] = None,
+                  as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -> None:
+    """Show or set the scenarios your weekly scenario pack is narrowed to (none chosen: every scenario)."""
+    from notifications.preferences import preferences, set_scenarios
+
+    ctx = context(now)
+    actor = acting(ctx, as_user)
+    chosen = set_scenarios(ctx, actor, set_to) if set_to is not None else preferences(ctx, actor)["scenarios"]
+    if json_out:
+        print_json(chosen)
+        return
+    console.print(", ".join(chosen) if chosen else "every scenario", highlight=False)
+
+
 def register(app: typer.Typer) -> None:
-    """``follow``, ``unfollow`` and ``following`` as top-level commands."""
+    """``follow``, ``unfollow``, ``following`` and ``interests`` as top-level commands."""
     app.command("follow")(follow_cmd)
     app.command("unfollow")(unfollow_cmd)
     app.command("following")(following_cmd)
+    app.command("interests")(interests_cmd)
