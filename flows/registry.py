@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from casebook.core.context import AppContext
 from casebook.core.db import refresh_statistics
-from lifecycle import health, jobs
+from lifecycle import health, jobs, jobs_due
 from notifications import digests
 from notifications.delivery import deliver
 from review.escalations import review_escalations
@@ -39,6 +39,8 @@ JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "low_rating_rectification": jobs.low_rating_rectification,
     "archive_retired": jobs.archive_retired,
     "micro_case_watch": jobs.micro_case_watch,
+    "work_item_reminders": jobs_due.work_item_reminders,
+    "stale_recheck": jobs_due.stale_recheck,
     "quarterly_review": health.quarterly_review,
     "yearly_health_check": health.yearly_health_check,
     "digests": digests.digests,

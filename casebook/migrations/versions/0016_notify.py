@@ -1,4 +1,4 @@
-"""case follows, scenarios of interest, the access log by case
+"""case follows, scenarios of interest, the access log by case, cases flagged for update
 
 Revision ID: h_notify
 Revises: 0009_inputs
@@ -29,9 +29,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column('scenarios', sa.JSON(), nullable=True))
     with op.batch_alter_table('access_log') as batch:
         batch.create_index('ix_access_log_case_at', ['case_key', 'at'], unique=False)
+    where = sa.text("state = 'update_due'")
+    op.create_index('ix_cases_update_due', 'cases', ['state_changed_at', 'id'], unique=False,
+                    sqlite_where=where, postgresql_where=where)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_cases_update_due', table_name='cases')
     with op.batch_alter_table('access_log') as batch:
         batch.drop_index('ix_access_log_case_at')
     with op.batch_alter_table('notification_preferences') as batch:
