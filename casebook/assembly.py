@@ -9,11 +9,12 @@ from casebook.core.hooks import Hooks
 from casebook.core.settings import Settings
 from policies.loader import Policy
 from library import hooks as library_hooks
+from notifications import hooks as notification_hooks
 from redaction import hooks as redaction_hooks
 from review import hooks as review_hooks
 
 #: Packages whose hooks a context must carry (a missing one stops the build).
-REQUIRED = (review_hooks.NAME, redaction_hooks.NAME, library_hooks.NAME)
+REQUIRED = (review_hooks.NAME, redaction_hooks.NAME, library_hooks.NAME, notification_hooks.NAME)
 
 
 def application_hooks() -> Hooks:
@@ -21,6 +22,7 @@ def application_hooks() -> Hooks:
     review_hooks.install(registry)
     redaction_hooks.install(registry)
     library_hooks.install(registry)
+    notification_hooks.install(registry)
     return registry.seal(require=REQUIRED)
 
 

@@ -117,6 +117,18 @@ def micro_case_watch(now: str | None = None) -> Counts:
 
 
 @_flow
+def work_item_reminders(now: str | None = None) -> Counts:
+    """Correction answers and rectification starts: reminders before their due time, escalation after it."""
+    return _run("work_item_reminders", now)
+
+
+@_flow
+def stale_recheck(now: str | None = None) -> Counts:
+    """Stale cases not updated within the policy's grace period: a re-check task for operations."""
+    return _run("stale_recheck", now)
+
+
+@_flow
 def quarterly_review(now: str | None = None) -> Counts:
     """Propose the policy's share of outdated cases for retirement, with tasks for operations."""
     return _run("quarterly_review", now)

@@ -29,6 +29,7 @@ from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHE
                               Case)
 from lifecycle.service import CaseService
 from lifecycle.worklist import Rating, WorkItem
+from notifications.announce import announce
 from notifications.audience import RoleHolders, case_ref, username_of, users_with_role
 from notifications.outbox import Notice, enqueue, enqueue_many
 from policies.loader import Policy
@@ -216,10 +217,15 @@ def monthly_publish(ctx: AppContext) -> dict[str, int]:
     """The monthly batch: every scheduled case is released at once."""
     released = 0
     service = CaseService(ctx)
+    month = ctx.clock.now().astimezone(ctx.clock.tz).strftime("%Y-%m")
     for conn, batch in claimed_batches(ctx, scheduled_due()):
         moved = [case for case, _ in service.fire_batch(FLOW_ACTOR, batch, "release", conn=conn)]
         released += len(moved)
         _notify_published(ctx, conn, moved)
+        if moved:   # role chat groups hear of the batch in its transaction (one post per batch of the run)
+            refs = [case_ref(c, conn) | {"state": S.PUBLISHED, "published": True} for c in moved]
+            announce(conn, ctx.policy, ctx.settings, kind="batch_published", subject_id=f"batch-{moved[0].key}",
+                     period=month, payload={"month": month, "cases": refs}, now=ctx.clock.now())
     return {"published": released}
 
 

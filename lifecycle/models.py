@@ -22,6 +22,8 @@ LIVE = f"state IN ('{S.PUBLISHED}', '{S.UPDATE_DUE}')"
 PUBLISHED_ONLY = f"state = '{S.PUBLISHED}'"
 APPROVED_ONLY = f"state = '{S.APPROVED}'"
 SCHEDULED_ONLY = f"state = '{S.SCHEDULED}'"
+#: Cases flagged for update (the stale re-check walks them by the time they were flagged).
+UPDATE_DUE_ONLY = f"state = '{S.UPDATE_DUE}'"
 
 
 def _due_index(name: str, due: str, where: str) -> Index:
@@ -77,6 +79,7 @@ class Case(Base):
         _due_index("ix_cases_stale", "content_updated_at", PUBLISHED_ONLY),
         _due_index("ix_cases_approved", "state_changed_at", APPROVED_ONLY),
         _due_index("ix_cases_scheduled", "state_changed_at", SCHEDULED_ONLY),
+        _due_index("ix_cases_update_due", "state_changed_at", UPDATE_DUE_ONLY),
         Index("ix_cases_department", "department"),
         Index("ix_cases_owner", "owner_id"),
         Index("ix_cases_author", "author_id"),

@@ -37,6 +37,7 @@ DECISIONS: dict[str, dict[str, str | None]] = {
     "health_update": {"updated": None},
     "health_restructure": {"restructured": None},
     "micro_not_live": {"done": None},
+    "stale_recheck": {"keep": None, "start_update": "start_update", "retire": "retire"},
 }
 CANCEL = "cancel"
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection
 from casebook.core.context import AppContext
 from casebook.core.db import skip_locked
 from casebook.core.users import Actor, User
+from notifications.announce import group_as_recipient, is_group
 from notifications.channels import Envelope, send_chat, send_email_batch
 from notifications.models import DEAD, PENDING, SENDING, SENT, OutboxMessage, Preference, picked
 from notifications.outbox import enqueue
@@ -135,14 +136,20 @@ def deliver(ctx: AppContext, *, max_batches: int | None = None, crash_after: int
         if not rows:
             break
         report.batches += 1
+        groups = {r.recipient for r in rows if is_group(r.recipient)}
         with ctx.engine.connect() as conn:
-            people = recipients(conn, {r.recipient for r in rows})
+            people = recipients(conn, {r.recipient for r in rows} - groups)
             quiet = {u: quiet_until(conn, u, local_now) for u in people}
+        for group in groups:   # role chat groups: their URL, the announcement locale, the role's tier
+            if (as_recipient := group_as_recipient(ctx.policy, ctx.settings, group)) is not None:
+                people[group] = as_recipient
         mail: list[tuple[Any, Envelope]] = []
         for row in rows:
             person = people.get(row.recipient)
             if person is None:
-                _record(ctx, row, f"unknown recipient '{row.recipient}'", now, report, "none", permanent=True)
+                why = (f"no chat group is configured for role '{row.recipient.split(':', 1)[1]}' "
+                       "(CASEBOOK_CHAT_GROUPS)" if is_group(row.recipient) else f"unknown recipient '{row.recipient}'")
+                _record(ctx, row, why, now, report, "none", permanent=True)
                 continue
             if quiet.get(row.recipient) and row.kind != "dead_letter":
                 with ctx.engine.begin() as conn:

@@ -1,12 +1,18 @@
 """Digests: the daily reviewer digest (open review work plus anything a user asked to receive as a digest),
-the weekly scenario pack (Mondays) and the monthly management brief (the 1st, top cases by value score)."""
+the weekly scenario pack (Mondays) and the monthly management brief (the 1st, top cases by value score).
+
+The reviewer digest goes to every role that decides a level of any review chain (besides the roles policy
+``notifications.reviewer_digest_roles`` adds), so a chain a policy switches to never leaves its reviewers
+without one. The scenario pack goes to the roles of ``notifications.scenario_pack_roles``, each case under its
+current (published) scenario, narrowed to the scenarios each reader chose in their preferences."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
+from sqlalchemy.engine import Connection
 
 from casebook.core.context import AppContext
 from casebook.core.users import Actor, User
@@ -14,13 +20,22 @@ from lifecycle import states as S
 from lifecycle.jobs import CASES, rating_stats, value_score
 from notifications.audience import case_ref, may_read
 from notifications.delivery import dead_letter, recipients
-from notifications.models import DIGESTED, PENDING, OutboxMessage, picked
-from notifications.outbox import enqueue
+from lifecycle.models import CaseVersion
+from notifications.models import DIGESTED, PENDING, OutboxMessage, Preference, picked
+from notifications.outbox import Notice, enqueue, enqueue_many
+from policies.loader import Policy
 from notifications.render import render_subject
 from review.queue import list_queue
 
 OUTBOX = OutboxMessage.__table__
 USERS = User.__table__
+PREFS = Preference.__table__
+
+
+def digest_roles(policy: Policy) -> set[str]:
+    """Roles that get the daily digest: the policy's list and every role holding review tasks under any chain."""
+    return set(policy.doc.notifications.reviewer_digest_roles) | {
+        level.role for levels in policy.doc.review.chains.values() for level in levels}
 
 
 def daily_digests(ctx: AppContext) -> int:
@@ -29,6 +44,7 @@ def daily_digests(ctx: AppContext) -> int:
     now = ctx.clock.now()
     day = now.astimezone(ctx.clock.tz).date().isoformat()
     np_ = ctx.policy.doc.notifications
+    reviewers = digest_roles(ctx.policy)
     with ctx.engine.connect() as conn:
         users = conn.execute(select(USERS).where(USERS.c.active.is_(True)).order_by(USERS.c.id)).all()
         waiting = conn.execute(select(OUTBOX).where(OUTBOX.c.status == PENDING, OUTBOX.c.digest.is_(True))
@@ -41,7 +57,7 @@ def daily_digests(ctx: AppContext) -> int:
     poison: list[tuple[Any, str]] = []
     for user in users:
         lines: list[dict[str, Any]] = []
-        if user.role in np_.reviewer_digest_roles:
+        if user.role in reviewers:
             actor = Actor.of(user)
             for item in list_queue(ctx, actor, limit=50):
                 lines.append({"line": f"[{item.sla}] {item.case_key} L{item.level} due "
@@ -73,36 +89,55 @@ def daily_digests(ctx: AppContext) -> int:
     return sent
 
 
+def scenario_groups(conn: Connection, rows: list[Any]) -> dict[str, list[dict[str, Any]]]:
+    """The cases by their current scenario: the one of the version readers read (the published one)."""
+    versions = CaseVersion.__table__
+    wanted = [(r.id, r.published_version_no or r.current_version_no) for r in rows]
+    documents = {(cid, no): doc for cid, no, doc in conn.execute(
+        select(versions.c.case_id, versions.c.number, versions.c.document)
+        .where(tuple_(versions.c.case_id, versions.c.number).in_(wanted))).all()}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for case, version in zip(rows, wanted):
+        scenario = (documents.get(version) or {}).get("scenario") or "other"
+        groups.setdefault(scenario, []).append(case_ref(case, conn))
+    return groups
+
+
+def pack_for(policy: Policy, reader: Actor, groups: dict[str, list[dict[str, Any]]],
+             interests: list[str] | None) -> list[dict[str, Any]]:
+    """Pure: one reader's pack — the scenarios of interest (all when none chosen), the cases they may read."""
+    chosen = set(interests or [])
+    pack = [{"name": name, "cases": [c for c in cases if may_read(policy, reader, c)]}
+            for name, cases in sorted(groups.items()) if not chosen or name in chosen]
+    return [g for g in pack if g["cases"]]
+
+
 def weekly_scenario_pack(ctx: AppContext) -> int:
-    """Mondays: cases published in the last 7 days, grouped by scenario, to every reader (redacted per reader)."""
+    """Mondays: cases published in the last 7 days, by current scenario, to the roles policy names (each reader
+    within their scenarios of interest, redacted per reader)."""
     now = ctx.clock.now()
     local = now.astimezone(ctx.clock.tz)
     if local.weekday() != 0:
         return 0
     week = f"{local.isocalendar().year}-W{local.isocalendar().week:02d}"
+    roles = ctx.policy.doc.notifications.scenario_pack_roles
     with ctx.engine.begin() as conn:
         rows = conn.execute(select(CASES).where(CASES.c.state == S.PUBLISHED,
-                                                CASES.c.published_at > now - timedelta(days=7))).all()
+                                                CASES.c.published_at > now - timedelta(days=7))
+                            .order_by(CASES.c.published_at, CASES.c.id)).all()
         if not rows:
             return 0
-        from lifecycle.models import CaseVersion
-
-        versions = CaseVersion.__table__
-        scen = dict(conn.execute(select(versions.c.case_id, versions.c.document).where(
-            versions.c.case_id.in_([r.id for r in rows]), versions.c.number == 1)).all())
-        groups: dict[str, list[Any]] = {}
-        for case in rows:
-            groups.setdefault((scen.get(case.id) or {}).get("scenario") or "other", []).append(case_ref(case, conn))
-        sent = 0
-        for user in conn.execute(select(USERS).where(USERS.c.active.is_(True))).all():
-            reader = Actor.of(user)
-            visible = [{"name": name, "cases": [c for c in cases if may_read(ctx.policy, reader, c)]}
-                       for name, cases in sorted(groups.items())]
-            visible = [g for g in visible if g["cases"]]
-            if visible:
-                sent += enqueue(conn, kind="scenario_pack", subject_id="weekly", recipient=user.username, period=week,
-                                payload={"week": week, "scenarios": visible}, now=now, digestible=False)
-    return sent
+        groups = scenario_groups(conn, rows)
+        readers = conn.execute(select(USERS, PREFS.c.scenarios).outerjoin(PREFS, PREFS.c.username == USERS.c.username)
+                               .where(USERS.c.active.is_(True), USERS.c.role.in_(roles))
+                               .order_by(USERS.c.id)).all()
+        notices = []
+        for user in readers:
+            pack = pack_for(ctx.policy, Actor.of(user), groups, user.scenarios)
+            if pack:
+                notices.append(Notice("scenario_pack", "weekly", user.username, week, {"week": week, "scenarios": pack},
+                                      digestible=False))
+        return len(enqueue_many(conn, notices, now))
 
 
 def monthly_brief(ctx: AppContext) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Index, Integer, String, Text, func
+from sqlalchemy import JSON, Boolean, ColumnElement, ForeignKey, Index, Integer, String, Text, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.crypto import SealedJSON
@@ -68,3 +68,18 @@ class Preference(Base):
     quiet_end: Mapped[str | None] = mapped_column(String(5))
     locale: Mapped[str | None] = mapped_column(String(16))
     chat_url: Mapped[str | None] = mapped_column(String(500))            # an apprise URL (wecombot://, dingtalk://…)
+    #: Scenarios of interest (policy ``scenarios``) the weekly pack is narrowed to; None or empty: every scenario.
+    scenarios: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class CaseFollow(Base):
+    """A reader who asked to hear about a case (its takedown, for one); one row per reader and case."""
+
+    __tablename__ = "case_follows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    username: Mapped[str] = mapped_column(String(64))
+    followed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("uq_case_follows_case_user", "case_id", "username", unique=True),)

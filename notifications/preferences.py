@@ -1,5 +1,6 @@
-"""A person's notification preferences: channel, instant or digest, quiet hours, locale. The preferences page
-and delivery read the same row (defaults when there is none: e-mail, instant, no quiet hours, user locale)."""
+"""A person's notification preferences: channel, instant or digest, quiet hours, locale, and the scenarios of
+interest the weekly scenario pack is narrowed to. The preferences page and delivery read the same row (defaults
+when there is none: e-mail, instant, no quiet hours, user locale, every scenario)."""
 
 from __future__ import annotations
 
@@ -28,14 +29,18 @@ def preferences(ctx: AppContext, actor: Actor) -> dict[str, Any]:
         row = conn.execute(select(PREFS).where(PREFS.c.username == actor.username)).first()
         locale = conn.execute(select(USERS.c.locale).where(USERS.c.username == actor.username)).scalar()
     base = {"channel": "email", "mode": "instant", "quiet_start": None, "quiet_end": None, "locale": locale,
-            "chat_url": None}
+            "chat_url": None, "scenarios": []}
     return base | ({k: getattr(row, k) for k in base if getattr(row, k) is not None} if row else {})
 
 
 def set_preferences(ctx: AppContext, actor: Actor, raw: dict[str, Any]) -> dict[str, Any]:
-    """Validate and save; the locale is also the interface language. Every problem is listed at once."""
-    clean = {k: (str(v).strip() or None) if v is not None else None for k, v in raw.items()}
+    """Validate and save; the locale is also the interface language. Every problem is listed at once.
+    ``scenarios`` (a list, or names separated by commas; empty: every scenario) is kept when not given."""
     problems = []
+    scenarios, problem = _scenarios(ctx, raw.get("scenarios"))
+    if problem:
+        problems.append(problem)
+    clean = {k: (str(v).strip() or None) if v is not None else None for k, v in raw.items() if k != "scenarios"}
     if clean.get("channel") not in CHANNELS:
         problems.append(Problem("channel", f"must be one of {', '.join(CHANNELS)}"))
     if clean.get("mode") not in MODES:
@@ -56,6 +61,7 @@ def set_preferences(ctx: AppContext, actor: Actor, raw: dict[str, Any]) -> dict[
            "chat_url": clean.get("chat_url")}
     with ctx.engine.begin() as conn:
         before = conn.execute(select(PREFS).where(PREFS.c.username == actor.username)).first()
+        row["scenarios"] = scenarios if scenarios is not None else (before.scenarios if before else None)
         upsert(conn, PREFS, row, ["username"])
         conn.execute(update(USERS).where(USERS.c.username == actor.username).values(locale=clean["locale"]))
         audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="user.preferences",
@@ -63,3 +69,37 @@ def set_preferences(ctx: AppContext, actor: Actor, raw: dict[str, Any]) -> dict[
                      before={k: getattr(before, k) for k in row if k != "username"} if before else None,
                      after={k: v for k, v in row.items() if k != "username"})
     return row
+
+
+def _scenarios(ctx: AppContext, value: Any) -> tuple[list[str] | None, Problem | None]:
+    """The scenarios of interest given (None: not given), or the problem naming the unknown ones."""
+    if value is None:
+        return None, None
+    names = [v.strip() for v in value.split(",")] if isinstance(value, str) else \
+        [str(v).strip() for v in value] if isinstance(value, (list, tuple)) else None
+    if names is None:
+        return None, Problem("scenarios", "must be a list of scenario names")
+    names = list(dict.fromkeys(n for n in names if n))
+    known = ctx.policy.doc.scenarios
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        return None, Problem("scenarios", f"unknown scenario(s) {', '.join(unknown)}; must be among {', '.join(known)}")
+    return names, None
+
+
+def set_scenarios(ctx: AppContext, actor: Actor, value: Any) -> list[str]:
+    """Change only the scenarios of interest (empty: every scenario); audited. What the CLI and API call."""
+    scenarios, problem = _scenarios(ctx, value if value is not None else [])
+    if problem:
+        raise InvalidInput([problem], "preferences")
+    with ctx.engine.begin() as conn:
+        before = conn.execute(select(PREFS.c.scenarios).where(PREFS.c.username == actor.username)).first()
+        if before is None:
+            conn.execute(PREFS.insert().values(username=actor.username, channel="email",
+                                               mode=ctx.policy.doc.notifications.default_mode, scenarios=scenarios))
+        else:
+            conn.execute(update(PREFS).where(PREFS.c.username == actor.username).values(scenarios=scenarios))
+        audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="user.preferences",
+                     subject_type="user", subject_id=actor.username,
+                     before={"scenarios": before.scenarios} if before else None, after={"scenarios": scenarios})
+    return scenarios or []

@@ -37,10 +37,21 @@ class Message:
     html: str
 
 
+def msg(key: str, locale: str, default: str | None = None, **params: Any) -> str:
+    """A catalog message for templates (``messages/notifications.yaml``); ``default`` when the catalog lacks it."""
+    from casebook.core import i18n
+
+    if default is not None and not i18n.has(key):
+        return default
+    return i18n.gettext(key, locale, **params)
+
+
 @lru_cache(maxsize=1)
 def _env() -> Environment:
-    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, keep_trailing_newline=True,
-                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, keep_trailing_newline=True,
+                      autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
+    env.globals["msg"] = msg
+    return env
 
 
 def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:

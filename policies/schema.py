@@ -141,6 +141,8 @@ class LifecyclePolicy(Strict):
     staleness_months: int = Field(gt=0)
     evaluation_task_working_days: float = Field(gt=0)
     archive_after_retired_days: int = Field(ge=0)
+    #: A case flagged for update and still not updated this many days later gets a re-check task for operations.
+    stale_recheck_grace_days: int = Field(gt=0)
 
 
 class RatingPolicy(Strict):
@@ -148,6 +150,11 @@ class RatingPolicy(Strict):
     rectification_below: float
     rectification_start_hours: int = Field(gt=0)
     correction_answer_hours: int = Field(gt=0)
+    #: Correction answers and rectification starts: the assignee is reminded this many hours before the due time;
+    #: once overdue, the chain's roles are told in turn, one step every ``escalation_interval_hours``.
+    due_reminder_hours: int = Field(gt=0)
+    escalation_chain: list[str] = Field(min_length=1)
+    escalation_interval_hours: int = Field(gt=0)
 
 
 class OutdatedWeights(Strict):
@@ -361,6 +368,14 @@ class NotificationPolicy(Strict):
     brief_top: int = Field(gt=0)
     value_score: dict[Literal["rating", "ratings_count", "freshness"], float]
     rectification_min_ratings: int = Field(gt=0)
+    #: Who hears of a takedown: whoever viewed, rated or downloaded the case within this many days (and its followers).
+    takedown_window_days: int = Field(gt=0)
+    #: Roles that receive the weekly scenario pack (each reader narrowed to their scenarios of interest).
+    scenario_pack_roles: list[str]
+    #: Announcements posted to role chat groups (``CASEBOOK_CHAT_GROUPS``): announcement kind -> roles.
+    announcements: dict[Literal["batch_published", "case_withdrawn"], list[str]] = Field(default_factory=dict)
+    #: The language of chat-group posts (a group has no locale of its own).
+    announcement_locale: Locale = "zh-Hant"
 
 
 class DisplayPolicy(Strict):
@@ -440,6 +455,12 @@ class PolicyDocument(Strict):
                            ("notifications.dead_letter_role", n.dead_letter_role),
                            *((f"notifications.reviewer_digest_roles.{i}", r) for i, r in enumerate(n.reviewer_digest_roles)),
                            *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles)),
+                           *((f"notifications.scenario_pack_roles.{i}", r)
+                             for i, r in enumerate(n.scenario_pack_roles)),
+                           *((f"notifications.announcements.{kind}.{i}", r)
+                             for kind, roles in n.announcements.items() for i, r in enumerate(roles)),
+                           *((f"ratings.escalation_chain.{i}", r)
+                             for i, r in enumerate(self.ratings.escalation_chain)),
                            *((f"security.{attr}.{i}", r)
                              for attr in ("withdrawn_readers", "working_version_roles", "archived_read_roles")
                              for i, r in enumerate(getattr(self.security, attr)))]:

@@ -96,7 +96,9 @@ def test_every_output_path_state_and_role(ctx, users, full_case) -> None:
             if state == "updating" and listed_in_search:
                 hit = api.get("/api/v1/search", params={"q": "首發兩週"}).json()["items"]
                 assert all(NEXT not in h["snippet"] for h in hit)          # search reads the published version
-            assert (key in mails.get(who, "")) == (readable and state == "published"), (who, state, "digest")
+            packed = users[who].role in ctx.policy.doc.notifications.scenario_pack_roles  # the pack's roles
+            assert (key in mails.get(who, "")) == (readable and state == "published" and packed), \
+                (who, state, "digest")
     assert checked > 150
 
 

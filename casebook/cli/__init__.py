@@ -11,6 +11,7 @@ from casebook.cli import (access_cmd, admin, audit_cmd, case, flows_cmd, library
                           redact_cmd, review_cmd, tasks_cmd, users_cmd)
 from casebook.cli import keys_cmd
 from casebook.cli import learning_cmd, links_cmd
+from casebook.cli import follow_cmd
 from casebook.cli.common import guarded, set_root_now
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -34,6 +35,7 @@ app.add_typer(links_cmd.app, name="links")
 app.command("simulate")(guarded(flows_cmd.simulate_cmd))
 app.command("deploy")(guarded(flows_cmd.deploy_cmd))
 admin.register(app)
+follow_cmd.register(app)
 
 
 @app.callback()

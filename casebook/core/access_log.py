@@ -19,7 +19,7 @@ import weakref
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, String, UniqueConstraint
+from sqlalchemy import Index, Integer, String, UniqueConstraint
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -39,7 +39,9 @@ class AccessEntry(ChainedRow, Base):
     ip: Mapped[str | None] = mapped_column(String(64))
     via: Mapped[str] = mapped_column(String(16))           # page | api | cli
 
-    __table_args__ = (UniqueConstraint("shard", "seq", name="uq_access_log_shard_seq"),)
+    # Who read one case lately (a takedown tells them) is a range of this index, never a scan of the log.
+    __table_args__ = (UniqueConstraint("shard", "seq", name="uq_access_log_shard_seq"),
+                      Index("ix_access_log_case_at", "case_key", "at"))
 
 
 class AccessHead(ShardHead, Base):
@@ -85,6 +87,11 @@ class AccessLog:
     def pending(self) -> int:
         with self._lock:
             return len(self._pending)
+
+    def queued(self, case_key: str) -> list[dict[str, Any]]:
+        """This process's entries for one case not written yet (a takedown counts them as reads too)."""
+        with self._lock:
+            return [dict(e) for e in self._pending if e["case_key"] == case_key]
 
     def flush(self) -> int:
         """Write everything queued so far (one transaction per batch); how many entries were written."""

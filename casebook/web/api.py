@@ -160,6 +160,24 @@ def rate_case(key: str, body: RatingIn, actor: Actor = Depends(api_actor),
     return {"stars": body.stars}
 
 
+@router.put("/cases/{key}/follow", tags=["cases"])
+def follow_case(key: str, request: Request, actor: Actor = Depends(api_actor),
+                ctx: AppContext = Depends(app_ctx)) -> dict[str, bool]:
+    """Follow a case the caller may read (followers are told of a takedown); following twice changes nothing."""
+    from notifications.follows import follow
+
+    return {"following": True, "new": follow(ctx, actor, key, ip=client_ip(request))}
+
+
+@router.delete("/cases/{key}/follow", tags=["cases"])
+def unfollow_case(key: str, request: Request, actor: Actor = Depends(api_actor),
+                  ctx: AppContext = Depends(app_ctx)) -> dict[str, bool]:
+    """Stop following a case."""
+    from notifications.follows import unfollow
+
+    return {"following": False, "was_following": unfollow(ctx, actor, key, ip=client_ip(request))}
+
+
 @router.post("/cases/{key}/corrections", tags=["cases"], status_code=201)
 def correct_case(key: str, body: CorrectionIn, request: Request, actor: Actor = Depends(api_actor),
                  ctx: AppContext = Depends(app_ctx)) -> dict[str, str]:
