@@ -9,16 +9,17 @@ from collections.abc import Callable
 from casebook.core.context import AppContext
 from casebook.core.db import refresh_statistics
 from library import learning
-
 from lifecycle import health, jobs, jobs_due
 from notifications import digests
 from notifications.delivery import deliver
 from review.escalations import review_escalations
 
+
 def deliver_notifications(ctx: AppContext) -> dict[str, int]:
     report = deliver(ctx)
     return {"notifications_sent": report.sent, "delivery_failures": report.failed, "dead_letters": report.dead,
             "deferred": report.deferred}
+
 
 def expiry_audit(ctx: AppContext) -> dict[str, int]:
     """Cases past their validity move to pending evaluation; then, in the nightly quiet, the planner statistics
@@ -26,6 +27,7 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
     counts = jobs.expiry_audit(ctx)
     refresh_statistics(ctx.engine)
     return counts | {"statistics_refreshed": 1}
+
 
 JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "deliver_notifications": deliver_notifications,
@@ -46,6 +48,7 @@ JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "learning_tasks": learning.learning_tasks,
     "case_of_the_day": learning.case_of_the_day,
 }
+
 
 def run_job(ctx: AppContext, name: str, *, deliver_after: bool = True) -> dict[str, int]:
     """One job at the context's time, then (unless it is delivery itself) delivery of what it queued."""
