@@ -134,6 +134,12 @@ def digests(now: str | None = None) -> Counts:
     return _run("digests", now)
 
 
+@_flow
+def monthly_reports(now: str | None = None) -> Counts:
+    """The previous month's usage and effect reports (HTML with charts, Markdown, CSV), once per month."""
+    return _run("monthly_reports", now)
+
+
 FLOWS: dict[str, Callable[..., Counts]] = {name: globals()[name] for name in registry.JOBS}
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from casebook.core.context import AppContext
 from casebook.core.db import refresh_statistics
+from library import reports
 from lifecycle import health, jobs
 from notifications import digests
 from notifications.delivery import deliver
@@ -42,6 +43,7 @@ JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "quarterly_review": health.quarterly_review,
     "yearly_health_check": health.yearly_health_check,
     "digests": digests.digests,
+    "monthly_reports": reports.monthly_reports,
 }
 
 

@@ -356,6 +356,22 @@ class NotificationPolicy(Strict):
     rectification_min_ratings: int = Field(gt=0)
 
 
+class ReportsPolicy(Strict):
+    """Monthly usage and effect reports: who reads them, in which language the files are written, what a
+    reuse mark may say, and how many months the dashboard's trend charts show."""
+
+    #: Roles that may open the monthly reports (page, API, CLI); the management brief links them.
+    readers: list[str]
+    #: The language of the written files (HTML, Markdown, CSV); the reports page shows each reader's own.
+    locale: Literal["zh-Hant", "zh-Hans", "en"]
+    #: The outcomes a reader may give with "I reused this case" (each labelled in the message catalog).
+    reuse_outcomes: list[str] = Field(min_length=1)
+    #: The outcomes that count as a successful reuse in the effect report.
+    reuse_success: list[str]
+    #: Months of history in the dashboard's trend charts.
+    trend_months: int = Field(gt=0, le=36)
+
+
 class PolicyDocument(Strict):
     """The whole policy file."""
 
@@ -384,6 +400,7 @@ class PolicyDocument(Strict):
     limits: InputLimits
     redaction: RedactionPolicy
     notifications: NotificationPolicy
+    reports: ReportsPolicy
 
     @model_validator(mode="after")
     def _cross_references(self) -> "PolicyDocument":
@@ -411,6 +428,7 @@ class PolicyDocument(Strict):
                            ("notifications.dead_letter_role", n.dead_letter_role),
                            *((f"notifications.reviewer_digest_roles.{i}", r) for i, r in enumerate(n.reviewer_digest_roles)),
                            *((f"notifications.brief_roles.{i}", r) for i, r in enumerate(n.brief_roles)),
+                           *((f"reports.readers.{i}", r) for i, r in enumerate(self.reports.readers)),
                            *((f"security.{attr}.{i}", r)
                              for attr in ("withdrawn_readers", "working_version_roles", "archived_read_roles")
                              for i, r in enumerate(getattr(self.security, attr)))]:

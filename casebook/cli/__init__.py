@@ -8,7 +8,7 @@ import typer
 
 from casebook.cli import (access_cmd, admin, audit_cmd, case, flows_cmd, library_cmd, lifecycle_cmd, notify_cmd, partners_cmd,
                           policy_cmd,
-                          redact_cmd, review_cmd, tasks_cmd, users_cmd)
+                          redact_cmd, reports_cmd, review_cmd, tasks_cmd, users_cmd)
 from casebook.cli.common import guarded, set_root_now
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -26,6 +26,7 @@ app.add_typer(library_cmd.app, name="library")
 app.add_typer(access_cmd.app, name="access")
 app.add_typer(partners_cmd.app, name="partners")
 app.add_typer(tasks_cmd.app, name="tasks")
+app.add_typer(reports_cmd.app, name="reports")
 app.command("simulate")(guarded(flows_cmd.simulate_cmd))
 app.command("deploy")(guarded(flows_cmd.deploy_cmd))
 admin.register(app)

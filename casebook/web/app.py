@@ -17,7 +17,7 @@ from sqlalchemy.exc import DataError
 from casebook.assembly import build_context
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, InvalidInput, Problem
-from casebook.web import api, apidocs, pages, partner_api
+from casebook.web import api, apidocs, pages, partner_api, report_pages
 from casebook.web.deps import cookie_secure, problem_response
 from casebook.web.guards import BodyLimit, SecurityHeaders
 
@@ -83,6 +83,8 @@ def create_app(ctx: AppContext | None = None, *, listen_host: str | None = None)
     app.include_router(apidocs.router)
     app.include_router(api.router)
     app.include_router(partner_api.router)
+    app.include_router(report_pages.api_router)
     app.include_router(pages.router)
+    app.include_router(report_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     return app
