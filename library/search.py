@@ -13,7 +13,7 @@ the stored renderings.
 from __future__ import annotations
 
 import re
-import time
+from time import perf_counter
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -312,7 +312,7 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
     the tag facets (value counts over all matches)."""
     filters = filters or Filters()
     _check(ctx, filters, sort, page, limit)
-    started = time.perf_counter()
+    started = perf_counter()
     words_ = terms(query) if query else []
     with ctx.engine.connect() as conn:
         words_node = _word_groups(index_key(ctx.audit.key), words_) if words_ else None
@@ -325,7 +325,7 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
         counts = q.facets() if facets else {}
     if page == 1 and (query.strip() or tags):   # a person's search (paging on is the same search): for the reports
         shown = " ".join([query.strip(), *(f"{k}:{v}" for k, v in (tags or {}).items())]).strip()
-        record_search(ctx, actor, shown, (time.perf_counter() - started) * 1000, total)
+        record_search(ctx, actor, shown, (perf_counter() - started) * 1000, total)
     return Results(total, items, counts, page, limit)
 
 

@@ -207,7 +207,7 @@ def report_page(name: str, request: Request, actor: Actor | None = Depends(optio
         return _refused(request, ctx, actor, exc)
     locale = _locale_of(request, ctx, actor)
     body = Markup(reports.body_html(data, locale, ctx.policy.label))  # noqa: S704 - escaped in library.reports
-    return page(request, ctx, actor, "report.html", name=name, data=data, title=reports.title(data, locale),
+    return page(request, ctx, actor, "report.html", report_name=name, data=data, title=reports.title(data, locale),
                 body=body, formats=[f for f in formats if f != "json"])
 
 
