@@ -37,14 +37,21 @@ def _esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
-def _nice_top(top: float) -> tuple[float, float]:
-    """A round axis maximum at or above ``top`` and its tick step (1, 2 or 5 times a power of ten)."""
-    if top <= 0:
-        return 1.0, 0.25
-    raw = top / 4
+def _scale(values: Sequence[float], *, integer: bool) -> tuple[float, float, float]:
+    """A round axis range covering the values and zero, and its tick step (1, 2, 2.5 or 5 times a power of
+    ten; whole numbers for counts)."""
+    lo, hi = min([0.0, *values]), max([0.0, *values])
+    raw = (hi - lo) / 4 or 0.25
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    return step * math.ceil(top / step - 1e-9), step
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw - 1e-12)
+    if integer:
+        step = float(max(1, math.ceil(step)))
+    lo, hi = step * math.floor(lo / step + 1e-9), step * math.ceil(hi / step - 1e-9)
+    return lo, (hi if hi > lo else lo + step), step
+
+
+def _all_whole(values: Sequence[float]) -> bool:
+    return all(float(v).is_integer() for v in values)
 
 
 def _formatter(locale: str, digits: int | None) -> Callable[[float | None], str]:
@@ -110,20 +117,22 @@ def _legend(series: Sequence[Series], x: float, y: float, *, lines: bool) -> lis
     return out
 
 
-def _axes(left: float, top: float, plot_w: float, plot_h: float, axis_top: float, step: float,
-          fmt: Callable[[float | None], str], x_label: str, y_label: str) -> list[str]:
+def _axes(left: float, top: float, plot_w: float, plot_h: float, scale: tuple[float, float, float],
+          locale: str, x_label: str, y_label: str) -> list[str]:
+    lo, hi, step = scale
+    digits = 0 if float(step).is_integer() else (1 if float(step * 10).is_integer() else 2)
     out = []
-    ticks = int(round(axis_top / step))
-    for k in range(ticks + 1):
-        value = step * k
-        y = top + plot_h - plot_h * value / axis_top
+    for k in range(int(round((hi - lo) / step)) + 1):
+        value = lo + step * k
+        y = top + plot_h - plot_h * (value - lo) / (hi - lo)
         out.append(f'<line x1="{left:.0f}" y1="{y:.1f}" x2="{left + plot_w:.0f}" y2="{y:.1f}" stroke="{GRID}"/>')
         out.append(f'<text x="{left - 6:.0f}" y="{y + 4:.1f}" text-anchor="end" font-size="11" fill="{MUTED}">'
-                   f"{fmt(value)}</text>")
-    out.append(f'<line x1="{left:.0f}" y1="{top + plot_h:.0f}" x2="{left + plot_w:.0f}" y2="{top + plot_h:.0f}" '
+                   f"{format_number(value, locale, digits=digits)}</text>")
+    zero = top + plot_h - plot_h * (0 - lo) / (hi - lo)
+    out.append(f'<line x1="{left:.0f}" y1="{zero:.1f}" x2="{left + plot_w:.0f}" y2="{zero:.1f}" '
                f'stroke="{INK}"/><line x1="{left:.0f}" y1="{top:.0f}" x2="{left:.0f}" y2="{top + plot_h:.0f}" '
                f'stroke="{INK}"/>')
-    out.append(f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h + 44:.0f}" text-anchor="middle" font-size="12" '
+    out.append(f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h + 48:.0f}" text-anchor="middle" font-size="12" '
                f'fill="{INK}">{_esc(x_label)}</text>')
     cy = top + plot_h / 2
     out.append(f'<text x="14" y="{cy:.0f}" text-anchor="middle" font-size="12" fill="{INK}" '
@@ -131,87 +140,117 @@ def _axes(left: float, top: float, plot_w: float, plot_h: float, axis_top: float
     return out
 
 
+def _y(value: float, top: float, plot_h: float, scale: tuple[float, float, float]) -> float:
+    lo, hi, _ = scale
+    return top + plot_h - plot_h * (float(value) - lo) / (hi - lo)
+
+
 def _no_data(left: float, top: float, plot_w: float, plot_h: float, locale: str) -> str:
     return (f'<text x="{left + plot_w / 2:.0f}" y="{top + plot_h / 2:.0f}" text-anchor="middle" font-size="13" '
             f'fill="{MUTED}">{_esc(gettext("chart.no_data", locale))}</text>')
 
 
-def _short(label: str, room: float) -> str:
-    """A category label cut to the room under its slot (CJK characters count double)."""
-    width = sum(2 if ord(ch) > 0x2E80 else 1 for ch in label)
+def _width(text: str) -> int:
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _lines(label: str, room: float) -> list[str]:
+    """A category label in at most two lines that fit the room under its slot (CJK characters count
+    double); what still does not fit ends in an ellipsis (the table and the bar's tooltip hold it whole)."""
     limit = max(3, int(room / 6.5))
-    if width <= limit:
-        return label
-    out, used = "", 0
-    for ch in label:
-        used += 2 if ord(ch) > 0x2E80 else 1
-        if used > limit - 1:
-            break
-        out += ch
-    return out + "…"
+    if _width(label) <= limit:
+        return [label]
+    words = label.split(" ")
+    first = ""
+    if len(words) > 1:                        # break between words where the language has them
+        for i in range(len(words), 0, -1):
+            if _width(" ".join(words[:i])) <= limit:
+                first, rest = " ".join(words[:i]), " ".join(words[i:])
+                break
+    if not first:
+        cut, used = 0, 0
+        for cut, ch in enumerate(label):
+            used += 2 if ord(ch) > 0x2E80 else 1
+            if used > limit:
+                break
+        first, rest = label[:cut], label[cut:]
+    if _width(rest) > limit:
+        kept, used = "", 0
+        for ch in rest:
+            used += 2 if ord(ch) > 0x2E80 else 1
+            if used > limit - 1:
+                break
+            kept += ch
+        rest = kept + "…"
+    return [first, rest] if rest else [first]
+
+
+def _category(x: float, y: float, label: str, room: float) -> str:
+    lines = _lines(label, room)
+    spans = "".join(f'<tspan x="{x:.1f}" dy="{0 if i == 0 else 13}">{_esc(line)}</tspan>'
+                    for i, line in enumerate(lines))
+    return f'<text x="{x:.1f}" y="{y:.0f}" text-anchor="middle" font-size="11" fill="{INK}">{spans}</text>'
 
 
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *, x_label: str, y_label: str,
               locale: str, digits: int | None = None, width: int = 560, height: int = 300) -> str:
-    """Vertical grouped bars: one group per category, one bar per series, the value above each bar."""
+    """Vertical grouped bars: one group per category, one bar per series, the value over each bar."""
     series = list(series)
     fmt = _formatter(locale, digits)
-    legend_h = 18 * len(series) + 6
-    left, top, right = 64, 40 + legend_h, 16
-    plot_w, plot_h = width - left - right, height - top - 56
-    values = [v for s in series for v in s.values if v is not None]
-    axis_top, step = _nice_top(max(values, default=0.0))
+    left, top, right = 64, 40 + 18 * len(series) + 6, 16
+    plot_w, plot_h = width - left - right, height - top - 60
+    values = [float(v) for s in series for v in s.values if v is not None]
+    scale = _scale(values, integer=_all_whole(values))
     body = _legend(series, left, 48, lines=False)
-    body += _axes(left, top, plot_w, plot_h, axis_top, step, fmt, x_label, y_label)
+    body += _axes(left, top, plot_w, plot_h, scale, locale, x_label, y_label)
     if not values:
         body.append(_no_data(left, top, plot_w, plot_h, locale))
     slot = plot_w / max(len(categories), 1)
     bar_w = max(4.0, min(36.0, slot * 0.7 / max(len(series), 1)))
+    zero = _y(0, top, plot_h, scale)
     for ci, category in enumerate(categories):
         group_left = left + slot * ci + (slot - bar_w * len(series)) / 2
         for si, s in enumerate(series):
             v = s.values[ci]
             if v is None:
                 continue
-            h = plot_h * float(v) / axis_top
-            x, y = group_left + si * bar_w, top + plot_h - h
-            body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" height="{h:.1f}" '
+            y = _y(v, top, plot_h, scale)
+            x = group_left + si * bar_w
+            body.append(f'<rect x="{x:.1f}" y="{min(y, zero):.1f}" width="{bar_w - 2:.1f}" height="{abs(zero - y):.1f}" '
                         f'fill="{PALETTE[si % len(PALETTE)]}"><title>{_esc(s.name)} · {_esc(category)}: {fmt(v)}'
                         f"</title></rect>")
             if len(categories) * len(series) <= 24:
-                body.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{y - 4:.1f}" text-anchor="middle" font-size="10" '
-                            f'fill="{INK}">{fmt(v)}</text>')
-        body.append(f'<text x="{left + slot * ci + slot / 2:.1f}" y="{top + plot_h + 16:.0f}" text-anchor="middle" '
-                    f'font-size="11" fill="{INK}">{_esc(_short(category, slot))}</text>')
+                body.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{min(y, zero) - 4:.1f}" text-anchor="middle" '
+                            f'font-size="10" fill="{INK}">{fmt(v)}</text>')
+        body.append(_category(left + slot * ci + slot / 2, top + plot_h + 16, category, slot))
     desc = _summary(categories, series, fmt, locale)
     return _frame("bar", title, desc, width, height, body, _table(title, x_label, categories, series, fmt, locale))
 
 
 def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], *, x_label: str, y_label: str,
                locale: str, digits: int | None = None, width: int = 560, height: int = 300) -> str:
-    """Lines over ordered categories (months): each series its own colour and dash pattern, points marked."""
+    """Lines over ordered categories (months): each series its own colour and dash pattern, points marked;
+    the axis reaches below zero when a value does (NPS)."""
     series = list(series)
     fmt = _formatter(locale, digits)
-    legend_h = 18 * len(series) + 6
-    left, top, right = 64, 40 + legend_h, 20
-    plot_w, plot_h = width - left - right, height - top - 56
-    values = [v for s in series for v in s.values if v is not None]
-    axis_top, step = _nice_top(max(values, default=0.0))
+    left, top, right = 64, 40 + 18 * len(series) + 6, 20
+    plot_w, plot_h = width - left - right, height - top - 60
+    values = [float(v) for s in series for v in s.values if v is not None]
+    scale = _scale(values, integer=_all_whole(values))
     body = _legend(series, left, 48, lines=True)
-    body += _axes(left, top, plot_w, plot_h, axis_top, step, fmt, x_label, y_label)
+    body += _axes(left, top, plot_w, plot_h, scale, locale, x_label, y_label)
     if not values:
         body.append(_no_data(left, top, plot_w, plot_h, locale))
     n = len(categories)
     xs = [left + (plot_w * (i + 0.5) / n if n else 0) for i in range(n)]
-    every = max(1, math.ceil(n / 8))
+    every = max(1, math.ceil(n / 7))
     for i, category in enumerate(categories):
-        if i % every == 0 or i == n - 1:
-            body.append(f'<text x="{xs[i]:.1f}" y="{top + plot_h + 16:.0f}" text-anchor="middle" font-size="11" '
-                        f'fill="{INK}">{_esc(category)}</text>')
+        if (n - 1 - i) % every == 0:          # the latest month always labelled, then every so many back
+            body.append(_category(xs[i], top + plot_h + 16, category, plot_w / n * every))
     for si, s in enumerate(series):
         colour = PALETTE[si % len(PALETTE)]
-        points = [(xs[i], top + plot_h - plot_h * float(v) / axis_top, v, categories[i])
-                  for i, v in enumerate(s.values) if v is not None]
+        points = [(xs[i], _y(v, top, plot_h, scale), v, categories[i]) for i, v in enumerate(s.values)
+                  if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
             body.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2.5" '
@@ -225,28 +264,30 @@ def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], 
 
 def distribution_chart(title: str, buckets: Sequence[str], counts: Sequence[int], *, name: str, x_label: str,
                        y_label: str, locale: str, width: int = 560, height: int = 280) -> str:
-    """How a quantity is spread over ordered buckets (stars, scores): count bars with each bucket's share."""
+    """How a count is spread over ordered buckets (stars, scores): a bar per bucket with its share."""
     total = sum(counts)
     fmt = _formatter(locale, 0)
     left, top, right = 64, 64, 16
-    plot_w, plot_h = width - left - right, height - top - 56
-    axis_top, step = _nice_top(max(counts, default=0))
+    plot_w, plot_h = width - left - right, height - top - 60
+    scale = _scale([float(c) for c in counts], integer=True)
     body = _legend([Series(name, counts)], left, 48, lines=False)
-    body += _axes(left, top, plot_w, plot_h, axis_top, step, fmt, x_label, y_label)
+    body += _axes(left, top, plot_w, plot_h, scale, locale, x_label, y_label)
     if not total:
         body.append(_no_data(left, top, plot_w, plot_h, locale))
     slot = plot_w / max(len(buckets), 1)
+    zero = _y(0, top, plot_h, scale)
     for i, (bucket, count) in enumerate(zip(buckets, counts)):
-        h = plot_h * count / axis_top
+        y = _y(count, top, plot_h, scale)
         x = left + slot * i + slot * 0.15
-        body.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+        body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{zero - y:.1f}" '
                     f'fill="{PALETTE[0]}"><title>{_esc(bucket)}: {fmt(count)}</title></rect>')
-        if total:
-            share = format_number(100 * count / total, locale, digits=0) + "%"
-            body.append(f'<text x="{x + slot * 0.35:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle" '
-                        f'font-size="10" fill="{INK}">{fmt(count)} ({share})</text>')
-        body.append(f'<text x="{left + slot * i + slot / 2:.1f}" y="{top + plot_h + 16:.0f}" text-anchor="middle" '
-                    f'font-size="11" fill="{INK}">{_esc(_short(bucket, slot))}</text>')
+        if total and count:
+            shown = fmt(count)
+            if slot >= 44:
+                shown += " (" + format_number(100 * count / total, locale, digits=0) + "%)"
+            body.append(f'<text x="{x + slot * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+                        f'font-size="10" fill="{INK}">{shown}</text>')
+        body.append(_category(left + slot * i + slot / 2, top + plot_h + 16, bucket, slot))
     series = [Series(name, counts)]
     desc = _summary(buckets, series, fmt, locale)
     return _frame("distribution", title, desc, width, height, body,

@@ -319,7 +319,7 @@ def write_month(ctx: AppContext, month: str, *, force: bool = False) -> list[str
     written = []
     for kind, data in compose(ctx, month).items():
         base = out / f"{kind}-{month}"
-        files = {"json": json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True),
+        files = {"json": json.dumps(data, ensure_ascii=False, indent=1),   # key order is the charts' order
                  "html": render_html(data, locale, ctx.policy.label),
                  "md": render_markdown(data, locale, ctx.policy.label),
                  "csv": render_csv(data, locale)}

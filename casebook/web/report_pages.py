@@ -44,7 +44,16 @@ def _login() -> RedirectResponse:
 def _labeller(ctx: AppContext, locale: str) -> Callable[[str], str]:
     """A code (state, level, role) in the reader's language: the catalog's, else the policy's label."""
     t = translator(locale)
-    return lambda code: t(code) if has(code) else (ctx.policy.label(str(code), locale) or str(code))
+
+    def label(code: str) -> str:
+        if str(code).startswith("review_l") and str(code)[8:].isdigit():
+            return t("rpt.state.review_level", n=str(code)[8:])
+        for key in (f"rpt.state.{code}", str(code)):
+            if has(key):
+                return t(key)
+        return ctx.policy.label(str(code), locale) or str(code)
+
+    return label
 
 
 def _locale_of(request: Request, ctx: AppContext, actor: Actor) -> str:
@@ -96,9 +105,10 @@ def dashboard_charts(ctx: AppContext, f: dict[str, Any], tr: dict[str, Any], loc
                                       list(f["ratings"].values()), name=t("rpt.fig.rating_count"),
                                       x_label=t("rpt.axis.stars"), y_label=t("rpt.axis.count"), locale=locale),
         "rating_trend": line_chart(t("rpt.chart.rating_trend"), tr["months"],
-                                   [Series(t("rpt.fig.rating_average"), tr["rating_average"]),
-                                    Series(t("rpt.fig.nps"), tr["nps"])],
-                                   x_label=month, y_label=t("rpt.axis.score"), locale=locale),
+                                   [Series(t("rpt.fig.rating_average"), tr["rating_average"])],
+                                   x_label=month, y_label=t("rpt.axis.stars"), locale=locale, digits=2),
+        "nps_trend": line_chart(t("rpt.chart.nps_trend"), tr["months"], [Series(t("rpt.fig.nps"), tr["nps"])],
+                                x_label=month, y_label=t("rpt.axis.nps"), locale=locale, digits=0),
         "reuse": bar_chart(t("rpt.chart.reuse"), [t(f"rpt.outcome.{o}") for o in outcomes],
                            [Series(t("rpt.fig.reuse_marks"), [f["reuse_by_outcome"][o] for o in outcomes])],
                            x_label=t("rpt.axis.outcome"), y_label=t("rpt.axis.count"), locale=locale),
@@ -173,7 +183,7 @@ def _health(request: Request, ctx: AppContext, actor: Actor, run: str, template:
                                                         for items in groups.values()])],
                                  x_label=t("hc.axis.group"), y_label=t("rpt.axis.cases"), locale=locale))
     return page(request, ctx, actor, template, run=run, periods=periods, period=chosen, groups=groups,
-                chart=chart, fmt=_fmt(locale), tz=ctx.clock.tz)
+                chart=chart, fmt=_fmt(locale), tz=ctx.clock.tz, state_label=_labeller(ctx, locale))
 
 
 @router.get("/reports/health", response_class=HTMLResponse)
