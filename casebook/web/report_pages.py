@@ -95,7 +95,7 @@ def dashboard_charts(ctx: AppContext, f: dict[str, Any], tr: dict[str, Any], loc
                                 [Series(t("rpt.fig.pass_rate"),
                                         [None if v is None else round(100 * v, 1) for v in tr["pass_rate"]])],
                                 x_label=month, y_label=t("rpt.axis.percent"), locale=locale),
-        "cycle": line_chart(t("rpt.chart.cycle"), tr["months"],
+        "cycle": line_chart(t("rpt.chart.cycle_trend"), tr["months"],
                             [Series(label(lvl), values) for lvl, values in tr["cycle_hours_by_level"].items()],
                             x_label=month, y_label=t("rpt.axis.hours"), locale=locale),
         "cycle_all": bar_chart(t("rpt.chart.cycle"), [label(lvl) for lvl in f["cycle_hours_by_level"]],
@@ -122,8 +122,7 @@ def dashboard_charts(ctx: AppContext, f: dict[str, Any], tr: dict[str, Any], loc
                                   x_label=month, y_label=t("rpt.axis.ms"), locale=locale, digits=0),
         "states": bar_chart(t("rpt.chart.states"), [label(s) for s in f["by_state"]],
                             [Series(t("rpt.axis.cases"), list(f["by_state"].values()))],
-                            x_label=t("rpt.axis.state"), y_label=t("rpt.axis.cases"), locale=locale,
-                            width=720),
+                            x_label=t("rpt.axis.state"), y_label=t("rpt.axis.cases"), locale=locale),
     }
     return {k: Markup(v) for k, v in charts.items()}  # noqa: S704 - built from escaped parts in library.charts
 
