@@ -192,29 +192,51 @@ def _category(x: float, y: float, label: str, room: float) -> str:
     return f'<text x="{x:.1f}" y="{y:.0f}" text-anchor="middle" font-size="11" fill="{INK}">{spans}</text>'
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """Where a chart draws: the plot area's corner and size and the value axis's range."""
+
+    left: float
+    top: float
+    width: float
+    height: float
+    scale: tuple[float, float, float]
+
+    def y(self, value: float) -> float:
+        return _y(value, self.top, self.height, self.scale)
+
+
+def _plot(series: Sequence[Series], *, width: int, height: int, locale: str, x_label: str, y_label: str,
+          lines: bool, integer: bool | None = None, empty: bool | None = None) -> tuple[_Plot, list[str]]:
+    """The frame every chart shares: legend, axes with their scale and labels, "no data" when empty."""
+    values = [float(v) for s in series for v in s.values if v is not None]
+    left, top = 64, 40 + 18 * len(series) + 6
+    plot = _Plot(left, top, width - left - 20, height - top - 60,
+                 _scale(values, integer=_all_whole(values) if integer is None else integer))
+    body = _legend(series, left, 48, lines=lines)
+    body += _axes(plot.left, plot.top, plot.width, plot.height, plot.scale, locale, x_label, y_label)
+    if (not values) if empty is None else empty:
+        body.append(_no_data(plot.left, plot.top, plot.width, plot.height, locale))
+    return plot, body
+
+
 def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *, x_label: str, y_label: str,
               locale: str, digits: int | None = None, width: int = 560, height: int = 300) -> str:
     """Vertical grouped bars: one group per category, one bar per series, the value over each bar."""
     series = list(series)
     fmt = _formatter(locale, digits)
-    left, top, right = 64, 40 + 18 * len(series) + 6, 16
-    plot_w, plot_h = width - left - right, height - top - 60
-    values = [float(v) for s in series for v in s.values if v is not None]
-    scale = _scale(values, integer=_all_whole(values))
-    body = _legend(series, left, 48, lines=False)
-    body += _axes(left, top, plot_w, plot_h, scale, locale, x_label, y_label)
-    if not values:
-        body.append(_no_data(left, top, plot_w, plot_h, locale))
-    slot = plot_w / max(len(categories), 1)
+    plot, body = _plot(series, width=width, height=height, locale=locale, x_label=x_label, y_label=y_label,
+                       lines=False)
+    slot = plot.width / max(len(categories), 1)
     bar_w = max(4.0, min(36.0, slot * 0.7 / max(len(series), 1)))
-    zero = _y(0, top, plot_h, scale)
+    zero = plot.y(0)
     for ci, category in enumerate(categories):
-        group_left = left + slot * ci + (slot - bar_w * len(series)) / 2
+        group_left = plot.left + slot * ci + (slot - bar_w * len(series)) / 2
         for si, s in enumerate(series):
             v = s.values[ci]
             if v is None:
                 continue
-            y = _y(v, top, plot_h, scale)
+            y = plot.y(v)
             x = group_left + si * bar_w
             body.append(f'<rect x="{x:.1f}" y="{min(y, zero):.1f}" width="{bar_w - 2:.1f}" height="{abs(zero - y):.1f}" '
                         f'fill="{PALETTE[si % len(PALETTE)]}"><title>{_esc(s.name)} · {_esc(category)}: {fmt(v)}'
@@ -222,7 +244,7 @@ def bar_chart(title: str, categories: Sequence[str], series: Sequence[Series], *
             if len(categories) * len(series) <= 24:
                 body.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{min(y, zero) - 4:.1f}" text-anchor="middle" '
                             f'font-size="10" fill="{INK}">{fmt(v)}</text>')
-        body.append(_category(left + slot * ci + slot / 2, top + plot_h + 16, category, slot))
+        body.append(_category(plot.left + slot * ci + slot / 2, plot.top + plot.height + 16, category, slot))
     desc = _summary(categories, series, fmt, locale)
     return _frame("bar", title, desc, width, height, body, _table(title, x_label, categories, series, fmt, locale))
 
@@ -233,23 +255,17 @@ def line_chart(title: str, categories: Sequence[str], series: Sequence[Series], 
     the axis reaches below zero when a value does (NPS)."""
     series = list(series)
     fmt = _formatter(locale, digits)
-    left, top, right = 64, 40 + 18 * len(series) + 6, 20
-    plot_w, plot_h = width - left - right, height - top - 60
-    values = [float(v) for s in series for v in s.values if v is not None]
-    scale = _scale(values, integer=_all_whole(values))
-    body = _legend(series, left, 48, lines=True)
-    body += _axes(left, top, plot_w, plot_h, scale, locale, x_label, y_label)
-    if not values:
-        body.append(_no_data(left, top, plot_w, plot_h, locale))
+    plot, body = _plot(series, width=width, height=height, locale=locale, x_label=x_label, y_label=y_label,
+                       lines=True)
     n = len(categories)
-    xs = [left + (plot_w * (i + 0.5) / n if n else 0) for i in range(n)]
+    xs = [plot.left + plot.width * (i + 0.5) / n for i in range(n)]
     every = max(1, math.ceil(n / 7))
     for i, category in enumerate(categories):
         if (n - 1 - i) % every == 0:          # the latest month always labelled, then every so many back
-            body.append(_category(xs[i], top + plot_h + 16, category, plot_w / n * every))
+            body.append(_category(xs[i], plot.top + plot.height + 16, category, plot.width / n * every))
     for si, s in enumerate(series):
         colour = PALETTE[si % len(PALETTE)]
-        points = [(xs[i], _y(v, top, plot_h, scale), v, categories[i]) for i, v in enumerate(s.values)
+        points = [(xs[i], plot.y(v), v, categories[i]) for i, v in enumerate(s.values)
                   if v is not None]
         if len(points) > 1:
             path = " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in points)
@@ -267,18 +283,14 @@ def distribution_chart(title: str, buckets: Sequence[str], counts: Sequence[int]
     """How a count is spread over ordered buckets (stars, scores): a bar per bucket with its share."""
     total = sum(counts)
     fmt = _formatter(locale, 0)
-    left, top, right = 64, 64, 16
-    plot_w, plot_h = width - left - right, height - top - 60
-    scale = _scale([float(c) for c in counts], integer=True)
-    body = _legend([Series(name, counts)], left, 48, lines=False)
-    body += _axes(left, top, plot_w, plot_h, scale, locale, x_label, y_label)
-    if not total:
-        body.append(_no_data(left, top, plot_w, plot_h, locale))
-    slot = plot_w / max(len(buckets), 1)
-    zero = _y(0, top, plot_h, scale)
+    series = [Series(name, counts)]
+    plot, body = _plot(series, width=width, height=height, locale=locale, x_label=x_label, y_label=y_label,
+                       lines=False, integer=True, empty=not total)
+    slot = plot.width / max(len(buckets), 1)
+    zero = plot.y(0)
     for i, (bucket, count) in enumerate(zip(buckets, counts)):
-        y = _y(count, top, plot_h, scale)
-        x = left + slot * i + slot * 0.15
+        y = plot.y(count)
+        x = plot.left + slot * i + slot * 0.15
         body.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{zero - y:.1f}" '
                     f'fill="{PALETTE[0]}"><title>{_esc(bucket)}: {fmt(count)}</title></rect>')
         if total and count:
@@ -287,8 +299,7 @@ def distribution_chart(title: str, buckets: Sequence[str], counts: Sequence[int]
                 shown += " (" + format_number(100 * count / total, locale, digits=0) + "%)"
             body.append(f'<text x="{x + slot * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
                         f'font-size="10" fill="{INK}">{shown}</text>')
-        body.append(_category(left + slot * i + slot / 2, top + plot_h + 16, bucket, slot))
-    series = [Series(name, counts)]
+        body.append(_category(plot.left + slot * i + slot / 2, plot.top + plot.height + 16, bucket, slot))
     desc = _summary(buckets, series, fmt, locale)
     return _frame("distribution", title, desc, width, height, body,
                   _table(title, x_label, buckets, series, fmt, locale))

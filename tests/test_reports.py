@@ -22,6 +22,7 @@ from library.usage import NPS, REUSE, SEARCHES, answer_nps, mark_reuse
 from lifecycle.models import Case, CaseVersion
 from lifecycle.service import CaseService
 from tests.conftest import TZ
+from tests.test_browser import CHROMIUM, browser, server  # noqa: F401 - the real server and Chromium, as fixtures
 from tests.web_helpers import client, page_client, people, published_case
 
 
@@ -245,26 +246,18 @@ def test_health_check_page_lists_each_task_linked_to_its_case(ctx, users, full_c
     assert page_client(ctx, "author").get("/reports/health").status_code == 403
 
 
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
 def test_manager_and_operations_read_dashboard_and_reports_in_a_real_browser(ctx, users, full_case, clock,
-                                                                           tmp_path) -> None:
+                                                                           tmp_path, server, browser) -> None:
     """Chromium signs in as operations (zh-Hant) and as an executive (en): the dashboard's charts render with
     their tables one click away, the monthly report opens from the list, the health check links its task to
-    the case; axe-core finds nothing critical or serious on these pages."""
+    the case; axe-core finds no violation on any of these pages."""
     import os
-    import threading
-    import time as _time
 
-    import uvicorn
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import sync_playwright
 
-    from casebook.web.app import create_app
-    from notifications.sink import free_port
-    from tests.test_browser import CHROMIUM
     from tests.web_helpers import PASSWORD
 
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
     key = _activity(ctx, users, full_case)
     gap = [published_case(ctx, users, full_case, "internal") for _ in range(3)][0]
     versions = CaseVersion.__table__
@@ -279,58 +272,43 @@ def test_manager_and_operations_read_dashboard_and_reports_in_a_real_browser(ctx
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE users SET locale = 'zh-Hant' WHERE username = 'ops'"))
         conn.execute(text("UPDATE users SET locale = 'en' WHERE username = 'exec'"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host="127.0.0.1"), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = _time.monotonic() + 20
-    while not server.started and _time.monotonic() < deadline:
-        _time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
+    base = server
     shots = Path(os.environ.get("CASEBOOK_SHOTS", tmp_path))
     axe = Axe()
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox"])
-            for who, locale, heading in (("ops", "zh-Hant", "營運儀表板"), ("exec", "en", "Operations dashboard")):
-                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
-                page.goto(f"{base}/login")
-                page.fill("input[name=username]", who)
-                page.fill("input[name=password]", PASSWORD)
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/")
-                page.goto(f"{base}/dashboard")
-                assert page.locator("h1").inner_text() == heading
-                charts = page.locator("figure.chart svg[role=img]")
-                assert charts.count() >= 9 and charts.first.bounding_box()["width"] > 200
-                table = page.locator("figure.chart details").first
-                assert not table.locator("table").is_visible()
-                table.locator("summary").click()
-                assert table.locator("table").is_visible()
-                page.screenshot(path=str(shots / f"dashboard-{locale}.png"), full_page=True)
-                pages = ["/dashboard"]
-                page.goto(f"{base}/reports")
-                page.click("a[href='/reports/effect-2026-10']")
-                page.wait_for_url(f"{base}/reports/effect-2026-10")
-                assert page.locator("figure.chart").count() == 6
-                page.screenshot(path=str(shots / f"effect-{locale}.png"), full_page=True)
-                page.goto(f"{base}/reports/health")
-                page.click(f"a[href='/cases/{gap}']")
-                page.wait_for_url(f"{base}/cases/{gap}")
-                page.goto(f"{base}/reports/health")
-                page.screenshot(path=str(shots / f"health-{locale}.png"), full_page=True)
-                pages += ["/reports", "/reports/effect-2026-10", "/reports/usage-2026-10", "/nps", "/reports/health",
-                          "/reports/quarterly"]
-                for url in pages:
-                    page.goto(f"{base}{url}")
-                    if url == "/reports/usage-2026-10":
-                        assert page.locator(f"a[href='/cases/{key}']").count() == 1
-                        page.screenshot(path=str(shots / f"usage-{locale}.png"), full_page=True)
-                    found = axe.run(page).response["violations"]
-                    assert [(v["id"], v["impact"]) for v in found] == [], (url, locale)
-                page.context.close()
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    for who, locale, heading in (("ops", "zh-Hant", "營運儀表板"), ("exec", "en", "Operations dashboard")):
+        page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+        page.goto(f"{base}/login")
+        page.fill("input[name=username]", who)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/dashboard")
+        assert page.locator("h1").inner_text() == heading
+        charts = page.locator("figure.chart svg[role=img]")
+        assert charts.count() >= 9 and charts.first.bounding_box()["width"] > 200
+        table = page.locator("figure.chart details").first
+        assert not table.locator("table").is_visible()
+        table.locator("summary").click()
+        assert table.locator("table").is_visible()
+        page.screenshot(path=str(shots / f"dashboard-{locale}.png"), full_page=True)
+        pages = ["/dashboard"]
+        page.goto(f"{base}/reports")
+        page.click("a[href='/reports/effect-2026-10']")
+        page.wait_for_url(f"{base}/reports/effect-2026-10")
+        assert page.locator("figure.chart").count() == 6
+        page.screenshot(path=str(shots / f"effect-{locale}.png"), full_page=True)
+        page.goto(f"{base}/reports/health")
+        page.click(f"a[href='/cases/{gap}']")
+        page.wait_for_url(f"{base}/cases/{gap}")
+        page.goto(f"{base}/reports/health")
+        page.screenshot(path=str(shots / f"health-{locale}.png"), full_page=True)
+        pages += ["/reports", "/reports/effect-2026-10", "/reports/usage-2026-10", "/nps", "/reports/health",
+                  "/reports/quarterly"]
+        for url in pages:
+            page.goto(f"{base}{url}")
+            if url == "/reports/usage-2026-10":
+                assert page.locator(f"a[href='/cases/{key}']").count() == 1
+                page.screenshot(path=str(shots / f"usage-{locale}.png"), full_page=True)
+            found = axe.run(page).response["violations"]
+            assert [(v["id"], v["impact"]) for v in found] == [], (url, locale)
+        page.context.close()
