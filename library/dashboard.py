@@ -9,6 +9,7 @@ pages, report files) is the caller's.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -143,12 +144,15 @@ def period(ctx: AppContext, start: datetime, end: datetime) -> dict[str, Any]:
         decided = dict(conn.execute(select(DECISIONS.c.decision, func.count()).where(
             DECISIONS.c.decided_at >= start, DECISIONS.c.decided_at < end).group_by(DECISIONS.c.decision)).all())
         cycle = _cycle_by_level(conn, DECISIONS.c.decided_at >= start, DECISIONS.c.decided_at < end)
-        ms = sorted(int(m) for m in conn.execute(select(SEARCHES.c.ms).where(
-            SEARCHES.c.at >= start, SEARCHES.c.at < end)).scalars())
+        in_searches = (SEARCHES.c.at >= start, SEARCHES.c.at < end)
+        searches, ms_avg, searchers = conn.execute(select(func.count(), func.avg(SEARCHES.c.ms),
+                                                          func.count(distinct(SEARCHES.c.actor)))
+                                                   .where(*in_searches)).one()
+        # the 95th percentile (nearest rank) without fetching the month's rows
+        p95 = conn.execute(select(SEARCHES.c.ms).where(*in_searches).order_by(SEARCHES.c.ms)
+                           .offset(max(0, math.ceil(0.95 * searches) - 1)).limit(1)).scalar() if searches else None
         empty = conn.execute(select(func.count()).select_from(SEARCHES).where(
-            SEARCHES.c.at >= start, SEARCHES.c.at < end, SEARCHES.c.results == 0)).scalar_one()
-        searchers = conn.execute(select(func.count(distinct(SEARCHES.c.actor))).where(
-            SEARCHES.c.at >= start, SEARCHES.c.at < end)).scalar_one()
+            *in_searches, SEARCHES.c.results == 0)).scalar_one()
         actions = dict(conn.execute(select(LOG.c.action, func.count()).where(*in_log).group_by(LOG.c.action)).all())
         readers = conn.execute(select(func.count(distinct(LOG.c.actor))).where(*in_log)).scalar_one()
         pairs = conn.execute(select(func.count()).select_from(
@@ -167,9 +171,9 @@ def period(ctx: AppContext, start: datetime, end: datetime) -> dict[str, Any]:
             "pass_rate": _ratio(decided.get("approve", 0), total_decisions),
             "returns": int(decided.get("return", 0)),
             "cycle_hours_by_level": cycle,
-            "searches": len(ms),
-            "search_ms_avg": round(sum(ms) / len(ms), 1) if ms else None,
-            "search_ms_p95": ms[min(len(ms) - 1, int(0.95 * len(ms)))] if ms else None,
+            "searches": int(searches),
+            "search_ms_avg": round(float(ms_avg), 1) if searches else None,
+            "search_ms_p95": None if p95 is None else int(p95),
             "searches_empty": int(empty), "searchers": int(searchers),
             "views": int(actions.get("view", 0)), "downloads": int(actions.get("download", 0)),
             "readers": int(readers), "top_viewed": [(r.case_key, int(r.n)) for r in top],

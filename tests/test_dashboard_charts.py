@@ -128,3 +128,17 @@ def test_dashboard_page_shows_titled_accessible_charts_in_the_readers_language(c
     for code in ("overdue_submissions", "pass_rate", "expiring_30", "review_l1", "case_specialist"):
         assert code not in visible
     assert page_client(ctx, "intern").get("/dashboard").status_code == 403
+
+
+def test_search_time_average_and_95th_percentile_of_a_month(ctx) -> None:
+    from library.usage import SEARCHES
+
+    now = ctx.clock.now()
+    with ctx.engine.begin() as conn:
+        conn.execute(SEARCHES.insert(), [{"at": now, "actor": f"u{i % 3}", "query": "q", "ms": ms,
+                                          "results": 0 if ms == 100 else 5} for i, ms in enumerate(range(1, 101))])
+    p = dashboard.period(ctx, *dashboard.month_bounds(ctx, dashboard.month_key(now, ctx)))
+    assert (p["searches"], p["search_ms_avg"], p["search_ms_p95"], p["searches_empty"], p["searchers"]) == (
+        100, 50.5, 95, 1, 3)
+    earlier = dashboard.period(ctx, *dashboard.month_bounds(ctx, "2026-09"))
+    assert earlier["searches"] == 0 and earlier["search_ms_avg"] is None and earlier["search_ms_p95"] is None
