@@ -158,6 +158,12 @@ def case_of_the_day(now: str | None = None) -> Counts:
     return _run("case_of_the_day", now)
 
 
+@_flow
+def monthly_reports(now: str | None = None) -> Counts:
+    """The previous month's usage and effect reports (HTML with charts, Markdown, CSV), once per month."""
+    return _run("monthly_reports", now)
+
+
 FLOWS: dict[str, Callable[..., Counts]] = {name: globals()[name] for name in registry.JOBS}
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from casebook.core.context import AppContext
 from casebook.core.db import refresh_statistics
-from library import learning
+from library import learning, reports
 from lifecycle import health, jobs, jobs_due
 from notifications import digests
 from notifications.delivery import deliver
@@ -47,6 +47,7 @@ JOBS: dict[str, Callable[[AppContext], dict[str, int]]] = {
     "digests": digests.digests,
     "learning_tasks": learning.learning_tasks,
     "case_of_the_day": learning.case_of_the_day,
+    "monthly_reports": reports.monthly_reports,
 }
 
 

@@ -13,6 +13,7 @@ the stored renderings.
 from __future__ import annotations
 
 import re
+from time import perf_counter
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -26,6 +27,7 @@ from casebook.core.context import AppContext
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.textnorm import to_simplified
 from casebook.core.users import Actor
+from library.usage import record_search
 from library.index import ARCHIVED_STATES, ENTRIES, fact, hashed, index_key, query_words
 from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
@@ -310,6 +312,7 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
     the tag facets (value counts over all matches)."""
     filters = filters or Filters()
     _check(ctx, filters, sort, page, limit)
+    started = perf_counter()
     words_ = terms(query) if query else []
     with ctx.engine.connect() as conn:
         words_node = _word_groups(index_key(ctx.audit.key), words_) if words_ else None
@@ -320,6 +323,9 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
         total = q.total() if len(ranked) == limit or page > 1 else len(ranked)
         items = _hits(conn, ranked, words_)
         counts = q.facets() if facets else {}
+    if page == 1 and (query.strip() or tags):   # a person's search (paging on is the same search): for the reports
+        shown = " ".join([query.strip(), *(f"{k}:{v}" for k, v in (tags or {}).items())]).strip()
+        record_search(ctx, actor, shown, (perf_counter() - started) * 1000, total)
     return Results(total, items, counts, page, limit)
 
 

@@ -147,6 +147,10 @@ def monthly_brief(ctx: AppContext) -> int:
     if local.day != 1:
         return 0
     month = f"{local:%Y-%m}"
+    last = f"{local.year - 1}-12" if local.month == 1 else f"{local.year}-{local.month - 1:02d}"
+    # last month's usage and effect reports (flow monthly_reports, earlier the same morning) and the NPS question
+    reports = {"reports_month": last, "usage_report": f"/reports/usage-{last}",
+               "effect_report": f"/reports/effect-{last}", "nps_page": "/nps"}
     np_ = ctx.policy.doc.notifications
     with ctx.engine.begin() as conn:
         rows = conn.execute(select(CASES).where(CASES.c.state.in_([S.PUBLISHED, S.UPDATE_DUE]))).all()
@@ -163,7 +167,8 @@ def monthly_brief(ctx: AppContext) -> int:
             top = [ref for ref in ranked if may_read(ctx.policy, reader, ref)][:np_.brief_top]
             if top:
                 sent += enqueue(conn, kind="management_brief", subject_id="monthly", recipient=user.username,
-                                period=month, payload={"month": month, "top": top}, now=now, digestible=False)
+                                period=month, payload={"month": month, "top": top, **reports}, now=now,
+                                digestible=False)
     return sent
 
 

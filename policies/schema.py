@@ -384,6 +384,22 @@ class DisplayPolicy(Strict):
     money: Literal["symbol", "wan"] = "symbol"
 
 
+class ReportsPolicy(Strict):
+    """Monthly usage and effect reports: who reads them, in which language the files are written, what a
+    reuse mark may say, and how many months the dashboard's trend charts show."""
+
+    #: Roles that may open the monthly reports (page, API, CLI); the management brief links them.
+    readers: list[str]
+    #: The language of the written files (HTML, Markdown, CSV); the reports page shows each reader's own.
+    locale: Literal["zh-Hant", "zh-Hans", "en"]
+    #: The outcomes a reader may give with "I reused this case" (each labelled in the message catalog).
+    reuse_outcomes: list[str] = Field(min_length=1)
+    #: The outcomes that count as a successful reuse in the effect report.
+    reuse_success: list[str]
+    #: Months of history in the dashboard's trend charts.
+    trend_months: int = Field(gt=0, le=36)
+
+
 class PolicyDocument(Strict):
     """The whole policy file."""
 
@@ -412,6 +428,9 @@ class PolicyDocument(Strict):
     limits: InputLimits
     redaction: RedactionPolicy
     notifications: NotificationPolicy
+    learning: LearningPolicy
+    links: LinkPolicy
+    reports: ReportsPolicy
     display: DisplayPolicy = Field(default_factory=DisplayPolicy)
     #: What readers see instead of a code (scenario, outcome, classification, clearance, tag facet or value):
     #: code -> {locale: text}. Libraries, roles and review levels carry their labels where they are defined.
@@ -426,8 +445,6 @@ class PolicyDocument(Strict):
         if errors:
             raise ValueError("; ".join(errors))
         return self
-    learning: LearningPolicy
-    links: LinkPolicy
 
     @model_validator(mode="after")
     def _cross_references(self) -> "PolicyDocument":
@@ -461,6 +478,7 @@ class PolicyDocument(Strict):
                              for kind, roles in n.announcements.items() for i, r in enumerate(roles)),
                            *((f"ratings.escalation_chain.{i}", r)
                              for i, r in enumerate(self.ratings.escalation_chain)),
+                           *((f"reports.readers.{i}", r) for i, r in enumerate(self.reports.readers)),
                            *((f"security.{attr}.{i}", r)
                              for attr in ("withdrawn_readers", "working_version_roles", "archived_read_roles")
                              for i, r in enumerate(getattr(self.security, attr)))]:

@@ -8,10 +8,8 @@ import typer
 
 from casebook.cli import (access_cmd, admin, audit_cmd, case, flows_cmd, library_cmd, lifecycle_cmd, notify_cmd, partners_cmd,
                           policy_cmd,
-                          redact_cmd, review_cmd, tasks_cmd, users_cmd)
-from casebook.cli import keys_cmd
-from casebook.cli import learning_cmd, links_cmd
-from casebook.cli import follow_cmd
+                          redact_cmd, reports_cmd, review_cmd, tasks_cmd, users_cmd)
+from casebook.cli import follow_cmd, keys_cmd, learning_cmd, links_cmd
 from casebook.cli.common import guarded, set_root_now
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
@@ -32,6 +30,7 @@ app.add_typer(tasks_cmd.app, name="tasks")
 app.add_typer(keys_cmd.app, name="keys")
 app.add_typer(learning_cmd.app, name="learning")
 app.add_typer(links_cmd.app, name="links")
+app.add_typer(reports_cmd.app, name="reports")
 app.command("simulate")(guarded(flows_cmd.simulate_cmd))
 app.command("deploy")(guarded(flows_cmd.deploy_cmd))
 admin.register(app)

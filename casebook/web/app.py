@@ -17,8 +17,8 @@ from sqlalchemy.exc import DataError
 from casebook.assembly import build_context
 from casebook.core.context import AppContext
 from casebook.core.errors import CasebookError, InvalidInput, Problem
-from casebook.web import api, apidocs, export_pages, pages, partner_api
-from casebook.web import api, apidocs, learning_api, learning_pages, pages, partner_api
+from casebook.web import (api, apidocs, export_pages, learning_api, learning_pages, pages, partner_api,
+                          report_pages)
 from casebook.web.deps import cookie_secure, problem_response
 from casebook.web.guards import BodyLimit, SecurityHeaders
 
@@ -87,6 +87,8 @@ def create_app(ctx: AppContext | None = None, *, listen_host: str | None = None)
     app.include_router(partner_api.router)
     app.include_router(learning_api.router)
     app.include_router(learning_pages.router)
+    app.include_router(report_pages.api_router)
     app.include_router(pages.router)
+    app.include_router(report_pages.router)
     app.mount("/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static")
     return app

@@ -1,5 +1,5 @@
 """Server-rendered pages (jinja2, usable without JavaScript): sign-in, my tasks, case page, capture form,
-search, operations dashboard, health-check report. Case text always comes from the rendering path."""
+search (the dashboard and reports: casebook.web.report_pages). Case text always comes from the rendering path."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-from library import dashboard, search
+from library import search
 from access.requests import decide_access, request_access, requestable
 from library.inbox import inbox
 from lifecycle.work import close_work_item
@@ -623,30 +623,3 @@ def search_page(request: Request, q: str = "", tag: str = "", sort: str = "relev
     known = {f"{facet}:{v}" for facet, spec in ctx.policy.doc.tag_facets.items() for v in spec.values}
     return page(request, ctx, actor, "search.html", q=q, tag=tag, hits=results.items if results else [],
                 results=results, sort=sort, policy=ctx.policy.doc, known_tags=known)
-
-
-@router.get("/dashboard", response_class=HTMLResponse)
-def dashboard_page(request: Request, actor: Actor | None = Depends(optional_actor),
-                   ctx: AppContext = Depends(app_ctx)) -> Response:
-    if actor is None:
-        return _login_redirect()
-    if not ctx.policy.may(actor.role, "reports.read", own=False):
-        return page(request, ctx, actor, "error.html", status=403, message=f"role '{actor.role}' lacks reports.read")
-    f = dashboard.figures(ctx)
-    charts = {"by_state": dashboard.bar_chart(f["by_state"], title="cases by state"),
-              "ratings": dashboard.bar_chart(f["ratings"], title="rating distribution"),
-              "cycle": dashboard.bar_chart(f["cycle_hours_by_level"], title="review cycle hours per level")}
-    return page(request, ctx, actor, "dashboard.html", f=f, charts=charts)
-
-
-@router.get("/reports/health", response_class=HTMLResponse)
-def health_page(request: Request, actor: Actor | None = Depends(optional_actor),
-                ctx: AppContext = Depends(app_ctx)) -> Response:
-    if actor is None:
-        return _login_redirect()
-    if not ctx.policy.may(actor.role, "reports.read", own=False):
-        return page(request, ctx, actor, "error.html", status=403, message=f"role '{actor.role}' lacks reports.read")
-    folder = ctx.settings.reports_dir or (ctx.settings.home / "reports")
-    reports = sorted(folder.glob("*.md"), reverse=True) if folder.exists() else []
-    latest = reports[0].read_text(encoding="utf-8") if reports else ""
-    return page(request, ctx, actor, "health.html", reports=[r.name for r in reports], latest=latest)
