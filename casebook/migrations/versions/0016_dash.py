@@ -1,7 +1,7 @@
 """search_log, reuse_marks, nps_answers and an index on access_log.at: what the monthly usage and effect reports count (library.usage)
 
 Revision ID: dash
-Revises: 0009_inputs
+Revises: h_notify
 Create Date: 2026-12-03 12:40:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casebook.core.db import UTCDateTime
 
 revision = 'dash'
-down_revision = '0009_inputs'
+down_revision = 'h_notify'
 branch_labels = None
 depends_on = None
 

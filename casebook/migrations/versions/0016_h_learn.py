@@ -1,7 +1,7 @@
 """learning tasks, case-of-the-day opt-ins and deliveries, links between cases
 
 Revision ID: h_learn
-Revises: 0009_inputs
+Revises: export
 Create Date: 2026-12-03 12:45:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casebook.core.db import UTCDateTime
 
 revision = 'h_learn'
-down_revision = '0009_inputs'
+down_revision = 'export'
 branch_labels = None
 depends_on = None
 

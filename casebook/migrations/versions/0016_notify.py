@@ -1,7 +1,7 @@
 """case follows, scenarios of interest, the access log by case, cases flagged for update
 
 Revision ID: h_notify
-Revises: 0009_inputs
+Revises: h_learn
 Create Date: 2026-12-03 13:00:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from casebook.core.db import UTCDateTime
 
 revision = 'h_notify'
-down_revision = '0009_inputs'
+down_revision = 'h_learn'
 branch_labels = None
 depends_on = None
 
