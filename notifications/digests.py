@@ -18,13 +18,13 @@ from casebook.core.context import AppContext
 from casebook.core.users import Actor, User
 from lifecycle import states as S
 from lifecycle.jobs import CASES, rating_stats, value_score
+from lifecycle.models import CaseVersion
 from notifications.audience import case_ref, may_read
 from notifications.delivery import dead_letter, recipients
-from lifecycle.models import CaseVersion
 from notifications.models import DIGESTED, PENDING, OutboxMessage, Preference, picked
 from notifications.outbox import Notice, enqueue, enqueue_many
-from policies.loader import Policy
 from notifications.render import render_subject
+from policies.loader import Policy
 from review.queue import list_queue
 
 OUTBOX = OutboxMessage.__table__
@@ -137,7 +137,8 @@ def weekly_scenario_pack(ctx: AppContext) -> int:
             if pack:
                 notices.append(Notice("scenario_pack", "weekly", user.username, week, {"week": week, "scenarios": pack},
                                       digestible=False))
-        return len(enqueue_many(conn, notices, now))
+        size = ctx.policy.doc.notifications.batch_size   # one multi-row INSERT per batch of readers
+        return sum(len(enqueue_many(conn, notices[i:i + size], now)) for i in range(0, len(notices), size))
 
 
 def monthly_brief(ctx: AppContext) -> int:

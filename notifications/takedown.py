@@ -73,7 +73,9 @@ def on_transition(event: TransitionEvent) -> None:
     day = event.now.astimezone(ctx.clock.tz).date().isoformat()
     payload = {"case": ref, "withdrawn_on": day}
     period = "withdrawn"   # a case is withdrawn once: one notice per reader, ever
-    enqueue_many(conn, [Notice(KIND, key, user, period, payload, digestible=False) for user in sorted(people)],
-                 event.now)
+    notices = [Notice(KIND, key, user, period, payload, digestible=False) for user in sorted(people)]
+    size = ctx.policy.doc.notifications.batch_size   # a much-read case: one multi-row INSERT per batch of readers
+    for i in range(0, len(notices), size):
+        enqueue_many(conn, notices[i:i + size], event.now)
     announce(conn, ctx.policy, ctx.settings, kind=KIND, subject_id=key, period=period, payload=payload,
              now=event.now)
