@@ -357,12 +357,17 @@ def _authors(w: World, d: int) -> None:
             w.attempt(f"resubmit {plan.key}", svc.fire, author, plan.key, "resubmit")
         elif state == "update_due" and plan.update_from is not None and d >= max(plan.update_from, plan.since + 3):
             w.attempt(f"start update {plan.key}", svc.fire, author, plan.key, "start_update")
-        elif state == "updating" and not plan.update_hold and d >= plan.since + 2:
+        elif state == "updating" and not plan.update_hold and d == plan.since + 2:
+            # The update in two sittings (two versions): the figures first, the lessons the next day.
             current = svc.view(author, plan.key).document
             year = (w.start + timedelta(days=d)).year
             months = max(1, (d - (plan.published_day or d)) // 30)
             w.attempt(f"update {plan.key}", svc.edit, author, plan.key,
-                      plan.story.revision(current, "update", year=year, months=months), note="periodic update")
+                      plan.story.revision(current, "update", year=year, months=months), note="periodic update: figures")
+        elif state == "updating" and not plan.update_hold and d >= plan.since + 3:
+            current = svc.view(author, plan.key).document
+            w.attempt(f"update {plan.key}", svc.edit, author, plan.key, plan.story.revision(current, "reflection"),
+                      note="periodic update: lessons")
             w.attempt(f"submit update {plan.key}", svc.fire, author, plan.key, "submit")
 
 

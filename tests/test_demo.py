@@ -94,8 +94,8 @@ def test_history_has_versions_returns_ratings_requests_and_a_freeze(demo) -> Non
         assert scalar("SELECT count(*) FROM audit_events WHERE action = 'case.expire'") >= 8
         assert scalar("SELECT count(*) FROM audit_events WHERE action = 'case.renew'") == 1
         assert scalar("SELECT count(*) FROM audit_events WHERE action = 'case.flag_update'") >= 10
-        assert scalar("SELECT count(*) FROM ratings") >= 100
-        assert scalar("SELECT count(DISTINCT stars) FROM ratings") == 5
+        assert scalar("SELECT count(*) FROM case_ratings") >= 100
+        assert scalar("SELECT count(DISTINCT stars) FROM case_ratings") == 5
         assert scalar("SELECT count(*) FROM audit_events WHERE action = 'case.correction_request'") >= 4
         statuses = dict(conn.execute(text("SELECT status, count(*) FROM access_requests GROUP BY status")).all())
         assert statuses.get("pending", 0) >= 2 and statuses.get("approved", 0) >= 1 and statuses.get("denied", 0) >= 1
