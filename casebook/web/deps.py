@@ -57,7 +57,7 @@ def task_refusal(task_id: int) -> Iterator[None]:
     try:
         yield
     except (NotFound, Forbidden):
-        raise NotFound(f"review task {task_id} does not exist or is not open to you") from None
+        raise NotFound.of("err_task_not_open_to_you", id=task_id) from None
 
 
 def optional_actor(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
