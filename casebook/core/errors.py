@@ -147,13 +147,16 @@ def field_label(path: str, locale: str) -> str:
     """A dotted input path as the reader names it: ``metrics.0.value`` -> ``指標 #1 數值``; unknown parts stay."""
     if not path:
         return path
-    parts = []
+    parts, known = [], False
     for part in path.split("."):
         if part.isdigit():
             parts.append(f"#{int(part) + 1}")
-        else:
-            parts.append(_label(part.lstrip("-").replace("-", "_"), locale))
-    return " ".join(parts)
+            continue
+        name = part.lstrip("-").replace("-", "_")
+        label = _label(name, locale)
+        known = known or label != name
+        parts.append(label)
+    return " ".join(parts) if known else path
 
 
 def _param(value: Any, locale: str) -> Any:
