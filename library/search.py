@@ -218,7 +218,7 @@ def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: in
     for name, allowed in (("library", list(p.libraries)), ("scenario", p.scenarios), ("outcome", p.outcomes)):
         value = getattr(filters, name)
         if value is not None and value not in allowed:
-            problems.append(Problem.of(name, "err_one_of", allowed=allowed))
+            problems.append(Problem.of(name, "err_one_of", allowed=[ctx.policy.coded(a) for a in allowed]))
     if sort not in SORTS:
         problems.append(Problem.of("sort", "err_one_of", allowed=list(SORTS)))
     if page < 1:

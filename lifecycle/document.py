@@ -124,7 +124,7 @@ def policy_problems(policy: Policy, doc: CaseDocument, *, required: list[str]) -
     for field, allowed in checks:
         value = getattr(doc, field)
         if value is not None and value not in allowed:
-            problems.append(Problem.of(field, "err_one_of_got", allowed=allowed, value=value))
+            problems.append(Problem.of(field, "err_one_of_got", allowed=[policy.coded(a) for a in allowed], value=value))
     for facet, values in doc.tags.items():
         spec = p.tag_facets.get(facet)
         if spec is None:

@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from casebook.core.errors import InvalidInput, Problem, pydantic_problem
+from casebook.core.errors import Coded, InvalidInput, Problem, pydantic_problem
+from casebook.core.locales import LOCALES
 from policies.schema import PolicyDocument, ReviewLevel, RolePolicy
 
 
@@ -105,6 +106,10 @@ class Policy:
             if item is not None and item.labels:
                 return item.labels.get(locale) or next(iter(item.labels.values()))
         return None
+
+    def coded(self, code: str) -> Coded:
+        """``code`` carrying its policy labels, so an error naming it reads in each locale."""
+        return Coded(code, {loc: self.label(code, loc) for loc in LOCALES})
 
     @cached_property
     def max_review_levels(self) -> int:

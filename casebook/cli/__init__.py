@@ -45,7 +45,7 @@ def load_command(name: str) -> Any:
     module_name, attribute, short = LAZY_COMMANDS[name]
     target = getattr(importlib.import_module(module_name), attribute)
     if isinstance(target, typer.Typer):
-        command = typer.main.get_command(target)
+        command = typer.main.get_group(target)   # a group even when it holds one command (as add_typer made it)
     else:
         from casebook.cli.common import guarded
 

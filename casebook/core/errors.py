@@ -15,6 +15,8 @@ from casebook.core import i18n
 
 #: Where a catalog key for a field's label is looked up first (then the web pages' own label of that name).
 FIELD_PREFIX = "field_"
+#: Parameters of a rule that name another field (shown with that field's label).
+FIELD_PARAMS = ("other",)
 #: Prefix of the catalog keys that translate pydantic's error types (``err_pyd_greater_than_equal`` ...).
 PYDANTIC_PREFIX = "err_pyd_"
 
@@ -36,6 +38,18 @@ class Reason(str):
     def __new__(cls, key: str, /, **params: Any) -> Reason:
         obj = super().__new__(cls, english(key, params))
         obj.key, obj.params = key, params
+        return obj
+
+
+class Coded(str):
+    """A code of a vocabulary (a library, a role ...) that is itself to English readers and carries its label
+    per locale for the others (``Policy.coded`` builds it from the policy's labels)."""
+
+    labels: dict[str, str]
+
+    def __new__(cls, code: str, labels: Mapping[str, str | None] | None = None) -> Coded:
+        obj = super().__new__(cls, code)
+        obj.labels = {k: v for k, v in (labels or {}).items() if v}
         return obj
 
 
@@ -152,7 +166,7 @@ def field_label(path: str, locale: str) -> str:
         if part.isdigit():
             parts.append(f"#{int(part) + 1}")
             continue
-        name = part.lstrip("-").replace("-", "_")
+        name = part.strip("-()").replace("-", "_")
         label = _label(name, locale)
         known = known or label != name
         parts.append(label)
@@ -166,6 +180,8 @@ def _param(value: Any, locale: str) -> Any:
         return describe_problem(value, locale) if locale != "en" else str(value)
     if isinstance(value, Reason):
         return text(value.key, value.params, locale)
+    if isinstance(value, Coded):
+        return str(value) if locale == "en" else value.labels.get(locale, str(value))
     if isinstance(value, (list, tuple, set, frozenset)):
         sep = ", " if locale == "en" else "、"
         if any(isinstance(v, Problem) for v in value):
@@ -188,9 +204,13 @@ def _reason_text(why: str, locale: str) -> str:
 def describe_problem(problem: Problem, locale: str) -> str:
     """One problem (field and rule) as a user of ``locale`` reads it."""
     locale = i18n.normalise_locale(locale)
-    rule = text(problem.key, problem.params, locale) if problem.key else problem.rule
-    sep = ": " if locale == "en" else "："
-    return f"{field_label(problem.field, locale)}{sep}{rule}"
+    params = {k: field_label(v, locale) if k in FIELD_PARAMS and isinstance(v, str) else v
+              for k, v in problem.params.items()}
+    rule = text(problem.key, params, locale) if problem.key else problem.rule
+    if locale == "en":
+        return f"{field_label(problem.field, locale)}: {rule}"
+    label = field_label(problem.field, locale)
+    return f"{label if label != problem.field else '「' + label + '」'}：{rule}"
 
 
 def describe(error: CasebookError, locale: str) -> str:

@@ -63,7 +63,7 @@ def validate_user(policy: Policy, *, username: str, role: str, department: str,
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
         problems.append(Problem.of("username", "err_name_chars"))
     if role not in policy.doc.roles:
-        problems.append(Problem.of("role", "err_one_of", allowed=list(policy.doc.roles)))
+        problems.append(Problem.of("role", "err_one_of", allowed=[policy.coded(r) for r in policy.doc.roles]))
     if not department.strip():
         problems.append(Problem.of("department", "err_not_empty"))
     if clearance is not None and clearance not in policy.doc.clearances:
