@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from redaction.findings import Finding
 
-LANGUAGES = ("zh", "en")
 #: Stored with every version's findings. Raise it whenever recognizers, patterns, models or thresholds change what
 #: is found: ``casebook redact backfill`` re-detects every version stored under an older value.
 ANALYZER_VERSION = "2"

@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import getpass
 import json
+import os
 import sys
-from datetime import timezone
 from collections.abc import Callable
+from datetime import timezone
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -40,8 +39,6 @@ _state: dict[str, Any] = {"now": None, "locale": None}
 
 def _env_locale() -> str:
     """The shell's language: LC_ALL, LC_MESSAGES or LANG; the POSIX locale (C) and unknown languages are English."""
-    import os
-
     from casebook.core.i18n import normalise_locale
 
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
@@ -55,8 +52,6 @@ def _env_locale() -> str:
 def cli_locale() -> str:
     """The language of CLI messages: ``CASEBOOK_LOCALE`` if set (an explicit choice for this shell), else the
     acting (``--as``) user's own locale, else the shell's (LC_ALL / LC_MESSAGES / LANG)."""
-    import os
-
     from casebook.core.i18n import normalise_locale
 
     explicit = os.environ.get("CASEBOOK_LOCALE")
