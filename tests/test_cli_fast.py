@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("presidio_analyzer", "presidio_anonymizer", "prefect", "fastapi", "uvicorn", "spacy", "jieba", "LAC",
