@@ -18,7 +18,7 @@ from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.db import Base, UTCDateTime
 from access import throttle
-from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem, Reason
 from casebook.core.settings import Settings
 from casebook.core.users import Actor, User
 
@@ -41,7 +41,7 @@ class SignInLocked(Forbidden):
     def __init__(self, until: datetime, now: datetime) -> None:
         self.until = until
         self.retry_after = max(1, int((until - now).total_seconds()))
-        super().__init__("too many failed sign-ins: try again later")
+        super().__init__(Reason("err_sign_in_locked"))
 
 
 @lru_cache(maxsize=4)
@@ -103,12 +103,12 @@ def _digest(token: str) -> str:
 
 def set_password(ctx: AppContext, actor: Actor, username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise InvalidInput([Problem("password", f"must be at least {MIN_PASSWORD} characters")], "password")
+        raise InvalidInput([Problem.of("password", "err_password_short", min=MIN_PASSWORD)], "password")
     with ctx.engine.begin() as conn:
         done = conn.execute(update(USERS).where(USERS.c.username == username)
                             .values(password_hash=hasher(ctx.settings)[0].hash(password))).rowcount
         if not done:
-            raise NotFound(f"no user '{username}'")
+            raise NotFound.of("err_no_user", user=username)
         conn.execute(delete(TOKENS).where(TOKENS.c.username == username))   # a new password ends old sessions
         audit.record(conn, ctx.audit, at=ctx.clock.now(), actor=actor.username, action="user.password",
                      subject_type="user", subject_id=username)
@@ -140,9 +140,9 @@ def sign_in(ctx: AppContext, username: str, password: str, *, kind: str, ip: str
     if locked is not None:
         raise SignInLocked(locked, now)
     if not ok:
-        raise BadCredentials("wrong user name or password")
+        raise BadCredentials.of("err_bad_credentials")
     if not row.active or row.frozen_reason:
-        raise Forbidden(f"account '{username}' is frozen: {row.frozen_reason or 'inactive'}")
+        raise Forbidden.of("err_account_frozen", user=username, reason=row.frozen_reason or "inactive")
     token = secrets.token_urlsafe(32)
     sp = ctx.policy.doc.security
     life = timedelta(hours=sp.session_hours) if kind == "session" else timedelta(days=sp.api_token_days)
@@ -215,24 +215,24 @@ def record_downloads(ctx: AppContext, actor: Actor, cases: list[tuple[str, int |
             enqueue(conn, kind="account_frozen", subject_id=actor.username, recipient=user,
                     period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason},
                     now=now, digestible=False)
-    raise Forbidden(f"account '{actor.username}' frozen: {reason}")
+    raise Forbidden.of("err_account_frozen_now", user=actor.username, reason=reason)
 
 
 def unfreeze(ctx: AppContext, actor: Actor, username: str, reason: str, *, ip: str | None = None) -> None:
     """Operations (or a user manager) lifts a freeze, saying why; audited with the freeze it lifts."""
     if not actor.is_system and actor.role != ctx.policy.doc.operations_role \
             and not ctx.policy.may(actor.role, "users.manage", own=False):
-        raise Forbidden(f"role '{actor.role}' may not unfreeze accounts (operations role or users.manage)")
+        raise Forbidden.of("err_may_not_unfreeze", role=actor.role)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput([Problem("reason", "is required: say why the account may be used again")], "unfreeze")
+        raise InvalidInput([Problem.of("reason", "err_unfreeze_reason_required")], "unfreeze")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         row = conn.execute(select(USERS).where(USERS.c.username == username)).first()
         if row is None:
-            raise NotFound(f"no user '{username}'")
+            raise NotFound.of("err_no_user", user=username)
         if not row.frozen_reason:
-            raise InvalidInput([Problem("username", f"account '{username}' is not frozen")], "unfreeze")
+            raise InvalidInput([Problem.of("username", "err_not_frozen", user=username)], "unfreeze")
         conn.execute(update(USERS).where(USERS.c.id == row.id).values(frozen_reason=None))
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action="user.unfrozen", subject_type="user",
                      subject_id=username, ip=ip, before={"frozen_reason": row.frozen_reason},

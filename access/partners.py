@@ -82,22 +82,23 @@ def add_partner(ctx: AppContext, actor: Actor, name: str, scopes: list[str], *, 
     pp = ctx.policy.doc.partners
     problems: list[Problem] = []
     if not name or len(name) > 64 or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        problems.append(Problem("name", "1-64 letters, digits, '.', '_' or '-'"))
+        problems.append(Problem.of("name", "err_name_chars"))
     if not scopes:
-        problems.append(Problem("scope", "at least one scope"))
+        problems.append(Problem.of("scope", "err_scope_required"))
     for scope in scopes:
         if scope not in pp.scopes or scope not in IMPLEMENTED_SCOPES:
-            problems.append(Problem("scope", f"'{scope}' is not a partner scope (policy allows: {', '.join(pp.scopes)})"))
+            problems.append(Problem.of("scope", "err_not_partner_scope", scope=scope, allowed=list(pp.scopes)))
     days = pp.key_days if days is None else days
     if not 1 <= days <= pp.max_key_days:
-        problems.append(Problem("days", f"must be between 1 and {pp.max_key_days} (policy partners.max_key_days)"))
+        problems.append(Problem.of("days", "err_between_policy", low=1, high=pp.max_key_days,
+                                   setting="partners.max_key_days"))
     if problems:
         raise InvalidInput(problems, "partner key")
     now = ctx.clock.now()
     secret = KEY_PREFIX + secrets.token_urlsafe(32)
     with ctx.engine.begin() as conn:
         if conn.execute(select(TABLE.c.id).where(TABLE.c.name == name)).first():
-            raise InvalidInput([Problem("name", f"a partner '{name}' exists already (revoke it first)")], "partner key")
+            raise InvalidInput([Problem.of("name", "err_partner_exists", name=name)], "partner key")
         key_id = int(conn.execute(TABLE.insert().returning(TABLE.c.id), {
             "name": name, "key_hash": _hash(secret), "hint": secret[:10], "scopes": sorted(set(scopes)),
             "created_by": actor.username, "created_at": now, "expires_at": now + timedelta(days=days),
@@ -114,7 +115,7 @@ def revoke_partner(ctx: AppContext, actor: Actor, name: str) -> None:
         done = conn.execute(update(TABLE).where(TABLE.c.name == name, TABLE.c.revoked_at.is_(None))
                             .values(revoked_at=now)).rowcount
         if not done:
-            raise NotFound(f"no active partner key '{name}'")
+            raise NotFound.of("err_no_partner_key", name=name)
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action="partner.revoke", subject_type="partner",
                      subject_id=name)
 
@@ -146,17 +147,17 @@ LIMITER = _Limiter()
 def authenticate(ctx: AppContext, secret: str | None, scope: str) -> Partner:
     """The partner a key belongs to, when it is active, holds ``scope`` and is within its rate."""
     if not secret or not secret.startswith(KEY_PREFIX):
-        raise BadPartnerKey("a valid partner key is required")
+        raise BadPartnerKey.of("err_partner_key_required")
     now = ctx.clock.now()
     with ctx.engine.connect() as conn:
         row = conn.execute(select(TABLE).where(TABLE.c.key_hash == _hash(secret))).one_or_none()
     if row is None or not hmac.compare_digest(row.key_hash, _hash(secret)) or row.revoked_at is not None \
             or row.expires_at <= now:
-        raise BadPartnerKey("a valid partner key is required")
+        raise BadPartnerKey.of("err_partner_key_required")
     if scope not in row.scopes:
-        raise Forbidden(f"this key lacks the scope '{scope}'")
+        raise Forbidden.of("err_key_lacks_scope", scope=scope)
     if not LIMITER.hit(row.id, row.requests_per_minute):
-        raise RateLimited(f"more than {row.requests_per_minute} calls a minute")
+        raise RateLimited.of("err_rate_limited", limit=row.requests_per_minute)
     pp = ctx.policy.doc.partners
     role = ctx.policy.role(pp.role)
     actor = Actor(f"partner:{row.name}", pp.role, "", role.clearance, None, False)

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from access.grants import APPROVED, DENIED, PENDING, TABLE
 from casebook.core import audit
 from casebook.core.context import AppContext
-from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
+from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem, Reason
 from casebook.core.users import Actor
 from lifecycle.bounds import text_problem
 from lifecycle.models import Case
@@ -22,9 +22,9 @@ def may_request(ctx: AppContext, actor: Actor, case: object) -> str:
     sp = ctx.policy.doc.security
     classification = getattr(case, "classification")
     if classification not in sp.access_request_classifications:
-        return f"{classification} cases are not opened by request (policy security.access_request_classifications)"
+        return Reason("err_not_requestable", classification=classification)
     if ctx.policy.clearance_rank(actor.clearance) < ctx.policy.classification_rank(classification):
-        return f"clearance '{actor.clearance}' is below the case's classification '{classification}'"
+        return Reason("err_clearance_below", clearance=actor.clearance, classification=classification)
     return ""
 
 
@@ -39,7 +39,7 @@ def requestable(ctx: AppContext, actor: Actor, key: str) -> bool:
 def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: str | None = None) -> int:
 
     if not reason.strip():
-        raise InvalidInput([Problem("reason", "is required")], "access request")
+        raise InvalidInput([Problem.of("reason", "err_required")], "access request")
     if problem := text_problem(ctx.policy.doc.limits, "reason", reason):
         raise InvalidInput([problem], "access request")
     now = ctx.clock.now()
@@ -47,7 +47,7 @@ def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: 
     with ctx.engine.begin() as conn:
         case = conn.execute(select(Case.__table__).where(Case.__table__.c.key == key)).first()
         if case is None:
-            raise NotFound(f"no case '{key}'")
+            raise NotFound.of("err_no_case", case=key)
         why = may_request(ctx, actor, case)
         if why:
             raise Forbidden(why)
@@ -75,13 +75,13 @@ def decide_access(ctx: AppContext, actor: Actor, request_id: int, approve: bool,
     with ctx.engine.begin() as conn:
         req = conn.execute(select(TABLE).where(TABLE.c.id == request_id)).first()
         if req is None:
-            raise NotFound(f"no access request {request_id}")
+            raise NotFound.of("err_no_access_request", id=request_id)
         department = conn.execute(select(Case.__table__.c.department)
                                   .where(Case.__table__.c.id == req.case_id)).scalar_one()
         if actor.role != sp.access_request_approver_role or actor.department != department:
-            raise Forbidden(f"only a {sp.access_request_approver_role} of '{department}' decides this request")
+            raise Forbidden.of("err_only_approver_decides", role=sp.access_request_approver_role, department=department)
         if req.status != PENDING:
-            raise Forbidden(f"access request {request_id} is already {req.status}")
+            raise Forbidden.of("err_request_already", id=request_id, status=req.status)
         status = APPROVED if approve else DENIED
         conn.execute(update(TABLE).where(TABLE.c.id == request_id).values(status=status, decided_by=actor.username,
                                                                            decided_at=now))

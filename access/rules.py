@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from casebook.core.errors import Forbidden
+from casebook.core.errors import Forbidden, Reason
 from casebook.core.users import Actor
 from lifecycle import states as S
 from policies.loader import Policy
@@ -58,15 +58,15 @@ def can_fire(policy: Policy, actor: Actor, event: str, *, department: str, is_ow
         return True, ""
     permission = policy.event_permission(event)
     if not policy.may(actor.role, permission, own=is_owner):
-        return False, f"role '{actor.role}' lacks permission '{permission}'"
+        return False, Reason("err_lacks_permission", role=actor.role, permission=permission)
     role = policy.role(actor.role)
     if not is_owner and role.department_scoped and actor.department != department and \
             permission not in ("case.review",):
-        return False, f"role '{actor.role}' is limited to department '{actor.department}'"
+        return False, Reason("err_department_limited", role=actor.role, department=actor.department)
     return True, ""
 
 
 def require(policy: Policy, actor: Actor, permission: str) -> None:
     """Refuse (Forbidden, naming the permission) unless the actor's role holds ``permission`` outright."""
     if not actor.is_system and not policy.may(actor.role, permission, own=False):
-        raise Forbidden(f"role '{actor.role}' lacks permission '{permission}'")
+        raise Forbidden.of("err_lacks_permission", role=actor.role, permission=permission)

@@ -28,12 +28,12 @@ def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | Non
     """A reader's rating of a published case (one per reader; a new rating replaces the old)."""
     scale = ctx.policy.doc.ratings.scale_max
     if not 1 <= stars <= scale:
-        raise InvalidInput([Problem("stars", f"must be between 1 and {scale}")], "rating")
+        raise InvalidInput([Problem.of("stars", "err_between", low=1, high=scale)], "rating")
     if comment is not None and (problem := text_problem(ctx.policy.doc.limits, "comment", comment)):
         raise InvalidInput([problem], "rating")
     view = CaseService(ctx).view(actor, key)
     if view.published_version_no is None:
-        raise InvalidInput([Problem("case", "only published cases can be rated")], "rating")
+        raise InvalidInput([Problem.of("case", "err_only_published_rated")], "rating")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         upsert(conn, RATINGS, {"case_id": view.case_id, "username": actor.username, "stars": stars,
@@ -44,7 +44,7 @@ def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip
     """A reader's correction request on a case they may read: audited, and the owner is notified."""
     text = (text or "").strip()
     if not text:
-        raise InvalidInput([Problem("text", "must not be empty")], "correction request")
+        raise InvalidInput([Problem.of("text", "err_not_empty")], "correction request")
     if problem := text_problem(ctx.policy.doc.limits, "text", text):
         raise InvalidInput([problem], "correction request")
     CaseService(ctx).view(actor, key)   # the read rule: only a reader of the case may ask

@@ -38,9 +38,9 @@ def list_cases(ctx: AppContext, partner: Partner, *, page: int = 1, size: int = 
     size_max = ctx.policy.doc.partners.page_size_max
     problems = []
     if page < 1:
-        problems.append(Problem("page", "must be at least 1"))
+        problems.append(Problem.of("page", "err_at_least", min=1))
     if not 1 <= size <= size_max:
-        problems.append(Problem("size", f"must be between 1 and {size_max} (policy partners.page_size_max)"))
+        problems.append(Problem.of("size", "err_between_policy", low=1, high=size_max, setting="partners.page_size_max"))
     if problems:
         raise InvalidInput(problems, "query")
     where = _open_to_partners(ctx)
@@ -63,7 +63,7 @@ def get_case(ctx: AppContext, partner: Partner, key: str, *, ip: str | None = No
     with ctx.engine.connect() as conn:
         found = conn.execute(select(CASES.c.id).where(CASES.c.key == key, *_open_to_partners(ctx))).first()
     if found is None:
-        raise NotFound(f"no case '{key}'")
+        raise NotFound.of("err_no_case", case=key)
     view, _ = rendered_view(ctx, partner.actor, key, published=True)
     _record(ctx, partner, "partner.read", partner.name, ip, {"case": key, "version": view.version_no})
     return {"key": key, "version": view.version_no, "library": view.facts.get("library"),

@@ -220,15 +220,15 @@ def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: in
     for name, allowed in (("library", list(p.libraries)), ("scenario", p.scenarios), ("outcome", p.outcomes)):
         value = getattr(filters, name)
         if value is not None and value not in allowed:
-            problems.append(Problem(name, f"must be one of {', '.join(allowed)}"))
+            problems.append(Problem.of(name, "err_one_of", allowed=[ctx.policy.coded(a) for a in allowed]))
     if sort not in SORTS:
-        problems.append(Problem("sort", f"must be one of {', '.join(SORTS)}"))
+        problems.append(Problem.of("sort", "err_one_of", allowed=list(SORTS)))
     if page < 1:
-        problems.append(Problem("page", "must be at least 1"))
+        problems.append(Problem.of("page", "err_at_least", min=1))
     if not 1 <= per_page <= MAX_PER_PAGE:
-        problems.append(Problem("per_page", f"must be between 1 and {MAX_PER_PAGE}"))
+        problems.append(Problem.of("per_page", "err_between", low=1, high=MAX_PER_PAGE))
     if filters.published_from and filters.published_to and filters.published_to < filters.published_from:
-        problems.append(Problem("published_to", "must not be before published_from"))
+        problems.append(Problem.of("published_to", "err_not_before", other="published_from"))
     if problems:
         raise InvalidInput(problems, "search")
 

@@ -38,9 +38,9 @@ def number_problem(limits: InputLimits, field: str, value: Any) -> Problem | Non
     except (InvalidOperation, ValueError):
         return None  # not a number at all: the shape check names it
     if not number.is_finite():
-        return Problem(field, "must be a finite number")
+        return Problem.of(field, "err_finite_number")
     if abs(number) > Decimal(str(limits.number_max)):
-        return Problem(field, f"must be at most {limits.number_max:g} in size (policy limits.number_max)")
+        return Problem.of(field, "err_number_max", max=f"{limits.number_max:g}")
     return None
 
 
@@ -50,7 +50,7 @@ def text_problem(limits: InputLimits, field: str, value: str | None) -> Problem 
         return None
     limit = max_chars(limits, field)
     if len(value) > limit:
-        return Problem(field, f"at most {limit} characters (got {len(value)}; policy limits)")
+        return Problem.of(field, "err_text_too_long", max=limit, got=len(value))
     return None
 
 
@@ -64,7 +64,7 @@ def document_problems(limits: InputLimits, raw: Any, *, numbers: tuple[str, ...]
         path, value, depth = stack.pop()
         name = path or "(document)"
         if depth > MAX_DEPTH:
-            problems.append(Problem(name, f"nested deeper than {MAX_DEPTH} levels"))
+            problems.append(Problem.of(name, "err_too_deep", max=MAX_DEPTH))
             continue
         if isinstance(value, str):
             total += len(value)
@@ -79,22 +79,19 @@ def document_problems(limits: InputLimits, raw: Any, *, numbers: tuple[str, ...]
                 problems.append(problem)
         elif isinstance(value, (list, tuple)):
             if len(value) > limits.list_max_items:
-                problems.append(Problem(name, f"at most {limits.list_max_items} items (got {len(value)}; "
-                                              f"policy limits.list_max_items)"))
+                problems.append(Problem.of(name, "err_too_many_items", max=limits.list_max_items, got=len(value)))
                 continue
             stack.extend((f"{path}.{i}" if path else str(i), v, depth + 1) for i, v in enumerate(value))
         elif isinstance(value, dict):
             if len(value) > limits.list_max_items:
-                problems.append(Problem(name, f"at most {limits.list_max_items} entries (got {len(value)}; "
-                                              f"policy limits.list_max_items)"))
+                problems.append(Problem.of(name, "err_too_many_entries", max=limits.list_max_items, got=len(value)))
                 continue
             for k, v in value.items():
                 key = str(k)
                 total += len(key)
                 stack.append((f"{path}.{key}" if path else key, v, depth + 1))
     if total > limits.document_max_chars:
-        problems.append(Problem("(document)", f"at most {limits.document_max_chars} characters of text in all "
-                                              f"(got {total}; policy limits.document_max_chars)"))
+        problems.append(Problem.of("(document)", "err_document_too_long", max=limits.document_max_chars, got=total))
     return sorted(problems, key=lambda p: p.field)
 
 

@@ -8,8 +8,9 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
-from casebook.core.errors import InvalidInput, Problem
+from casebook.core.errors import InvalidInput, Problem, pydantic_problem
 from casebook.core.textnorm import fingerprint
 from lifecycle.bounds import document_problems, number_problem
 from policies.loader import Policy
@@ -32,7 +33,7 @@ class Edge(BaseModel):
         """Text may hold tabs and line breaks, never NUL or other control characters (PostgreSQL refuses NUL)."""
         for item in _strings(value):
             if _CONTROL.search(item):
-                raise ValueError("must not contain control characters (such as NUL)")
+                raise PydanticCustomError("control_characters", "must not contain control characters (such as NUL)")
         return value
 
 
@@ -105,8 +106,8 @@ def _pydantic_problems(exc: ValidationError) -> list[Problem]:
     out = []
     for err in exc.errors():
         path = ".".join(str(p) for p in err["loc"]) or "(document)"
-        rule = "unknown field" if err["type"] == "extra_forbidden" else str(err["msg"]).removeprefix("Value error, ")
-        out.append(Problem(path, rule))
+        out.append(Problem.of(path, "err_unknown_field") if err["type"] == "extra_forbidden"
+                   else pydantic_problem(path, err))
     return out
 
 
@@ -117,44 +118,43 @@ def policy_problems(policy: Policy, doc: CaseDocument, *, required: list[str]) -
     data = doc.model_dump()
     for name in required:
         if is_empty(lookup(data, name)):
-            problems.append(Problem(name, "is required"))
+            problems.append(Problem.of(name, "err_required"))
     checks = [("library", list(p.libraries)), ("scenario", p.scenarios), ("outcome", p.outcomes),
               ("classification", p.classifications)]
     for field, allowed in checks:
         value = getattr(doc, field)
         if value is not None and value not in allowed:
-            problems.append(Problem(field, f"must be one of {', '.join(allowed)} (got '{value}')"))
+            problems.append(Problem.of(field, "err_one_of_got", allowed=[policy.coded(a) for a in allowed], value=value))
     for facet, values in doc.tags.items():
         spec = p.tag_facets.get(facet)
         if spec is None:
-            problems.append(Problem(f"tags.{facet}", f"unknown tag facet; known: {', '.join(p.tag_facets)}"))
+            problems.append(Problem.of(f"tags.{facet}", "err_unknown_facet", known=list(p.tag_facets)))
         elif not spec.open:
             for i, v in enumerate(values):
                 if v not in spec.values:
-                    problems.append(Problem(f"tags.{facet}.{i}", f"must be one of {', '.join(spec.values)} (got '{v}')"))
+                    problems.append(Problem.of(f"tags.{facet}.{i}", "err_one_of_got", allowed=list(spec.values), value=v))
     limits = p.limits
     for field in ("project_start", "project_end"):
         value = getattr(doc, field)
         if value is not None and not limits.date_earliest <= value <= limits.date_latest:
-            problems.append(Problem(field, f"must be between {limits.date_earliest} and {limits.date_latest} "
-                                           f"(policy limits)"))
+            problems.append(Problem.of(field, "err_date_between", low=limits.date_earliest, high=limits.date_latest))
     if doc.budget is not None and (problem := number_problem(limits, "budget.amount", doc.budget.amount)):
         problems.append(problem)
     for i, metric in enumerate(doc.metrics):
         if problem := number_problem(limits, f"metrics.{i}.value", metric.value):
             problems.append(problem)
     if doc.project_start and doc.project_end and doc.project_end < doc.project_start:
-        problems.append(Problem("project_end", "must not be before project_start"))
+        problems.append(Problem.of("project_end", "err_not_before", other="project_start"))
     names = [s.name for s in doc.data_sources]
     if len(set(names)) != len(names):
-        problems.append(Problem("data_sources", "names must be unique"))
+        problems.append(Problem.of("data_sources", "err_names_unique"))
     return problems
 
 
 def parse_document(policy: Policy, raw: Any, *, required: list[str]) -> CaseDocument:
     """Validate a whole document; every problem (shape, vocabulary, required, dates) is listed at once."""
     if not isinstance(raw, dict):
-        raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+        raise InvalidInput([Problem.of("(document)", "err_document_mapping")], "case")
     too_big = document_problems(policy.doc.limits, raw, numbers=AMOUNT_FIELDS)
     if too_big:  # refused before validation or analysis spends time on it
         raise InvalidInput(too_big, "case")
@@ -209,18 +209,18 @@ def submit_problems(policy: Policy, document: dict[str, Any]) -> list[Problem]:
     """The submit guard: the intake checklist (shorter for micro-cases) and figure traceability."""
     intake = policy.doc.intake
     checklist = intake.micro_mandatory_on_submit if document.get("micro") else intake.mandatory_on_submit
-    problems = [Problem(path, f"mandatory intake item '{item}' is missing")
+    problems = [Problem.of(path, "err_intake_missing", item=item)
                 for item, path in checklist.items() if is_empty(lookup(document, path))]
     if intake.traceability_required:
         sources = {s["name"] for s in document.get("data_sources") or []}
         for i, metric in enumerate(document.get("metrics") or []):
             if not metric.get("source"):
-                problems.append(Problem(f"metrics.{i}.source", "every figure must name its data source"))
+                problems.append(Problem.of(f"metrics.{i}.source", "err_figure_needs_source"))
             elif metric["source"] not in sources:
-                problems.append(Problem(f"metrics.{i}.source", f"'{metric['source']}' is not a listed data source"))
+                problems.append(Problem.of(f"metrics.{i}.source", "err_not_listed_source", source=metric["source"]))
         for i, src in enumerate(document.get("data_sources") or []):
             if not src.get("validation_method"):
-                problems.append(Problem(f"data_sources.{i}.validation_method", "every data source must say how it was validated"))
+                problems.append(Problem.of(f"data_sources.{i}.validation_method", "err_source_needs_validation"))
     return problems
 
 

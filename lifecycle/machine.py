@@ -17,6 +17,7 @@ from typing import Any
 from transitions import EventData, Machine
 from transitions.core import Event
 
+from casebook.core.errors import Reason
 from lifecycle import states as S
 from lifecycle.document import submit_problems
 from policies.loader import Policy
@@ -32,7 +33,7 @@ class CaseModel:
         self.micro = False
         self.review_level = 0
         self.reentry_level = 1
-        self.failed_guards: list[str] = []
+        self.failed_guards: list[Reason] = []
         self._load_document: Callable[[], dict[str, Any]] = dict
 
     def load(self, *, library: str, micro: bool, review_level: int, reentry_level: int,
@@ -48,13 +49,13 @@ class CaseModel:
             return True  # policy makes the checklist a warning, shown to reviewers by the pre-checks
         problems = submit_problems(self.policy, self._load_document())
         if problems:
-            self.failed_guards.append("intake incomplete: " + "; ".join(str(p) for p in problems))
+            self.failed_guards.append(Reason("err_intake_incomplete", problems=problems))
         return not problems
 
     def has_reason(self, event: EventData) -> bool:
         ok = bool((event.kwargs.get("reason") or "").strip())
         if not ok:
-            self.failed_guards.append(f"a reason is required for '{event.event.name}'")
+            self.failed_guards.append(Reason("err_reason_required_for", event=event.event.name))
         return ok
 
     def chain_length(self) -> int:
@@ -148,7 +149,7 @@ def try_event(policy: Policy, state: str, event: str, *, library: str, micro: bo
     found: Event | None = machine.events.get(event)
     candidates = found.transitions.get(state) if found is not None else None
     if not candidates:
-        return Outcome(False, state, state, f"'{event}' is not defined from '{state}'")
+        return Outcome(False, state, state, Reason("err_event_not_defined", event=event, state=state))
     model.load(library=library, micro=micro, review_level=review_level, reentry_level=reentry_level,
                document=document)
     data = EventData(machine.get_state(state), found, machine, model, args=(), kwargs=kwargs)
@@ -156,7 +157,10 @@ def try_event(policy: Policy, state: str, event: str, *, library: str, micro: bo
         data.transition = transition
         if all(condition.check(data) for condition in transition.conditions):
             return Outcome(True, state, transition.dest or state)
-    return Outcome(False, state, state, "; ".join(dict.fromkeys(model.failed_guards)) or "guard failed")
+    failed = list(dict.fromkeys(model.failed_guards))
+    if len(failed) == 1:
+        return Outcome(False, state, state, failed[0])
+    return Outcome(False, state, state, "; ".join(failed) or Reason("err_guard_failed"))
 
 
 def defined_events(policy: Policy, state: str) -> list[str]:

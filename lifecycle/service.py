@@ -23,7 +23,8 @@ from access.grants import has_grant
 from access.rules import can_fire, can_view, reads_working_version, state_allows
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
-from casebook.core.errors import ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem
+from casebook.core.errors import (ConcurrentModification, Forbidden, IllegalTransition, InvalidInput, NotFound, Problem,
+                                   Reason)
 from casebook.core.users import Actor, User, get_user
 from lifecycle import hooks
 from lifecycle import states as S
@@ -52,14 +53,14 @@ class CaseView:
 def _load(session: Session, key: str) -> Case:
     case = session.scalar(select(Case).where(Case.key == key))
     if case is None:
-        raise NotFound(f"no case '{key}'")
+        raise NotFound.of("err_no_case", case=key)
     return case
 
 
 def _version(session: Session, case: Case, number: int) -> CaseVersion:
     version = session.scalar(select(CaseVersion).where(CaseVersion.case_id == case.id, CaseVersion.number == number))
     if version is None:
-        raise NotFound(f"{case.key} has no version {number}")
+        raise NotFound.of("err_no_version", case=case.key, number=number)
     return version
 
 
@@ -160,7 +161,7 @@ class CaseService:
     def create(self, actor: Actor, raw: Any, *, ip: str | None = None) -> str:
         """Capture a new case as a draft (version 1)."""
         if not actor.is_system and not self.policy.may(actor.role, "case.create", own=False):
-            raise Forbidden(f"role '{actor.role}' lacks permission 'case.create'")
+            raise Forbidden.of("err_lacks_permission", role=actor.role, permission="case.create")
         doc = parse_document(self.policy, raw, required=self.policy.doc.intake.required_on_create)
         now = self.ctx.clock.now()
         with self.ctx.sessions.begin() as session:
@@ -192,12 +193,12 @@ class CaseService:
         try:
             return get_user(session, name)
         except NotFound:
-            raise InvalidInput([Problem("owner", f"'{name}' is not an active user")], "case") from None
+            raise InvalidInput([Problem.of("owner", "err_not_active_user", user=name)], "case") from None
 
     def edit(self, actor: Actor, key: str, changes: Any, *, note: str | None = None, ip: str | None = None) -> int:
         """Save changed fields as a new version; the published version stays readable meanwhile."""
         if not isinstance(changes, dict):
-            raise InvalidInput([Problem("(document)", "must be a mapping of fields")], "case")
+            raise InvalidInput([Problem.of("(document)", "err_document_mapping")], "case")
         if note is not None and (problem := text_problem(self.policy.doc.limits, "note", note)):
             raise InvalidInput([problem], "edit")
         now = self.ctx.clock.now()
@@ -206,17 +207,17 @@ class CaseService:
                 case = _load(session, key)
                 own = self._is_owner(case, actor)
                 if not actor.is_system and not self.policy.may(actor.role, "case.edit", own=own):
-                    raise Forbidden(f"role '{actor.role}' lacks permission 'case.edit' on {key}")
+                    raise Forbidden.of("err_lacks_permission_on", role=actor.role, permission="case.edit", case=key)
                 if case.state not in S.EDITABLE_STATES:
                     raise IllegalTransition(key, "edit", case.state, self._allowed(session.connection(), case, actor),
-                                            f"content can be edited only in {', '.join(sorted(S.EDITABLE_STATES))}")
+                                            Reason("err_edit_states", states=sorted(S.EDITABLE_STATES)))
                 current = _version(session, case, case.current_version_no).document
                 merged = merge_changes(current, changes)
                 doc = parse_document(self.policy, merged, required=self.policy.doc.intake.required_on_create)
                 owner = self._owner(session, doc, actor)
                 document = doc.model_dump(mode="json") | {"owner": owner.username}
                 if document == current:
-                    raise InvalidInput([Problem("(document)", "no change to save")], "edit")
+                    raise InvalidInput([Problem.of("(document)", "err_no_change")], "edit")
                 before = _facts(case)
                 case.current_version_no += 1
                 self._apply_document(case, doc, owner)
@@ -233,7 +234,7 @@ class CaseService:
                             details={"fields": changed, "note": note}, ip=ip, at=now)
                 return case.current_version_no
         except StaleDataError:
-            raise ConcurrentModification(f"{key} was changed by someone else; nothing was saved, try again") from None
+            raise ConcurrentModification.of("err_changed_meanwhile", case=key) from None
 
     # ----- lifecycle events -----
     def _try(self, conn: Connection, case: Any, event: str, reason: str | None,
@@ -299,13 +300,13 @@ class CaseService:
         """The hot path, in Core: read the row, run the machine, versioned UPDATE, append the audit event."""
         case = _READ_CASE.one_or_none(conn, {"b_key": key})
         if case is None:
-            raise NotFound(f"no case '{key}'")
+            raise NotFound.of("err_no_case", case=key)
         refusal = ""
         if event in self.policy.doc.event_permissions:
             own = self._is_owner(case, actor)
             refusal = can_fire(self.policy, actor, event, department=case.department, is_owner=own)[1]
         else:
-            refusal = f"unknown event '{event}'"
+            refusal = Reason("err_unknown_event", event=event)
         refusal = refusal or self._refusal(conn, case, actor, event)
         scratch: dict[str, Any] = {"details": details or {}}
         if not refusal:
@@ -314,14 +315,14 @@ class CaseService:
         if refusal:
             if not actor.is_system and not self._may_see(conn, case, actor):
                 # Someone who may not read the case learns nothing about it, not even its state.
-                raise Forbidden(f"{actor.username} may not view {key}")
+                raise Forbidden.of("err_may_not_view", user=actor.username, case=key)
             raise IllegalTransition(key, event, case.state, self._allowed(conn, case, actor), refusal)
         now = self.ctx.clock.now()
         changes = self._effects(case, outcome.source, outcome.dest, now) | {
             "state": outcome.dest, "state_changed_at": now, "updated_at": now,
             "policy_version": self.policy.version_tag, "row_version": case.row_version + 1}
         if _UPDATE_CASE.execute(conn, changes | {"b_id": case.id, "b_rv": case.row_version}) != 1:
-            raise ConcurrentModification(f"{key} was changed by someone else; '{event}' was not applied")
+            raise ConcurrentModification.of("err_changed_event_not_applied", case=key, event=event)
         before, after = _facts(case), _after(case, changes)
         extra = (details or {}) | ({"reason": reason} if reason else {})
         self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip,
@@ -429,16 +430,18 @@ class CaseService:
         with self.ctx.sessions() as session:
             case = _load(session, key)
             if not self._may_see(session.connection(), case, actor):
-                raise Forbidden(f"{actor.username} may not view {key} ({case.classification}, {case.department})")
+                raise Forbidden.of("err_may_not_view_scope", user=actor.username, case=key,
+                                   classification=case.classification, department=case.department)
             if self.reads_working_version(session.connection(), case, actor):
                 number = version or (case.published_version_no if published else case.current_version_no)
             else:  # readers: the published version, nothing in progress and no other version
                 number = case.published_version_no
                 if version is not None and version != number:
-                    raise Forbidden(f"{actor.username} may read only the published version of {key}"
-                                    + (f" (v{number}); v{version} is in preparation" if number else ""))
+                    raise (Forbidden.of("err_published_only_prep", user=actor.username, case=key, number=number,
+                                        version=version) if number else
+                           Forbidden.of("err_published_only", user=actor.username, case=key))
             if number is None:
-                raise NotFound(f"{key} has no published version yet")
+                raise NotFound.of("err_no_published", case=key)
             doc = _version(session, case, number).document
             facts = {"title": case.title, "library": case.library, "classification": case.classification,
                      "department": case.department, "micro": case.micro,

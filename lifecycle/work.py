@@ -56,7 +56,7 @@ def may_work_on(actor: Actor, item: Any) -> bool:
 def _item(conn: Connection, item_id: int) -> Any:
     row = conn.execute(select(WORK).where(WORK.c.id == item_id)).one_or_none()
     if row is None:
-        raise NotFound(f"no work item {item_id}")
+        raise NotFound.of("err_no_work_item", id=item_id)
     return row
 
 
@@ -69,25 +69,25 @@ def close_work_item(ctx: AppContext, actor: Actor, item_id: int, decision: str, 
         item = _item(conn, item_id)
         if not actor.is_system and not may_work_on(actor, item):
             who = item.assignee or f"role '{item.assignee_role}'"
-            raise Forbidden(f"work item {item_id} is for {who}")
+            raise Forbidden.of("err_work_item_for", id=item_id, who=who)
         allowed = decisions_for(item.kind)
         problems = []
         if decision not in allowed:
-            problems.append(Problem("decision", f"must be one of {', '.join(allowed)} (got '{decision}')"))
+            problems.append(Problem.of("decision", "err_one_of_got", allowed=list(allowed), value=decision))
         if not reason:
-            problems.append(Problem("reason", "is required: say what was decided or changed"))
+            problems.append(Problem.of("reason", "err_close_reason_required"))
         elif len(reason) > 2000:
-            problems.append(Problem("reason", "at most 2000 characters"))
+            problems.append(Problem.of("reason", "err_at_most_chars", max=2000))
         if problems:
             raise InvalidInput(problems, "closing")
         if item.status not in LIVE:
-            raise Forbidden(f"work item {item_id} is already {item.status}")
+            raise Forbidden.of("err_work_item_already", id=item_id, status=item.status)
         status = CANCELLED if decision == CANCEL else DONE
         won = conn.execute(WORK.update().where(WORK.c.id == item_id, WORK.c.status.in_(LIVE))
                            .values(status=status, closed_at=now, closed_by=actor.username, decision=decision,
                                    outcome=reason)).rowcount
         if won != 1:  # pragma: no cover - a concurrent closer; the loser learns it
-            raise Forbidden(f"work item {item_id} was closed by someone else first")
+            raise Forbidden.of("err_work_item_closed_first", id=item_id)
         case = conn.execute(select(CASES).where(CASES.c.id == item.case_id)).one_or_none() if item.case_id else None
         audit.record(conn, ctx.audit, at=now, actor=actor.username, action=f"work_item.{status}",
                      subject_type="work_item", subject_id=str(item_id), ip=ip,

@@ -132,16 +132,16 @@ def check_channels(settings: Settings, chat_urls: list[tuple[str, str]] = ()) ->
 
     problems: list[Problem] = []
     if not settings.smtp_host:
-        problems.append(Problem("CASEBOOK_SMTP_HOST", "must name the mail server"))
+        problems.append(Problem.of("CASEBOOK_SMTP_HOST", "err_smtp_host"))
     if not 0 < settings.smtp_port < 65536:
-        problems.append(Problem("CASEBOOK_SMTP_PORT", "must be a TCP port (1-65535)"))
+        problems.append(Problem.of("CASEBOOK_SMTP_PORT", "err_tcp_port"))
     if "@" not in settings.mail_from:
-        problems.append(Problem("CASEBOOK_MAIL_FROM", "must be an e-mail address"))
+        problems.append(Problem.of("CASEBOOK_MAIL_FROM", "err_email"))
     if settings.smtp_user and not settings.smtp_password:
-        problems.append(Problem("CASEBOOK_SMTP_PASSWORD", "is required when CASEBOOK_SMTP_USER is set"))
+        problems.append(Problem.of("CASEBOOK_SMTP_PASSWORD", "err_smtp_password"))
     urls = [(f"CASEBOOK_CHAT_GROUPS.{role}", url) for role, url in settings.chat_groups.items()] + list(chat_urls)
     for where, url in urls:
         if not apprise.Apprise().add(url):
-            problems.append(Problem(where, "is not a valid apprise URL"))
+            problems.append(Problem.of(where, "err_apprise_url"))
     if problems:
         raise InvalidInput(problems, "channel settings")

@@ -42,18 +42,18 @@ def set_preferences(ctx: AppContext, actor: Actor, raw: dict[str, Any]) -> dict[
         problems.append(problem)
     clean = {k: (str(v).strip() or None) if v is not None else None for k, v in raw.items() if k != "scenarios"}
     if clean.get("channel") not in CHANNELS:
-        problems.append(Problem("channel", f"must be one of {', '.join(CHANNELS)}"))
+        problems.append(Problem.of("channel", "err_one_of", allowed=list(CHANNELS)))
     if clean.get("mode") not in MODES:
-        problems.append(Problem("mode", f"must be one of {', '.join(MODES)}"))
+        problems.append(Problem.of("mode", "err_one_of", allowed=list(MODES)))
     if clean.get("locale") not in LOCALES:
-        problems.append(Problem("locale", f"must be one of {', '.join(LOCALES)}"))
+        problems.append(Problem.of("locale", "err_one_of", allowed=list(LOCALES)))
     for name in ("quiet_start", "quiet_end"):
         if clean.get(name) and not _HHMM.match(clean[name]):
-            problems.append(Problem(name, "must be a time as HH:MM"))
+            problems.append(Problem.of(name, "err_hhmm"))
     if bool(clean.get("quiet_start")) != bool(clean.get("quiet_end")):
-        problems.append(Problem("quiet_end", "quiet hours need both a start and an end"))
+        problems.append(Problem.of("quiet_end", "err_quiet_both"))
     if clean.get("channel") in ("chat", "both") and not clean.get("chat_url"):
-        problems.append(Problem("chat_url", "a chat channel needs its address"))
+        problems.append(Problem.of("chat_url", "err_chat_needs_url"))
     if problems:
         raise InvalidInput(problems, "preferences")
     row = {"username": actor.username, "channel": clean["channel"], "mode": clean["mode"],

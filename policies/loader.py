@@ -11,7 +11,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from casebook.core.errors import InvalidInput, Problem
+from casebook.core.errors import Coded, InvalidInput, Problem, pydantic_problem
+from casebook.core.locales import LOCALES
 from policies.schema import PolicyDocument, ReviewLevel, RolePolicy
 
 
@@ -26,7 +27,7 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
                 where, _, rule = part.partition(": ")
                 problems.append(Problem(where, rule))
         else:
-            problems.append(Problem(path or "(document)", msg))
+            problems.append(pydantic_problem(path or "(document)", err))
     return problems
 
 
@@ -37,9 +38,9 @@ def parse_policy(text: str, source: str = "policy") -> "Policy":
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else source
-        raise InvalidInput([Problem(where, f"not valid YAML: {getattr(exc, 'problem', exc)}")], source) from None
+        raise InvalidInput([Problem.of(where, "err_not_yaml", detail=getattr(exc, "problem", exc))], source) from None
     if not isinstance(raw, dict):
-        raise InvalidInput([Problem("(document)", "must be a mapping")], source)
+        raise InvalidInput([Problem.of("(document)", "err_mapping")], source)
     try:
         doc = PolicyDocument.model_validate(raw)
     except ValidationError as exc:
@@ -59,7 +60,7 @@ def check_policy_file(path: Path) -> list[Problem]:
     except InvalidInput as exc:
         return exc.problems
     except OSError as exc:
-        return [Problem(str(path), f"cannot be read: {exc.strerror}")]
+        return [Problem.of(str(path), "err_cannot_read", detail=exc.strerror)]
     return []
 
 
@@ -110,6 +111,10 @@ class Policy:
         if texts:
             return texts.get(locale) or next(iter(texts.values()))
         return None
+
+    def coded(self, code: str) -> Coded:
+        """``code`` carrying its policy labels, so an error naming it reads in each locale."""
+        return Coded(code, {loc: self.label(code, loc) for loc in LOCALES})
 
     @cached_property
     def max_review_levels(self) -> int:

@@ -2,6 +2,7 @@
 
 No model is downloaded or needed: ``spacy.blank("zh")`` / ``spacy.blank("en")`` tokenise, and every
 recognizer carries its own patterns, context and validation. The language is chosen per text by script.
+Presidio and spaCy live in ``redaction.engine``, imported on the first analysis (not when this module is).
 """
 
 from __future__ import annotations
@@ -10,15 +11,8 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
-import spacy
-from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
-from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
-from spacy.tokens import Doc
-
 from redaction.findings import Finding
-from redaction.recognizers import ENTITIES, recognizers_for
 
-LANGUAGES = ("zh", "en")
 #: Stored with every version's findings. Raise it whenever recognizers, patterns, models or thresholds change what
 #: is found: ``casebook redact backfill`` re-detects every version stored under an older value.
 ANALYZER_VERSION = "2"
@@ -26,101 +20,23 @@ Lang = Literal["auto", "zh", "en"]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
-class BlankSpacyNlpEngine(SpacyNlpEngine):
-    """SpacyNlpEngine whose pipelines are ``spacy.blank(lang)``: tokenisation only, nothing to download."""
-
-    def __init__(self, languages: tuple[str, ...] = LANGUAGES) -> None:
-        super().__init__(models=[{"lang_code": lang, "model_name": f"blank:{lang}"} for lang in languages],
-                         ner_model_configuration=NerModelConfiguration(labels_to_ignore=["*"]))
-        self._languages = languages
-
-    def load(self) -> None:
-        self.nlp = {lang: spacy.blank(lang) for lang in self._languages}
-
-    def process_text(self, text: str, language: str) -> NlpArtifacts:
-        """The text as one token of the blank pipeline's vocabulary. No recognizer of ours reads tokens (each
-        matches on the Simplified-normalised text with its own context words), and the blank ``zh``
-        segmenter's one-token-per-character Doc cost a fifth of the analysis time."""
-        if not self.nlp:
-            raise ValueError("NLP engine is not loaded. Consider calling .load()")
-        return self._doc_to_nlp_artifact(Doc(self.nlp[language].vocab, words=[text], spaces=[False]), language)
-
-    def _doc_to_nlp_artifact(self, doc: Doc, language: str) -> NlpArtifacts:
-        """Tokens only: blank pipelines have no lemmas or entities, and our recognizers carry their own context
-        words, so Presidio's lemma keywords (half of the analysis time) are not built."""
-        return NlpArtifacts(entities=[], tokens=doc, tokens_indices=[], lemmas=[], nlp_engine=self, language=language)
-
-
-class CasebookRegistry(RecognizerRegistry):
-    """Answers the same request with the same recognizers in the same order (by name), worked out once.
-
-    Presidio's registry filters every recognizer on every call and returns them from a set, so their order, and
-    with it which of two equally scored overlapping findings comes first, could differ from process to process.
-    """
-
-    def __init__(self, languages: list[str]) -> None:
-        super().__init__(supported_languages=languages)
-        self._memo: dict[tuple[Any, ...], list[EntityRecognizer]] = {}
-
-    def get_recognizers(self, language: str, entities: list[str] | None = None, all_fields: bool = False,
-                        ad_hoc_recognizers: list[EntityRecognizer] | None = None) -> list[EntityRecognizer]:
-        if ad_hoc_recognizers:
-            return super().get_recognizers(language, entities, all_fields, ad_hoc_recognizers)
-        # The list is replaced on removal and grows on addition: either changes the key.
-        key = (language, tuple(entities or ()), all_fields, id(self.recognizers), len(self.recognizers))
-        found = self._memo.get(key)
-        if found is None:
-            found = sorted(super().get_recognizers(language, entities, all_fields), key=lambda r: r.name)
-            self._memo[key] = found
-        return found
-
-
-class CasebookAnalyzerEngine(AnalyzerEngine):
-    """Presidio's engine, minus the context-enhancement pass: every recognizer of ours scores its own context
-    words (titles, speech verbs, money words) in both scripts, and the generic lemma-window enhancer cannot
-    read Chinese without lemmas. Skipping the pass (a loop of recognizers x findings) saves a sixth of the
-    engine's own time per document."""
-
-    def _enhance_using_context(self, text, raw_results, nlp_artifacts, recognizers, context=None):  # type: ignore[no-untyped-def]
-        return raw_results
-
-
 def detect_language(text: str) -> str:
     """'zh' when the text holds Han characters, else 'en'."""
     return "zh" if _HAN.search(text) else "en"
 
 
-@lru_cache(maxsize=1)
-def blank_nlp_engine() -> BlankSpacyNlpEngine:
-    engine = BlankSpacyNlpEngine()
-    engine.load()
-    return engine
+def blank_nlp_engine() -> Any:
+    """The shared blank spaCy engine (built on first use, see ``redaction.engine``)."""
+    from redaction.engine import blank_nlp_engine as build
+
+    return build()
 
 
-@lru_cache(maxsize=2)
-def analyzer(ner: bool = True) -> AnalyzerEngine:
+def analyzer(ner: bool = True) -> Any:
     """Our engine, built once per process (``ner=False``: the cue rules alone, for the benchmark)."""
-    registry = CasebookRegistry(list(LANGUAGES))
-    for lang in LANGUAGES:
-        for recognizer in recognizers_for(lang, ner=ner):
-            registry.add_recognizer(recognizer)
-    from redaction.recognizers.zh.person import warm_up
+    from redaction.engine import analyzer as build
 
-    warm_up()
-    if ner:
-        from redaction.ner import model
-
-        model()
-    return CasebookAnalyzerEngine(registry=registry, nlp_engine=blank_nlp_engine(), supported_languages=list(LANGUAGES))
-
-
-def _resolve(results: list[RecognizerResult]) -> list[RecognizerResult]:
-    """Overlapping spans: keep the higher score, then the longer span (Presidio keeps both types otherwise)."""
-    kept: list[RecognizerResult] = []
-    for r in sorted(results, key=lambda r: (-r.score, -(r.end - r.start), r.start, r.entity_type)):
-        if not any(k.start < r.end and r.start < k.end for k in kept):
-            kept.append(r)
-    return sorted(kept, key=lambda r: r.start)
+    return build(ner)
 
 
 def detect(text: str, lang: Lang = "auto", *, threshold: float = 0.5) -> list[Finding]:
@@ -137,6 +53,9 @@ def _detect_cached(text: str, lang: Lang, threshold: float) -> tuple[Finding, ..
 
 
 def _detect(text: str, lang: Lang, threshold: float, ner: bool = True) -> tuple[Finding, ...]:
+    from redaction.engine import resolve
+    from redaction.recognizers import ENTITIES
+
     language = detect_language(text) if lang == "auto" else lang
     results = analyzer(ner).analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
-    return tuple(Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in _resolve(results))
+    return tuple(Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in resolve(results))

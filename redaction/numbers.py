@@ -14,7 +14,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-import cn2an
 
 from casebook.core.textnorm import to_simplified
 
@@ -69,6 +68,8 @@ def parse_chinese_numeral(text: str) -> float | None:
         for ch in decimal.group(2):
             mult *= {"万": 10**4, "亿": 10**8, "千": 10**3, "百": 100, "十": 10}[ch]
     try:
+        import cn2an   # imported on first use: a second to import, and most callers never read a Chinese numeral
+
         return float(cn2an.cn2an(head, "smart")) * mult
     except (ValueError, KeyError, IndexError, TypeError):
         digits = head.translate(str.maketrans("零一二两三四五六七八九", "01223456789"))

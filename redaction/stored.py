@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import and_, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
@@ -36,7 +35,6 @@ from redaction.tiers import Audience, action_for
 FINDINGS = VersionFindings.__table__
 RENDERINGS = VersionRendering.__table__
 _CODE = {"keep": "k", "generalise": "g", "mask": "m", "remove": "r"}
-log = structlog.get_logger(__name__)
 
 
 def tier_key(policy: Policy, audience: Audience) -> str:
@@ -223,7 +221,9 @@ def rendered(conn: Connection, policy: Policy, case_id: int, version_no: int, do
         return apply_patch(document, row.patch)
     found = stored_findings(conn, case_id, version_no, document)
     if found is None:
-        log.warning("version without stored findings: detecting once", case_id=case_id, version=version_no)
+        import structlog   # imported where it logs: a quarter second the read path rarely needs
+
+        structlog.get_logger(__name__).warning("version without stored findings: detecting once", case_id=case_id, version=version_no)
         with conn.engine.begin() as own:
             store_version(own, policy, case_id, version_no, document, classification, now=now)
             found = stored_findings(own, case_id, version_no, document)

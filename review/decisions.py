@@ -12,7 +12,7 @@ from sqlalchemy import select
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from casebook.core.context import AppContext
-from casebook.core.errors import Forbidden, InvalidInput, Problem
+from casebook.core.errors import Forbidden, InvalidInput, Problem, pydantic_problems
 from casebook.core.users import Actor
 from lifecycle.bounds import document_problems
 from lifecycle.document import SECTIONS
@@ -53,16 +53,15 @@ def parse_decision(ctx: AppContext, raw: dict[str, Any]) -> DecisionInput:
     try:
         data = DecisionInput.model_validate(raw)
     except ValidationError as exc:
-        raise InvalidInput([Problem(".".join(str(p) for p in e["loc"]), e["msg"]) for e in exc.errors()],
-                           "decision") from None
+        raise InvalidInput(pydantic_problems(exc.errors()), "decision") from None
     problems = rubric_problems(ctx.policy.doc.review.rubric, data.scores, data.decision)
     for i, reason in enumerate(data.reasons):
         if reason.section not in SECTIONS:
-            problems.append(Problem(f"reasons.{i}.section", f"must be one of {', '.join(SECTIONS)}"))
+            problems.append(Problem.of(f"reasons.{i}.section", "err_one_of", allowed=list(SECTIONS)))
     if data.decision == "return" and not data.reasons:
-        problems.append(Problem("reasons", "a return needs at least one reason anchored to a section"))
+        problems.append(Problem.of("reasons", "err_return_needs_reason"))
     if data.decision == "reject" and not (data.reasons or data.comment):
-        problems.append(Problem("comment", "a rejection needs a reason or comment"))
+        problems.append(Problem.of("comment", "err_reject_needs_reason"))
     if problems:
         raise InvalidInput(problems, "decision")
     return data
@@ -76,15 +75,15 @@ def decide(ctx: AppContext, actor: Actor, task_id: int, raw: dict[str, Any], *, 
     with ctx.engine.begin() as conn:
         task = _task(conn, task_id, lock=True)
         if task.status != CLAIMED or task.claimed_by != actor.username:
-            raise Forbidden(f"task {task_id} is {task.status}"
-                            + (f" by {task.claimed_by}" if task.claimed_by else "") + "; claim it before deciding")
+            raise (Forbidden.of("err_claim_before_deciding_by", id=task_id, status=task.status, user=task.claimed_by)
+                   if task.claimed_by else Forbidden.of("err_claim_before_deciding", id=task_id, status=task.status))
         reason = why_not(conn, actor, task, group_ok=True)   # the claim settled the group (or the backup rule)
         if reason:
             raise Forbidden(reason)
         closed = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == CLAIMED)
                               .values(status=DONE, decided_at=now, decision=data.decision)).rowcount
         if closed != 1:  # pragma: no cover - the row lock / BEGIN IMMEDIATE keeps this from happening
-            raise Forbidden(f"task {task_id} changed while deciding")
+            raise Forbidden.of("err_task_changed", id=task_id)
         reasons = [r.model_dump() for r in data.reasons]
         signoff = None
         if data.decision == "approve":

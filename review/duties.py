@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.engine import Connection
 
+from casebook.core.errors import Reason
 from casebook.core.users import Actor
 from lifecycle.models import Case
 from review.models import ReviewDecision, ReviewTask
@@ -53,11 +54,12 @@ def why_not(conn: Connection, actor: Actor, task: Any, *, group_ok: bool = False
                        .select_from(TASKS).where(TASKS.c.id == task.id)).one()
     if not row.group and not group_ok:
         scope = f" in department '{task.candidate_department}'" if task.candidate_department else ""
-        return f"task {task.id} is for role '{task.candidate_role}'{scope}"
+        return (Reason("err_task_for_role_in", id=task.id, role=task.candidate_role, department=task.candidate_department)
+                if task.candidate_department else Reason("err_task_for_role", id=task.id, role=task.candidate_role))
     if row.own:
-        return "separation of duties: an author or owner never reviews their own case"
+        return Reason("err_sod_own_case")
     if row.twice:
-        return "separation of duties: one person never approves two levels of one case"
+        return Reason("err_sod_two_levels")
     return ""
 
 
@@ -70,7 +72,7 @@ def decision_refusal(conn: Connection, service: Any, case: Any, actor: Actor, ev
                                             TASKS.c.level == case.review_level)
                         .order_by(TASKS.c.id.desc()).limit(1)).one_or_none()
     if task is None:
-        return f"no open review task for {case.key} at level {case.review_level}"
+        return Reason("err_no_open_task", case=case.key, level=case.review_level)
     # whoever holds the task's claim passed the group rule when claiming (a backup may hold an overdue one)
     return why_not(conn, actor, task, group_ok=task.claimed_by == actor.username)
 

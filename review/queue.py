@@ -100,7 +100,7 @@ def _task(conn: Connection, task_id: int, *, lock: bool = False) -> Any:
         stmt = stmt.with_for_update()
     row = conn.execute(stmt).one_or_none()
     if row is None:
-        raise NotFound(f"no review task {task_id}")
+        raise NotFound.of("err_no_task", id=task_id)
     return row
 
 
@@ -132,15 +132,16 @@ def claim(ctx: AppContext, actor: Actor, task_id: int) -> None:
         backup = task.status in (OPEN, CLAIMED) and task.claimed_by != actor.username \
             and bool(why_not(conn, actor, task)) and backup_for(ctx, conn, actor, task)
         if task.status != OPEN and not backup:
-            holder = f" by {task.claimed_by}" if task.status == CLAIMED else ""
-            raise Forbidden(f"task {task_id} is already {task.status}{holder}")
+            if task.status == CLAIMED:
+                raise Forbidden.of("err_task_already_by", id=task_id, status=task.status, user=task.claimed_by)
+            raise Forbidden.of("err_task_already", id=task_id, status=task.status)
         reason = why_not(conn, actor, task, group_ok=backup)
         if reason:
             raise Forbidden(reason)
         won = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.status == task.status)
                            .values(status=CLAIMED, claimed_by=actor.username, claimed_at=now)).rowcount == 1
         if not won:
-            raise Forbidden(f"task {task_id} was claimed by someone else first")
+            raise Forbidden.of("err_task_claimed_first", id=task_id)
         _record(ctx, conn, actor, "review.claim_backup" if backup else "review.claim", task,
                 {"status": CLAIMED, "claimed_by": actor.username})
 
@@ -184,7 +185,7 @@ def release(ctx: AppContext, actor: Actor, task_id: int) -> None:
     with ctx.engine.begin() as conn:
         task = _task(conn, task_id, lock=True)
         if task.status != CLAIMED or task.claimed_by != actor.username:
-            raise Forbidden(f"task {task_id} is not claimed by {actor.username}")
+            raise Forbidden.of("err_task_not_claimed_by", id=task_id, user=actor.username)
         conn.execute(TASKS.update().where(TASKS.c.id == task_id)
                      .values(status=OPEN, claimed_by=None, claimed_at=None))
         _record(ctx, conn, actor, "review.release", task, {"status": OPEN, "claimed_by": None})
@@ -193,21 +194,21 @@ def release(ctx: AppContext, actor: Actor, task_id: int) -> None:
 def reassign(ctx: AppContext, actor: Actor, task_id: int, to_username: str) -> None:
     """Operations hands an open or claimed task to a named eligible reviewer."""
     if not actor.is_system and not ctx.policy.may(actor.role, "review.reassign", own=False):
-        raise Forbidden(f"role '{actor.role}' lacks permission 'review.reassign'")
+        raise Forbidden.of("err_lacks_permission", role=actor.role, permission="review.reassign")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         task = _task(conn, task_id, lock=True)
         if task.status not in (OPEN, CLAIMED):
-            raise Forbidden(f"task {task_id} is {task.status}; only open or claimed tasks can be reassigned")
+            raise Forbidden.of("err_task_not_reassignable", id=task_id, status=task.status)
         user = conn.execute(select(User.__table__).where(User.__table__.c.username == to_username)).one_or_none()
         if user is None or not user.active:
-            raise InvalidInput([Problem("--to", f"'{to_username}' is not an active user")], "reassignment")
+            raise InvalidInput([Problem.of("--to", "err_not_active_user", user=to_username)], "reassignment")
         target = Actor.of(user)
         reason = why_not(conn, target, task)
         if reason and backup_for(ctx, conn, target, task):   # an overdue task may go to the level's backup
             reason = why_not(conn, target, task, group_ok=True)
         if reason:
-            raise Forbidden(f"cannot reassign to {to_username}: {reason}")
+            raise Forbidden.of("err_cannot_reassign", user=to_username, reason=reason)
         conn.execute(TASKS.update().where(TASKS.c.id == task_id)
                      .values(status=CLAIMED, claimed_by=to_username, claimed_at=now))
         _record(ctx, conn, actor, "review.reassign", task, {"status": CLAIMED, "claimed_by": to_username})

@@ -10,17 +10,16 @@ def rubric_problems(rubric: RubricPolicy, scores: dict[str, int], decision: str)
     problems: list[Problem] = []
     for name in scores:
         if name not in rubric.criteria:
-            problems.append(Problem(f"scores.{name}", f"unknown criterion; use {', '.join(rubric.criteria)}"))
+            problems.append(Problem.of(f"scores.{name}", "err_unknown_criterion", known=list(rubric.criteria)))
     if decision == "approve":
         for name in rubric.criteria:
             if name not in scores:
-                problems.append(Problem(f"scores.{name}", "is required to approve"))
+                problems.append(Problem.of(f"scores.{name}", "err_required_to_approve"))
     for name, value in scores.items():
         if not isinstance(value, int) or not 1 <= value <= rubric.levels:
-            problems.append(Problem(f"scores.{name}", f"must be a whole number from 1 to {rubric.levels}"))
+            problems.append(Problem.of(f"scores.{name}", "err_score_range", max=rubric.levels))
         elif decision == "approve" and name in rubric.criteria and value < rubric.pass_min:
-            problems.append(Problem(f"scores.{name}",
-                                    f"{value} is below {rubric.pass_min}: a score below {rubric.pass_min} forces a return"))
+            problems.append(Problem.of(f"scores.{name}", "err_score_below_pass", value=value, min=rubric.pass_min))
     return problems
 
 

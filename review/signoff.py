@@ -32,12 +32,11 @@ def _signoff_context(conn: Connection, ctx: AppContext, actor: Actor, key: str) 
     """The case, the actor's claimed task on it at a sign-off level, and the current document."""
     case = conn.execute(select(CASES).where(CASES.c.key == key)).one_or_none()
     if case is None:
-        raise NotFound(f"no case '{key}'")
+        raise NotFound.of("err_no_case", case=key)
     task = conn.execute(select(TASKS).where(TASKS.c.case_id == case.id, TASKS.c.status == CLAIMED,
                                             TASKS.c.claimed_by == actor.username)).first()
     if task is None or not level_of(ctx.policy, case, task.level).redaction_signoff:
-        raise Forbidden(f"redaction sign-off on {key} needs a claimed review task at a sign-off level "
-                        f"(policy review.chains.*.redaction_signoff)")
+        raise Forbidden.of("err_signoff_needs_task", case=key)
     document = conn.execute(select(VERSIONS.c.document).where(
         VERSIONS.c.case_id == case.id, VERSIONS.c.number == case.current_version_no)).scalar_one()
     return case, task, document
@@ -74,20 +73,20 @@ def override(ctx: AppContext, actor: Actor, key: str, *, action: str, field: str
     """Add a missed finding or remove a false one in the current version; audited in the same transaction."""
     problems: list[Problem] = []
     if action not in (ADD, REMOVE):
-        problems.append(Problem("action", "must be add or remove"))
+        problems.append(Problem.of("action", "err_one_of", allowed=["add", "remove"]))
     if action == ADD and entity_type not in ENTITY_NAMES:
-        problems.append(Problem("entity_type", f"must be one of {', '.join(ENTITY_NAMES)}"))
+        problems.append(Problem.of("entity_type", "err_one_of", allowed=list(ENTITY_NAMES)))
     if problems:
         raise InvalidInput(problems, "override")
     with ctx.engine.begin() as conn:
         case, _task, document = _signoff_context(conn, ctx, actor, key)
         texts = dict(text_fields(document))
         if field not in texts:
-            raise InvalidInput([Problem("field", f"must be a text field of version {case.current_version_no}: "
-                                                 f"{', '.join(texts)}")], "override")
+            raise InvalidInput([Problem.of("field", "err_text_field_of", number=case.current_version_no,
+                                           fields=list(texts))], "override")
         text = texts[field]
         if not (0 <= start < end <= len(text)):
-            raise InvalidInput([Problem("start/end", f"must satisfy 0 <= start < end <= {len(text)}")], "override")
+            raise InvalidInput([Problem.of("start/end", "err_span_bounds", max=len(text))], "override")
         span = text[start:end]
         if action == REMOVE:
             mine = [o for o in load_overrides(conn, case.id, case.current_version_no) if o.field == field]
@@ -95,7 +94,7 @@ def override(ctx: AppContext, actor: Actor, key: str, *, action: str, field: str
             current = apply_overrides(text, (detected or {}).get(field, []), mine)
             hit = next((f for f in current if f.start < end and start < f.end), None)
             if hit is None:
-                raise InvalidInput([Problem("start/end", "no finding overlaps this span")], "override")
+                raise InvalidInput([Problem.of("start/end", "err_no_finding_overlaps")], "override")
             start, end, span, entity_type = hit.start, hit.end, hit.text, hit.entity_type
         row = {"case_id": case.id, "version_no": case.current_version_no, "field": field, "action": action,
                "entity_type": entity_type, "start": start, "end": end, "text": span, "created_by": actor.username,

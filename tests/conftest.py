@@ -142,7 +142,9 @@ def cli(ctx: AppContext):
     runner = CliRunner()
 
     def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
-        result = runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        # English messages, whatever the acting user's locale (the tests below read them); tests of the
+        # localised CLI (tests/test_errors_i18n.py) invoke it without this.
+        result = runner.invoke(app, list(args), input=input, catch_exceptions=False, env={"CASEBOOK_LOCALE": "en"})
         return result.exit_code, result.stdout, result.stderr
 
     return run

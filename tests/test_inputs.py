@@ -85,7 +85,7 @@ def test_an_absurd_stored_figure_never_breaks_a_ranged_view(ctx, users, full_cas
 
 
 def _cli(*args: str, input: str | None = None) -> tuple[int, str]:
-    result = CliRunner().invoke(app, list(args), input=input)
+    result = CliRunner().invoke(app, list(args), input=input, env={"CASEBOOK_LOCALE": "en"})
     return result.exit_code, result.output + (repr(result.exception) if result.exception and
                                               not isinstance(result.exception, SystemExit) else "")
 
@@ -114,7 +114,8 @@ def test_cli_bounds_and_case_file_size(ctx, users, full_case, tmp_path) -> None:
 def _leaves(group, path: tuple[str, ...] = ()) -> list:
     """Every command of the CLI with its path (typer carries its own click: walked by shape, not class)."""
     out = []
-    for name, cmd in group.commands.items():
+    for name in group.list_commands(None):   # the root loads its command groups on first use
+        cmd = group.get_command(None, name)
         if hasattr(cmd, "commands"):
             out += _leaves(cmd, path + (name,))
         else:

@@ -199,7 +199,8 @@ def test_control_characters_are_refused_with_a_clear_error_on_every_store(ctx, u
     r = api.post("/api/v1/cases", json={"title": "a\x00b", "library": "industry_benchmark",
                                         "classification": "public", "department": "marketing"})
     assert r.status_code == 422 and r.json()["problems"][0] == {
-        "field": "title", "rule": "must not contain control characters (such as NUL)"}
+        "field": "title", "rule": "must not contain control characters (such as NUL)",
+        "message": "标题：不得包含控制字符（例如 NUL）"}                # the author reads zh-Hans
     assert api.get("/api/v1/search", params={"q": "a\x00b"}).status_code == 400
     assert api.get("/api/v1/cases/CB%00").status_code == 400
     assert client(ctx).post("/api/v1/auth/token", json={"username": "a\x00", "password": "x"}).status_code in (401, 422)

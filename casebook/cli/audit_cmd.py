@@ -24,10 +24,10 @@ def _read_checkpoint(path: Path) -> dict[str, Any]:
     try:
         doc = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        raise InvalidInput([Problem("--checkpoint", f"cannot read a checkpoint from {path}: {exc}")],
+        raise InvalidInput([Problem.of("--checkpoint", "err_checkpoint_unreadable", path=path, detail=exc)],
                            "audit verify") from None
     if not isinstance(doc, dict):
-        raise InvalidInput([Problem("--checkpoint", f"{path} does not hold a checkpoint document")], "audit verify")
+        raise InvalidInput([Problem.of("--checkpoint", "err_not_checkpoint", path=path)], "audit verify")
     return doc
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document, say
 from lifecycle.document import SECTIONS
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
@@ -128,6 +128,9 @@ def list_cases(state: Annotated[str | None, typer.Option(help="Only this state."
     rows = listed_cases(ctx, acting(ctx, as_user), state=state)
     if json_out:
         print_json(rows)
+        return
+    if not rows:
+        console.print(say("cli_no_cases"))
         return
     table = Table("key", "state", "library", "department", "title")
     for r in rows:

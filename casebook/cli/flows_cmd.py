@@ -8,7 +8,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from casebook.cli.common import JsonOpt, NowOpt, console, context, guarded, print_json
+from casebook.cli.common import JsonOpt, NowOpt, console, context, guarded, print_json, say
 from casebook.core.errors import InvalidInput, Problem
 
 app = typer.Typer(no_args_is_help=True, help="Scheduled flows: list them, or run one once at a given time.")
@@ -22,8 +22,7 @@ def list_flows(json_out: JsonOpt = False) -> None:
 
     ctx = context()
     rows = [{"flow": name, "cron": (ctx.policy.doc.flows.get(name).cron if ctx.policy.doc.flows.get(name) else None),
-             "timezone": ctx.policy.doc.timezone,
-             "what": (JOBS[name].__doc__ or "").strip().splitlines()[0] if JOBS[name].__doc__ else ""} for name in JOBS]
+             "timezone": ctx.policy.doc.timezone, "what": say(f"flow_{name}")} for name in JOBS]
     if json_out:
         print_json(rows)
         return
@@ -43,7 +42,7 @@ def run_flow(name: str, now: NowOpt = None, json_out: JsonOpt = False,
     from flows.registry import JOBS, run_job
 
     if name not in JOBS:
-        raise InvalidInput([Problem("NAME", f"must be one of {', '.join(JOBS)} (got '{name}')")], "flow")
+        raise InvalidInput([Problem.of("NAME", "err_one_of_got", allowed=list(JOBS), value=name)], "flow")
     ctx = context(now)
     if prefect:
         from flows.definitions import FLOWS
@@ -87,8 +86,7 @@ def deploy_cmd(pool: Annotated[str, typer.Option(help="The Prefect work pool (cr
     from flows.deploy import deploy
 
     if not os.environ.get("PREFECT_API_URL"):
-        raise InvalidInput([Problem("PREFECT_API_URL", "must point at a Prefect server, e.g. "
-                                                       "http://127.0.0.1:4200/api")], "environment")
+        raise InvalidInput([Problem.of("PREFECT_API_URL", "err_prefect_url")], "environment")
     ctx = context()
     outcomes = deploy(ctx.policy, pool, pool_type)
     ctx.close()

@@ -20,5 +20,5 @@ app = typer.Typer(no_args_is_help=True, help="The case lifecycle state machine."
 def diagram(fmt: Annotated[str, typer.Option("--format", help="Only 'mermaid' for now.")] = "mermaid") -> None:
     """Print the machine as the policy in force configures it."""
     if fmt != "mermaid":
-        raise InvalidInput([Problem("--format", "must be 'mermaid'")], "option")
+        raise InvalidInput([Problem.of("--format", "err_format_mermaid")], "option")
     typer.echo(mermaid(load_policy(get_settings().policy_path)), nl=False)

@@ -33,13 +33,13 @@ def prefs(channel: Annotated[str | None, typer.Option(help="email, chat or both"
     actor = acting(ctx, as_user)
     problems = []
     if channel is not None and channel not in ("email", "chat", "both"):
-        problems.append(Problem("--channel", "must be email, chat or both"))
+        problems.append(Problem.of("--channel", "err_channel_option"))
     if mode is not None and mode not in ("instant", "digest"):
-        problems.append(Problem("--mode", "must be instant or digest"))
+        problems.append(Problem.of("--mode", "err_mode_option"))
     if quiet is not None and quiet != "off" and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", quiet):
-        problems.append(Problem("--quiet", "must be HH:MM-HH:MM or off"))
+        problems.append(Problem.of("--quiet", "err_quiet_option"))
     if locale is not None and locale not in LOCALES:
-        problems.append(Problem("--locale", "must be zh-Hant, zh-Hans or en"))
+        problems.append(Problem.of("--locale", "err_locale_option"))
     if problems:
         raise InvalidInput(problems, "preferences")
     if chat_url is not None:

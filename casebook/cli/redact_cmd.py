@@ -30,7 +30,7 @@ def _policy() -> Policy:
 
 def _lang(value: str) -> Lang:
     if value not in ("auto", "zh", "en"):
-        raise InvalidInput([Problem("--lang", f"must be auto, zh or en (got '{value}')")], "option")
+        raise InvalidInput([Problem.of("--lang", "err_lang_option", value=value)], "option")
     return value  # type: ignore[return-value]
 
 
@@ -44,10 +44,10 @@ def _lines(path: Path) -> Iterator[tuple[Any, str]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem(f"line {n}", f"not valid JSON: {exc.msg}"))
+            problems.append(Problem.of(f"line {n}", "err_not_json", detail=exc.msg))
             continue
         if not isinstance(obj, dict) or "id" not in obj or not isinstance(obj.get("text"), str):
-            problems.append(Problem(f"line {n}", 'must be an object with "id" and a string "text"'))
+            problems.append(Problem.of(f"line {n}", "err_jsonl_item"))
             continue
         items.append((obj["id"], obj["text"]))
     if problems:
@@ -58,11 +58,11 @@ def _lines(path: Path) -> Iterator[tuple[Any, str]]:
 def _audience(policy: Policy, tier: str, classification: str | None, own_department: bool) -> Audience:
     problems = []
     if tier not in policy.doc.clearances:
-        problems.append(Problem("--tier", f"must be one of {', '.join(policy.doc.clearances)} (got '{tier}')"))
+        problems.append(Problem.of("--tier", "err_one_of_got", allowed=list(policy.doc.clearances), value=tier))
     classification = classification or tier
     if classification not in policy.doc.classifications:
-        problems.append(Problem("--case-classification",
-                                f"must be one of {', '.join(policy.doc.classifications)} (got '{classification}')"))
+        problems.append(Problem.of("--case-classification", "err_one_of_got", allowed=list(policy.doc.classifications),
+                                   value=classification))
     if problems:
         raise InvalidInput(problems, "option")
     return Audience(tier, classification, own_department=own_department)

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document,
+                                 say)
 from casebook.core.errors import InvalidInput, NotFound, Problem
 from review import decisions, queue
 from review.due import due_review_work
@@ -46,7 +48,7 @@ def claim(task: Annotated[int | None, typer.Argument(help="Task id; omit with --
         console.print(f"claimed task {got}" if got else "nothing to claim")
         return
     if task is None:
-        raise InvalidInput([Problem("task", "give a task id or --next")], "command")
+        raise InvalidInput([Problem.of("task", "err_task_or_next")], "command")
     queue.claim(ctx, actor, task)
     console.print(f"claimed task {task}")
 
@@ -75,7 +77,7 @@ def _pairs(values: list[str], option: str, sep: str) -> list[tuple[str, str]]:
     for v in values:
         k, found, rest = v.partition(sep)
         if not found or not k.strip() or not rest.strip():
-            problems.append(Problem(option, f"'{v}' is not of the form NAME{sep}VALUE"))
+            problems.append(Problem.of(option, "err_name_value", value=v, sep=sep))
         out.append((k.strip(), rest.strip()))
     if problems:
         raise InvalidInput(problems, "decision")
@@ -102,7 +104,7 @@ def decide(task: int,
             try:
                 scores[k] = int(v)
             except ValueError:
-                raise InvalidInput([Problem(f"scores.{k}", "must be a whole number")], "decision") from None
+                raise InvalidInput([Problem.of(f"scores.{k}", "err_whole_number")], "decision") from None
         raw = {"decision": decision, "scores": scores, "comment": comment,
                "reasons": [{"section": k, "text": v} for k, v in _pairs(reason, "--reason", ":")]}
     state = decisions.decide(ctx, acting(ctx, as_user), task, raw)
@@ -116,16 +118,16 @@ def prechecks(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: N
     ctx = context(now)
     version, results = shown_results(ctx, acting(ctx, as_user), key, via="cli")
     if not results:
-        raise NotFound(f"{key} version {version} has not been submitted, so it has no pre-check results")
+        raise NotFound.of("err_no_prechecks", case=key, version=version)
     if json_out:
         print_json(results)
         return
     for r in results:
         colour = {"pass": "green", "fail": "red" if r["severity"] == "block" else "yellow"}.get(r["status"], "magenta")
-        console.print(f"[{colour}]{r['status']:8}[/] {r['check']} ({r['severity']})")
-        for f in r["findings"]:
+        console.print(f"[{colour}]{r['status']:8}[/] {escape(str(r['check']))} ({escape(str(r['severity']))})")
+        for f in r["findings"]:   # finding texts are case text: never read as rich markup
             where = f.get("field") or f.get("case")
-            console.print(f"    - {where + ': ' if where else ''}{f.get('rule', '')}", highlight=False)
+            console.print(escape(f"    - {str(where) + ': ' if where else ''}{f.get('rule', '')}"), highlight=False)
 
 
 @app.command("due")
@@ -141,6 +143,9 @@ def due(json_out: JsonOpt = False, now: NowOpt = None) -> None:
              "overdue_working_days": i.overdue_working_days} for i in items]
     if json_out:
         print_json(rows)
+        return
+    if not rows:
+        console.print(say("cli_nothing_due"))
         return
     table = Table("task", "case", "level", "status", "next", "overdue wd")
     for r in rows:

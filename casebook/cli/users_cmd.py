@@ -29,7 +29,7 @@ def add(username: str,
     ctx = context(now)
     actor = acting(ctx, as_user, required=False)
     if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False):
-        raise Forbidden(f"role '{actor.role}' lacks permission 'users.manage'")
+        raise Forbidden.of("err_lacks_permission", role=actor.role, permission="users.manage")
     with ctx.sessions.begin() as session:
         user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor=actor.username, username=username,
                         role=role, department=department, display_name=name, clearance=clearance, locale=locale,
@@ -73,7 +73,7 @@ def passwd(username: str,
     actor = acting(ctx, as_user, required=False)
     if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False) \
             and actor.username != username:
-        raise Forbidden(f"{actor.username} may not set another user's password")
+        raise Forbidden.of("err_not_own_password", user=actor.username)
     password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True,
                                                                                      confirmation_prompt=True)
     set_password(ctx, actor, username, password)

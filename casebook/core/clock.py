@@ -72,8 +72,7 @@ def parse_now(value: str, tz: tzinfo) -> datetime:
         try:
             parsed = datetime.combine(date.fromisoformat(value.strip()), datetime.min.time())
         except ValueError as exc:
-            raise InvalidInput([Problem("--now", f"must be an ISO date or date-time such as 2026-10-20T10:00 "
-                                                 f"(got '{value}': {exc})")], "option") from None
+            raise InvalidInput([Problem.of("--now", "err_iso_time", value=value, detail=str(exc))], "option") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
 
 

@@ -12,17 +12,43 @@ from array import array
 from functools import lru_cache
 from typing import Any
 
-from opencc import OpenCC
-
 #: Code points OpenCC's t2s may change: CJK radicals to Unified Ideographs, compatibility ideographs, and the
 #: supplementary ideograph planes. Everything else maps to itself.
 _CJK_RANGES = ((0x2E80, 0xA000), (0xF900, 0xFB00), (0x20000, 0x2FA20))
 
 
 @lru_cache(maxsize=1)
+def _t2s() -> Any:
+    from opencc import OpenCC
+
+    return OpenCC("t2s")
+
+
+class _LazyT2S(dict):
+    """The one-to-one t2s table for ``str.translate``, filled as characters are first met: each ideograph is
+    converted on its own (so no phrase rule spans two), a conversion that is not one character leaves it as it
+    is. The same mapping as ``_table()`` character for character, without converting all 93,000 ideographs
+    up front (a second of every command's start-up, for the few hundred characters a policy holds)."""
+
+    def __missing__(self, code: int) -> str:
+        ch = chr(code)
+        if any(lo <= code < hi for lo, hi in _CJK_RANGES):
+            converted = _t2s().convert(ch)
+            if len(converted) == 1:
+                ch = converted
+        self[code] = ch
+        return ch
+
+
+_LAZY = _LazyT2S()
+
+
+@lru_cache(maxsize=1)
 def _table() -> dict[int, str]:
-    """One-to-one t2s table for ``str.translate``. Built once by converting every ideograph on its own line
+    """One-to-one t2s table of every changed ideograph. Built once by converting every ideograph on its own line
     (so no phrase rule can span two of them); conversions that are not one character are left out."""
+    from opencc import OpenCC
+
     chars = [chr(cp) for lo, hi in _CJK_RANGES for cp in range(lo, hi)]
     converted = OpenCC("t2s").convert("\n".join(chars)).split("\n")
     if len(converted) != len(chars):                     # never seen; per-character conversion is the safe path
@@ -35,7 +61,7 @@ def to_simplified(text: str) -> str:
     """Same length as ``text``; position i of the result is position i of the input, converted."""
     if text.isascii():
         return text
-    return text.translate(_table())
+    return text.translate(_LAZY)
 
 
 def trigrams(text: str) -> set[str]:

@@ -61,29 +61,29 @@ def validate_user(policy: Policy, *, username: str, role: str, department: str,
     """Every problem with a user record, each naming its field and the rule."""
     problems: list[Problem] = []
     if not username or len(username) > 64 or not username.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        problems.append(Problem("username", "1-64 letters, digits, '.', '_' or '-'"))
+        problems.append(Problem.of("username", "err_name_chars"))
     if role not in policy.doc.roles:
-        problems.append(Problem("role", f"must be one of {', '.join(policy.doc.roles)}"))
+        problems.append(Problem.of("role", "err_one_of", allowed=[policy.coded(r) for r in policy.doc.roles]))
     if not department.strip():
-        problems.append(Problem("department", "must not be empty"))
+        problems.append(Problem.of("department", "err_not_empty"))
     if clearance is not None and clearance not in policy.doc.clearances:
-        problems.append(Problem("clearance", f"must be one of {', '.join(policy.doc.clearances)}"))
+        problems.append(Problem.of("clearance", "err_one_of", allowed=list(policy.doc.clearances)))
     if clearance is not None and role in policy.doc.roles and clearance in policy.doc.clearances:
         if policy.clearance_rank(clearance) > policy.clearance_rank(policy.role(role).clearance):
-            problems.append(Problem("clearance", f"must not exceed the role's clearance '{policy.role(role).clearance}'"))
+            problems.append(Problem.of("clearance", "err_clearance_exceeds", clearance=policy.role(role).clearance))
     if locale not in LOCALES:
-        problems.append(Problem("locale", f"must be one of {', '.join(LOCALES)}"))
+        problems.append(Problem.of("locale", "err_one_of", allowed=list(LOCALES)))
     if email is not None and ("@" not in email or email.startswith("@") or email.endswith("@")):
-        problems.append(Problem("email", "must be an e-mail address"))
+        problems.append(Problem.of("email", "err_email"))
     return problems
 
 
 def get_user(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user '{username}'")
+        raise NotFound.of("err_no_user", user=username)
     if not user.active:
-        raise NotFound(f"user '{username}' is deactivated")
+        raise NotFound.of("err_user_deactivated", user=username)
     return user
 
 
@@ -94,7 +94,7 @@ def add_user(session: Session, policy: Policy, audit_ctx: AuditContext, now: dat
     problems = validate_user(policy, username=username, role=role, department=department,
                              clearance=clearance, locale=locale, email=email)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
-        problems.append(Problem("username", f"'{username}' already exists"))
+        problems.append(Problem.of("username", "err_exists", value=username))
     if problems:
         raise InvalidInput(problems, "user")
     user = User(username=username, display_name=display_name or username, role=role, department=department,

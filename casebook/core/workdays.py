@@ -11,11 +11,9 @@ import math
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 
-import structlog
 
 from policies.schema import CalendarPolicy
 
-log = structlog.get_logger(__name__)
 
 
 class WorkCalendar:
@@ -49,8 +47,10 @@ class WorkCalendar:
             return bool(chinese_calendar.is_workday(day))
         if source == "weekends-fallback" and day.year not in self._warned:
             self._warned.add(day.year)
-            log.warning("calendar.year_unknown", year=day.year,
-                        detail="no holiday list published; counting weekends only")
+            import structlog   # imported where it logs (start-up time of the CLI)
+
+            structlog.get_logger(__name__).warning("calendar.year_unknown", year=day.year,
+                                                   detail="no holiday list published; counting weekends only")
         return day.weekday() < 5
 
     def add_workdays(self, start: datetime, days: float) -> datetime:

@@ -88,7 +88,7 @@ def check_origin(request: Request, trusted: list[str]) -> None:
     if claimed is None:
         return
     if _origin_of(claimed) not in _own_origins(request, trusted):
-        raise CsrfRefused(f"cross-site request refused: {source} '{claimed[:100]}' is not this site")
+        raise CsrfRefused.of("err_csrf_origin", source=source, origin=claimed[:100])
 
 
 async def protect(request: Request, trusted: list[str]) -> None:
@@ -108,5 +108,4 @@ async def protect(request: Request, trusted: list[str]) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             sent = (await request.form()).get(FIELD)
     if seed is None or not isinstance(sent, str) or not hmac.compare_digest(sent, token_for(seed)):
-        raise CsrfRefused("cross-site request refused: the form's security token is missing or out of date "
-                          "(reload the page and try again)")
+        raise CsrfRefused.of("err_csrf_token")

@@ -57,7 +57,7 @@ def task_refusal(task_id: int) -> Iterator[None]:
     try:
         yield
     except (NotFound, Forbidden):
-        raise NotFound(f"review task {task_id} does not exist or is not open to you") from None
+        raise NotFound.of("err_task_not_open_to_you", id=task_id) from None
 
 
 def optional_actor(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
@@ -74,11 +74,19 @@ def api_actor(actor: Actor | None = Depends(optional_actor)) -> Actor:
     return actor
 
 
-def problem_response(exc: CasebookError) -> JSONResponse:
+def problem_response(exc: CasebookError, locale: str | None = None) -> JSONResponse:
+    """The refusal as JSON: ``error`` and each problem's ``rule`` in English (stable for programs), with
+    ``locale`` also ``message`` (the whole error) and each problem's ``message`` in the reader's language."""
+    from casebook.core.errors import describe, describe_problem
+
     status = exc.http_status
     body: dict = {"error": str(exc)}
+    if locale:
+        body["message"] = describe(exc, locale)
+        body["locale"] = locale
     if isinstance(exc, InvalidInput):
-        body["problems"] = [{"field": p.field, "rule": p.rule} for p in exc.problems]
+        body["problems"] = [{"field": p.field, "rule": p.rule}
+                            | ({"message": describe_problem(p, locale)} if locale else {}) for p in exc.problems]
     if isinstance(exc, IllegalTransition):
         body["state"] = getattr(exc, "state", None)
         body["allowed_events"] = getattr(exc, "allowed", None)

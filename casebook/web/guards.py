@@ -95,12 +95,19 @@ class BodyLimit:
 
 
 async def _too_large(scope: Scope, send: Send, limit: int) -> None:
-    text = f"the request body is larger than the {limit:,} bytes allowed"
+    from casebook.core.i18n import gettext, negotiate
+
+    accept = dict(scope.get("headers") or []).get(b"accept-language", b"").decode("latin-1")
+    locale = negotiate(accept or None)
+    text = gettext("err_body_too_large", "en", limit=f"{limit:,}")
+    shown = gettext("err_body_too_large", locale, limit=f"{limit:,}")
     if scope.get("path", "").startswith("/api/"):
-        body, kind = json.dumps({"error": text, "problems": [{"field": "body", "rule": f"at most {limit} bytes"}]
-                                 }).encode(), b"application/json"
+        body, kind = json.dumps({"error": text, "message": shown, "locale": locale, "problems": [
+            {"field": "body", "rule": gettext("err_at_most_bytes", "en", max=limit),
+             "message": gettext("err_at_most_bytes", locale, max=limit)}]}, ensure_ascii=False).encode(), \
+            b"application/json"
     else:
-        body, kind = text.encode(), b"text/plain; charset=utf-8"
+        body, kind = shown.encode(), b"text/plain; charset=utf-8"
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", kind), (b"content-length", str(len(body)).encode()),
                             (b"connection", b"close")]})
