@@ -26,6 +26,7 @@ from casebook.core.textnorm import to_simplified
 from casebook.core.users import Actor, get_user
 from tests.conftest import TZ
 
+pytestmark = pytest.mark.xdist_group("demo")   # one worker builds each backend's demo store once
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=TZ)
 SIGN_INS = 8   # the documented demo users (README, docs/): each must find open work
 
