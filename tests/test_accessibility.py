@@ -19,6 +19,14 @@ from tests.test_browser import CHROMIUM, browser, server  # noqa: F401  (fixture
 from tests.web_helpers import PASSWORD
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _once(ctx) -> None:  # type: ignore[no-untyped-def]
+    """The pages' markup does not depend on the store: scanned on SQLite only (PostgreSQL runs the crawl in
+    tests/test_web_i18n.py), which keeps the suite's time in bounds."""
+    if ctx.engine.dialect.name != "sqlite":
+        pytest.skip("markup is the same on every store; scanned once, on SQLite")
 FAILING_IMPACTS = ("critical", "serious", "moderate")
 #: zh-Hant is scanned with every view; en with one view per template and state (English words are longer, so
 #: layout and contrast are checked again); zh-Hans (zh-Hant's layout and script) with the signed-out views and
