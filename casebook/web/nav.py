@@ -1,7 +1,8 @@
 """The header navigation as data: one entry per page, shown only to roles holding its permission.
 
 Another page joins the navigation with one line here (its catalog key, path and the permission that opens it;
-``None`` for every signed-in user). The base template renders the entries the signed-in role may use.
+``None`` for every signed-in user; ``policy:<dotted path>`` for a role list the policy names, such as
+``policy:reports.readers``). The base template renders the entries the signed-in role may use.
 """
 
 from __future__ import annotations
@@ -27,7 +28,10 @@ NAV: list[NavEntry] = [
     NavEntry("my_cases", "/my-cases"),
     NavEntry("new_case", "/cases/new", "case.create"),
     NavEntry("dashboard", "/dashboard", "reports.read"),
+    NavEntry("reports.heading", "/reports", "policy:reports.readers"),
+    NavEntry("hc.title.quarterly_review", "/reports/quarterly", "reports.read"),
     NavEntry("health", "/reports/health", "reports.read"),
+    NavEntry("nps.heading", "/nps"),
     NavEntry("preferences", "/preferences"),
 ]
 

@@ -25,6 +25,7 @@ from casebook.core.users import Actor, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms, nav, tables
+from notifications.follows import follow, is_following, unfollow
 from casebook.web.i18n import LOCALE_COOKIE, has, locale_choice, translator, writer
 from access.accounts import actor_for_token
 from lifecycle.document import submit_problems, text_fields
@@ -71,6 +72,11 @@ def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, stat
         data["done"] = None              # a success message only for what the catalog names (the URL is typed)
 
     def may(permission: str) -> bool:
+        if actor is not None and permission.startswith("policy:"):   # a role list the policy names
+            listed: Any = ctx.policy.doc
+            for part in permission.removeprefix("policy:").split("."):
+                listed = getattr(listed, part)
+            return actor.is_system or actor.role in listed
         return actor is not None and (ctx.policy.may(actor.role, permission, own=False)
                                       or ctx.policy.may(actor.role, permission, own=True))
 
@@ -567,7 +573,8 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
                 events=events, editable=editable, irreversible=IRREVERSIBLE, reason_required=REASON_REQUIRED,
                 done=request.query_params.get("done"),
                 sections=SECTIONS, versions=versions, diffs=diffs, trail=trail, similar=similar,
-                scale=ctx.policy.doc.ratings.scale_max, tz=ctx.clock.tz)
+                scale=ctx.policy.doc.ratings.scale_max, tz=ctx.clock.tz,
+                following=is_following(ctx, actor, key) if view.published_version_no else None)
 
 
 @router.post("/cases/{key}/rate")
@@ -580,6 +587,23 @@ def rate_page(key: str, request: Request, stars: int = Form(...), comment: str =
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     return RedirectResponse(f"/cases/{key}?done=rated", status_code=303)
+
+
+@router.post("/cases/{key}/follow")
+def follow_page(key: str, request: Request, follow_it: str = Form("on", alias="follow"),
+                actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
+    """Follow or stop following a case (``notifications.follows``): followers hear of its takedown."""
+    if actor is None:
+        return _login_redirect()
+    try:
+        if follow_it == "on":
+            follow(ctx, actor, key, ip=client_ip(request))
+        else:
+            unfollow(ctx, actor, key, ip=client_ip(request))
+    except CasebookError as exc:
+        return _refused(request, ctx, actor, exc)
+    return RedirectResponse(f"/cases/{key}?done={'followed' if follow_it == 'on' else 'unfollowed'}",
+                            status_code=303)
 
 
 @router.post("/cases/{key}/correction")
