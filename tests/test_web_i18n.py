@@ -265,7 +265,7 @@ def test_every_policy_code_has_a_label_in_every_locale(ctx) -> None:
     from casebook.core.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="labels.x: missing"):
-        parse_policy(DEFAULT_POLICY_PATH.read_text(encoding="utf-8") + "\n  x: {en: X}\n")
+        parse_policy(DEFAULT_POLICY_PATH.read_text(encoding="utf-8").replace("\nlabels:\n", "\nlabels:\n  x: {en: X}\n", 1))
 
 
 def test_access_request_sent_is_a_success_not_an_error(ctx, full_case) -> None:
