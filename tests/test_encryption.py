@@ -198,3 +198,17 @@ def test_a_case_reclassified_as_confidential_is_sealed_from_then_on(ctx, full_ca
     assert title.startswith(crypto.TEXT_PREFIX)
     assert "cbenc" not in str(documents[0]) and "cbenc" in str(documents[1])  # version 1: keys rotate seals it
     assert svc.view(users["author"], key).document["title"] == "改列機密的草稿"
+
+
+def test_concurrent_first_use_agrees_on_one_key(tmp_path) -> None:
+    import threading
+
+    settings = Settings(home=tmp_path / "fresh")
+    rings: list[crypto.Keyring] = []
+    threads = [threading.Thread(target=lambda: rings.append(crypto.load_keyring(settings))) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(rings) == 12 and len({r.current for r in rings}) == 1
+    assert [p.name for p in (tmp_path / "fresh").iterdir()] == [crypto.KEY_FILE]

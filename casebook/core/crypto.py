@@ -119,18 +119,36 @@ def key_file(settings: Settings) -> Path:
     return Path(settings.home) / KEY_FILE
 
 
-def save_key_file(path: Path, keys: dict[str, bytes], current: str, retiring: list[str]) -> None:
-    """Write the key file atomically with mode 0600 (a new file beside it, then renamed over it)."""
+def _write_private(path: Path, keys: dict[str, bytes], current: str, retiring: list[str]) -> Path:
+    """The key file's content in a new file of its own beside ``path`` (mode 0600, on disk), not yet in place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     body = json.dumps({"current": current, "retiring": retiring,
                        "keys": {kid: base64.b64encode(k).decode() for kid, k in keys.items()}}, indent=2)
-    tmp = path.with_name(path.name + ".new")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(body + "\n")
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def save_key_file(path: Path, keys: dict[str, bytes], current: str, retiring: list[str]) -> None:
+    """Replace the key file atomically (a complete new file renamed over it): no reader sees half a file."""
+    os.replace(_write_private(path, keys, current, retiring), path)
+
+
+def _create_key_file(path: Path) -> None:
+    """A first key file, unless another process or thread made one meanwhile (theirs wins, so every writer of
+    this store uses one key): linked into place, which fails when the name exists."""
+    key = new_key()
+    tmp = _write_private(path, {key_id(key): key}, key_id(key), [])
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
 
 
 def load_keyring(settings: Settings, sealed: frozenset[str] | set[str] = frozenset(), *,
@@ -144,11 +162,7 @@ def load_keyring(settings: Settings, sealed: frozenset[str] | set[str] = frozens
     if not path.exists():
         if not create:
             raise KeyConfigError(f"no data key: set CASEBOOK_DATA_KEY or run 'casebook init' ({path} is missing)")
-        key = new_key()
-        try:
-            save_key_file(path, {key_id(key): key}, key_id(key), [])
-        except FileExistsError:  # pragma: no cover - another process made it first
-            pass
+        _create_key_file(path)
     try:
         data = json.loads(path.read_text())
         keys = {kid: base64.b64decode(k) for kid, k in data["keys"].items()}
