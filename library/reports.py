@@ -55,7 +55,7 @@ def may_read(ctx: AppContext, actor: Actor) -> bool:
 
 def require_reader(ctx: AppContext, actor: Actor) -> None:
     if not may_read(ctx, actor):
-        raise Forbidden(f"role '{actor.role}' is not among the report readers (policy reports.readers)")
+        raise Forbidden.of("err_not_report_reader", role=actor.role)
 
 
 def check_month(month: str) -> str:
@@ -353,7 +353,7 @@ def _path(ctx: AppContext, name: str, fmt: str) -> Path:
         raise InvalidInput([Problem("format", f"must be one of {', '.join(FORMATS)}")], "report")
     path = folder(ctx) / f"{name}.{fmt}"
     if not path.exists():
-        raise NotFound(f"no report {name} ({fmt}) has been written")
+        raise NotFound.of("err_no_report", name=name, fmt=fmt)
     return path
 
 
