@@ -127,7 +127,7 @@ class Progress:
 def _actor(conn: Connection, username: str) -> tuple[Actor, Any]:
     user = conn.execute(select(USERS).where(USERS.c.username == username)).one_or_none()
     if user is None or not user.active:
-        raise NotFound(f"no active user '{username}'")
+        raise NotFound.of("err_no_active_user", user=username)
     return Actor.of(user), user
 
 
@@ -246,7 +246,7 @@ def _cases(conn: Connection, ids: set[int]) -> dict[int, Any]:
 def _task(conn: Connection, actor: Actor, task_id: int) -> Any:
     row = conn.execute(select(TASKS).where(TASKS.c.id == task_id)).one_or_none()
     if row is None or row.username != actor.username:
-        raise NotFound(f"learning task {task_id} does not exist or is not yours")
+        raise NotFound.of("err_no_learning_task", task=task_id)
     return row
 
 
@@ -257,7 +257,7 @@ def mark_opened(ctx: AppContext, actor: Actor, task_id: int) -> str:
         task = _task(conn, actor, task_id)
         case = conn.execute(select(CASES).where(CASES.c.id == task.case_id)).one()
         if not CaseService(ctx).may_view(conn, case, actor):
-            raise Forbidden(f"{actor.username} may no longer read {task.case_key}")
+            raise Forbidden.of("err_no_longer_readable", user=actor.username, case=task.case_key)
         conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.opened_at.is_(None))
                      .values(opened_at=now))
     return task.case_key
@@ -280,7 +280,7 @@ def confirm(ctx: AppContext, actor: Actor, task_id: int, *, ip: str | None = Non
             return False
         case = conn.execute(select(CASES).where(CASES.c.id == task.case_id)).one()
         if not CaseService(ctx).may_view(conn, case, actor):
-            raise Forbidden(f"{actor.username} may no longer read {task.case_key}")
+            raise Forbidden.of("err_no_longer_readable", user=actor.username, case=task.case_key)
         opened = task.opened_at or _viewed_since(conn, actor.username, task.case_key, task.assigned_at)
         if opened is None:
             raise InvalidInput([Problem("case", f"open {task.case_key} before confirming you have studied it")],
@@ -300,7 +300,7 @@ def confirm_case(ctx: AppContext, actor: Actor, key: str, *, ip: str | None = No
         task_id = conn.execute(select(TASKS.c.id).where(TASKS.c.username == actor.username,
                                                         TASKS.c.case_key == key)).scalar()
     if task_id is None:
-        raise NotFound(f"{key} is not on your learning path")
+        raise NotFound.of("err_not_on_learning_path", case=key)
     return confirm(ctx, actor, task_id, ip=ip)
 
 
@@ -312,7 +312,7 @@ def team_progress(ctx: AppContext, actor: Actor) -> list[Progress]:
     """Every learner's progress the actor may see: their department's when the role is department-scoped,
     everyone's otherwise (roles of policy ``learning.progress_roles``)."""
     if not may_see_progress(ctx, actor):
-        raise Forbidden(f"role '{actor.role}' may not see learning progress (policy learning.progress_roles)")
+        raise Forbidden.of("err_may_not_see_progress", role=actor.role)
     now = ctx.clock.now()
     stmt = (select(TASKS.c.username, USERS.c.display_name, USERS.c.department,
                    func.count().label("total"),

@@ -77,7 +77,7 @@ def _case(conn: Connection, key: str, field: str) -> Any:
 def _checked(ctx: AppContext, conn: Connection, actor: Actor, source: str, kind: str, target: str) -> tuple[Any, Any]:
     """The two case rows, after every rule: role, kind, distinct cases, both readable by the actor."""
     if not may_link(ctx, actor):
-        raise Forbidden(f"role '{actor.role}' may not link cases (policy links.create_roles)")
+        raise Forbidden.of("err_may_not_link", role=actor.role)
     kinds = ctx.policy.doc.links.kinds
     problems = [] if kind in kinds else [Problem("kind", f"must be one of {', '.join(kinds)} (got '{kind}')")]
     if source == target:
@@ -145,7 +145,7 @@ def visible_links(ctx: AppContext, actor: Actor, key: str) -> list[ShownLink]:
     with ctx.engine.connect() as conn:
         case = conn.execute(select(CASES).where(CASES.c.key == key)).one_or_none()
         if case is None or not service.may_view(conn, case, actor):
-            raise NotFound(f"no case '{key}' you may read")
+            raise NotFound.of("err_no_readable_case", case=key)
         rows = conn.execute(select(LINKS).where(or_(LINKS.c.source_id == case.id, LINKS.c.target_id == case.id))
                             .order_by(LINKS.c.id)).all()
         ids = {r.target_id if r.source_id == case.id else r.source_id for r in rows}

@@ -76,7 +76,7 @@ def assign(username: Annotated[str, typer.Argument(help="The user who gets their
     actor = acting(ctx, as_user, required=False)
     if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False) \
             and actor.role != ctx.policy.doc.operations_role:
-        raise Forbidden(f"role '{actor.role}' may not assign learning paths")
+        raise Forbidden.of("err_may_not_assign_paths", role=actor.role)
     console.print(f"{username}: {assign_path(ctx, username, by=actor.username)} learning task(s) assigned")
 
 

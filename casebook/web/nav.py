@@ -26,6 +26,7 @@ NAV: list[NavEntry] = [
     NavEntry("my_tasks", "/"),
     NavEntry("search", "/search"),
     NavEntry("my_cases", "/my-cases"),
+    NavEntry("nav_learning", "/learning"),
     NavEntry("new_case", "/cases/new", "case.create"),
     NavEntry("dashboard", "/dashboard", "reports.read"),
     NavEntry("reports.heading", "/reports", "policy:reports.readers"),

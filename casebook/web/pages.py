@@ -25,6 +25,7 @@ from casebook.core.users import Actor, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms, nav, tables
+from library.links import links_box
 from notifications.follows import follow, is_following, unfollow
 from casebook.web.i18n import LOCALE_COOKIE, has, locale_choice, translator, writer
 from access.accounts import actor_for_token
@@ -574,7 +575,8 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
                 done=request.query_params.get("done"),
                 sections=SECTIONS, versions=versions, diffs=diffs, trail=trail, similar=similar,
                 scale=ctx.policy.doc.ratings.scale_max, tz=ctx.clock.tz,
-                following=is_following(ctx, actor, key) if view.published_version_no else None)
+                following=is_following(ctx, actor, key) if view.published_version_no else None,
+                **links_box(ctx, actor, key))
 
 
 @router.post("/cases/{key}/rate")
