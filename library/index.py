@@ -77,6 +77,7 @@ def query_words(query: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=1 << 16)
 def fact(kind: str, value: Any) -> str:
     """A fact token: letters and digits only (every tokenizer keeps it whole), never a word of any text."""
     if kind in ("t", "u", "i", "v") + DATE_KINDS:  # tiers, ids, visibility, dates: already letters and digits
@@ -158,6 +159,7 @@ def index_key(secret: bytes) -> bytes:
     return hmac.digest(secret, b"casebook search index terms", "sha256")
 
 
+@lru_cache(maxsize=1 << 18)
 def hashed(key: bytes, term: str) -> str:
     return "h" + hmac.digest(key, term.encode(), "sha256")[:10].hex()
 
@@ -223,15 +225,12 @@ class Indexer:
                                              classification, patches, state or row["state"]))
         refresh_ratings(conn, [case_id])
 
-    def write_versions(self, conn: Connection, versions: Iterable[tuple[int, int, dict[str, Any]]],
-                       cases: dict[int, dict[str, Any]]) -> None:
-        """Bulk: findings and renderings of new versions, and index entries of the published ones (seeding)."""
-        versions = list(versions)
+    def build_versions(self, versions: Iterable[tuple[int, int, dict[str, Any]]], cases: dict[int, dict[str, Any]]
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The findings, rendering and entry rows of new versions (no store access: seed workers build them)."""
         batch = [(cid, no, doc, doc.get("classification") or cases[cid]["classification"]) for cid, no, doc in versions]
         findings, renderings = stored.bulk_rows(self.policy, batch, self.ctx.clock.now(), self.findings,
-                                                    self.rendered)
-        bulk_insert(conn, stored.FINDINGS, findings)
-        bulk_insert(conn, stored.RENDERINGS, renderings)
+                                                self.rendered)
         patches: dict[tuple[int, int], dict[str, Any]] = {}
         for r in renderings:
             patches.setdefault((r["case_id"], r["version_no"]), {})[r["tier"]] = r["patch"]
@@ -242,7 +241,14 @@ class Indexer:
                 continue
             entries += self.rows(case | {"classification": classification}, no, doc, classification,
                                  patches[(cid, no)], case["state"])
-        insert_entries(conn, sorted(entries, key=lambda e: cases[e["case_id"]]["published_at"]))
+        entries.sort(key=lambda e: cases[e["case_id"]]["published_at"])
+        return findings, renderings, entries
+
+    def write_built(self, conn: Connection, findings: list[dict[str, Any]], renderings: list[dict[str, Any]],
+                    entries: list[dict[str, Any]]) -> None:
+        bulk_insert(conn, stored.FINDINGS, findings)
+        bulk_insert(conn, stored.RENDERINGS, renderings)
+        insert_entries(conn, entries)
         refresh_ratings(conn, list(dict.fromkeys(e["case_id"] for e in entries)))
 
 

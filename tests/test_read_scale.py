@@ -171,3 +171,27 @@ def test_stored_renderings_keep_lexicon_terms_and_masks_across_versions(ctx, ful
     first = public[0].document["body"]["execution"]
     assert first.startswith("林某甲與林某乙在〔") and first.endswith("〕中負責執行。") and "青鸞" not in first
     assert public[1].document["body"]["execution"] == "林某乙接手執行。"   # not 林某: v1 named two 林
+
+
+def test_an_older_version_follows_when_a_later_one_adds_a_namesake(ctx, full_case, monkeypatch) -> None:
+    """v1 names one 林 (林某); v2 adds a second 林: v1's stored renderings turn the first into 林某甲 too, so a
+    reader comparing versions still sees one person under one mask."""
+    from redaction.tiers import Audience
+    from redaction.views import render_view
+
+    users = people(ctx)
+    full_case = full_case | {"body": full_case["body"] | {"execution": "林雅婷負責執行。"}}
+    key = published_case(ctx, users, full_case, "public")
+    svc = CaseService(ctx)
+
+    def shown(n: int) -> str:
+        return render_view(ctx, svc.view(users["author"], key, version=n),
+                           Audience("public", "public")).document["body"]["execution"]
+
+    assert shown(1) == "林某負責執行。"
+    svc.fire(users["author"], key, "start_update")
+    svc.edit(users["author"], key, {"body": full_case["body"] | {"execution": "林志明接手，林雅婷轉做培訓。"}})
+    analyzer_module._detect_cached.cache_clear()
+    monkeypatch.setattr(analyzer_module, "analyzer", _refuse)  # reading both versions runs no detection
+    assert shown(2) == "林某乙接手，林某甲轉做培訓。"
+    assert shown(1) == "林某甲負責執行。"
