@@ -213,6 +213,14 @@ def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str
     return title, [[f.entity_type, f.start, f.end, f.score] for f in items]
 
 
+def tier_titles(conn: Connection, case_id: int, version_no: int, title: str) -> dict[str, str]:
+    """A version's title in each of its stored renderings, by display tier: the case's pseudonyms and sign-off
+    overrides included (what its page shows), for messages that travel without the document."""
+    rows = conn.execute(select(RENDERINGS.c.tier, RENDERINGS.c.patch).where(RENDERINGS.c.case_id == case_id,
+                                                                           RENDERINGS.c.version_no == version_no))
+    return {r.tier: (r.patch or {}).get("title", title) for r in rows}
+
+
 def decode_spans(text: str, spans: list[list[Any]]) -> list[Finding]:
     return [Finding(e, s, t, text[s:t], score) for e, s, t, score in spans]
 
