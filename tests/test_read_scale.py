@@ -195,3 +195,24 @@ def test_an_older_version_follows_when_a_later_one_adds_a_namesake(ctx, full_cas
     monkeypatch.setattr(analyzer_module, "analyzer", _refuse)  # reading both versions runs no detection
     assert shown(2) == "林某乙接手，林某甲轉做培訓。"
     assert shown(1) == "林某甲負責執行。"
+
+
+def test_seed_chunks_built_by_worker_processes_make_one_valid_store(ctx, monkeypatch) -> None:
+    """Chunks built in two forked workers and written by the parent: every case, version finding and published
+    entry is there once, and the audit chain verifies."""
+    import casebook.seed as seeding
+
+    monkeypatch.setattr(seeding, "CHUNK", 30)
+    result = seeding.seed(ctx, 75, 3, published_share=0.6, workers=2)
+    assert result.cases == 75 and sum(result.states.values()) == 75
+    with ctx.engine.connect() as conn:
+        cases, published, indexed, tasks = conn.execute(text(
+            "SELECT count(*), count(published_version_no), (SELECT count(DISTINCT case_id) FROM search_entries), "
+            "(SELECT count(DISTINCT id) FROM review_tasks) FROM cases")).one()
+        missing = conn.execute(text("SELECT count(*) FROM case_versions v LEFT JOIN version_findings f "
+                                    "ON f.case_id = v.case_id AND f.version_no = v.number "
+                                    "WHERE f.case_id IS NULL")).scalar_one()
+    assert (cases, missing) == (75, 0) and indexed == published > 0
+    assert tasks == sum(n for s, n in result.states.items() if s.startswith("review_l"))
+    with ctx.sessions() as session:
+        assert audit.verify(session, ctx.audit.key).ok
