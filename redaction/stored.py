@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy import and_, delete, select, tuple_
+from sqlalchemy import and_, bindparam, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
 from lifecycle.document import text_fields
@@ -216,9 +216,12 @@ def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str
 def tier_titles(conn: Connection, case_id: int, version_no: int, title: str) -> dict[str, str]:
     """A version's title in each of its stored renderings, by display tier: the case's pseudonyms and sign-off
     overrides included (what its page shows), for messages that travel without the document."""
-    rows = conn.execute(select(RENDERINGS.c.tier, RENDERINGS.c.patch).where(RENDERINGS.c.case_id == case_id,
-                                                                           RENDERINGS.c.version_no == version_no))
+    rows = conn.execute(_TIER_PATCHES, {"b_case": case_id, "b_version": version_no})
     return {r.tier: (r.patch or {}).get("title", title) for r in rows}
+
+
+_TIER_PATCHES = select(RENDERINGS.c.tier, RENDERINGS.c.patch).where(
+    RENDERINGS.c.case_id == bindparam("b_case"), RENDERINGS.c.version_no == bindparam("b_version"))
 
 
 def decode_spans(text: str, spans: list[list[Any]]) -> list[Finding]:
