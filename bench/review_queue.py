@@ -101,6 +101,8 @@ def main() -> None:
     parser.add_argument("--db-url", default=None)
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--claims", type=int, default=2000, help="claims per measurement (split across workers)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 8], help="worker counts, the first the base")
+    parser.add_argument("--rounds", type=int, default=1, help="rounds of all worker counts, interleaved")
     args = parser.parse_args()
     with scratch_store(args.db_url, "bench_q") as (url, home):
         run(args, url, home)
@@ -137,10 +139,18 @@ def run(args: argparse.Namespace, url: str, home: str) -> None:
             plan = [r[-1] for r in conn.execute(text("EXPLAIN QUERY PLAN " + plan_sql))]
     print("plan: " + " | ".join(plan))
 
-    one = claims_per_second(url, home, 1, args.claims)
-    eight = claims_per_second(url, home, 8, args.claims // 8)
-    print(f"claims/s, 1 worker: {one:,.0f}")
-    print(f"claims/s, 8 workers: {eight:,.0f} (ratio {eight / one:.2f})")
+    # Worker counts alternate round by round, so a busy moment on the machine hits each alike.
+    rates: dict[int, list[float]] = {w: [] for w in args.workers}
+    for r in range(args.rounds):
+        for workers in args.workers:
+            rates[workers].append(claims_per_second(url, home, workers, args.claims // workers))
+            print(f"round {r + 1}: {workers} worker(s) {rates[workers][-1]:,.0f} claims/s", flush=True)
+    base = args.workers[0]
+    for workers in args.workers:
+        ratios = [a / b for a, b in zip(rates[workers], rates[base])]
+        print(f"claims/s, {workers} worker(s): median {statistics.median(rates[workers]):,.0f} "
+              f"(ratio to {base}: median of rounds {statistics.median(ratios):.2f}, "
+              f"range {min(ratios):.2f}-{max(ratios):.2f})")
     ctx.close()
 
 

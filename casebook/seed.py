@@ -12,6 +12,8 @@ texts come from a pool, so detection runs once per distinct text, exactly as it 
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -184,20 +186,15 @@ class Seeded:
 
 
 class _Chain:
-    """Audit events of one chunk, appended by ``audit.record_many`` (the chain's own linking, one head move)."""
+    """Audit events of one chunk, in order; ``audit.record_many`` chains them when the chunk is written."""
 
-    def __init__(self, conn: Connection, ctx: AppContext) -> None:
-        self.audit = ctx.audit
+    def __init__(self) -> None:
         self.rows: list[dict[str, Any]] = []
 
     def add(self, *, at: datetime, actor: str, action: str, subject_id: str, before: dict[str, Any] | None = None,
             after: dict[str, Any] | None = None, details: dict[str, Any] | None = None, ip: str | None = None) -> None:
         self.rows.append({"at": at, "actor": actor, "action": action, "subject_type": "case",
                           "subject_id": subject_id, "ip": ip, "before": before, "after": after, "details": details})
-
-    def flush(self, conn: Connection) -> None:
-        audit.record_many(conn, self.audit, self.rows)
-        self.rows = []
 
 
 def seed_users(ctx: AppContext, per_department: int = 2) -> dict[str, list[Actor]]:
@@ -222,133 +219,199 @@ def seed_users(ctx: AppContext, per_department: int = 2) -> dict[str, list[Actor
     return out
 
 
+@dataclass
+class _Plan:
+    """What every chunk is built from (set before the worker processes fork, so they share it)."""
+
+    ctx: AppContext
+    seed: int
+    cases: int
+    first_id: int
+    pools: Pools
+    users: dict[str, list[Actor]]
+    published_share: float
+    now: datetime
+    indexer: Any
+    trigram_memo: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Chunk:
+    """The rows of one chunk of cases, built without the store (in a worker process when there are several)."""
+
+    cases: list[dict[str, Any]]
+    versions: list[dict[str, Any]]
+    tasks: list[dict[str, Any]]
+    ratings: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    findings: list[dict[str, Any]]
+    renderings: list[dict[str, Any]]
+    entries: list[dict[str, Any]]
+    states: dict[str, int]
+    views: int
+
+
+_PLAN: _Plan | None = None
+
+
 def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float = 0.8,
-         progress: Callable[[int], None] | None = None) -> Seeded:
-    """Add ``cases`` synthetic cases (and the users they need) to the store; deterministic for a given seed."""
+         progress: Callable[[int], None] | None = None, workers: int | None = None) -> Seeded:
+    """Add ``cases`` synthetic cases (and the users they need) to the store; deterministic for a given seed
+    (each chunk of ``CHUNK`` cases draws from its own generator, so the worker count changes nothing).
+
+    Chunks are built by ``workers`` processes (default: one per core) while this process writes the finished
+    ones, each in its own transaction (audit events chained here, in chunk order)."""
+    global _PLAN
     from library.index import Indexer
 
-    rng = random.Random(seed)
-    policy = ctx.policy
     users = seed_users(ctx)
+    pools = make_pools(random.Random(seed), per_field=max(40, min(400, cases // 50)))
+    with ctx.engine.begin() as conn:
+        first_id = (conn.execute(select(func.max(CASES.c.id))).scalar() or 0) + 1
+        next_task = (conn.execute(select(func.max(TASKS.c.id))).scalar() or 0) + 1
+    _PLAN = _Plan(ctx, seed, cases, first_id, pools, users, published_share,
+                  ctx.clock.now().astimezone(timezone.utc), Indexer(ctx))
+    starts = list(range(0, cases, CHUNK))
+    workers = min(workers or os.cpu_count() or 1, len(starts))
+    counts: dict[str, int] = {}
+    totals = {"versions": 0, "events": 0, "ratings": 0, "views": 0}
+    pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
+    try:
+        built = pool.imap(_build_chunk, starts) if pool else map(_build_chunk, starts)
+        for chunk in built:
+            for task in chunk.tasks:
+                task["id"], next_task = next_task, next_task + 1
+            with ctx.engine.begin() as conn:
+                _seal(conn, chunk)
+                for table, rows in ((CASES, chunk.cases), (VERSIONS, chunk.versions), (TASKS, chunk.tasks),
+                                    (RATINGS, chunk.ratings)):
+                    bulk_insert(conn, table, rows)
+                audit.record_many(conn, ctx.audit, chunk.events)
+                _PLAN.indexer.write_built(conn, chunk.findings, chunk.renderings, chunk.entries)
+            for state, n in chunk.states.items():
+                counts[state] = counts.get(state, 0) + n
+            totals["versions"] += len(chunk.versions)
+            totals["events"] += len(chunk.events)
+            totals["ratings"] += len(chunk.ratings)
+            totals["views"] += chunk.views
+            if progress:
+                progress(len(chunk.cases))
+    finally:
+        if pool:
+            pool.terminate()
+        _PLAN = None
+    return Seeded({role: [a.username for a in actors] for role, actors in users.items()}, cases, counts,
+                  totals["versions"], totals["events"], totals["ratings"], totals["views"])
+
+
+def _seal(conn: Connection, chunk: _Chunk) -> None:
+    """Titles and documents of an encrypted classification sealed at rest (casebook.core.crypto), as the services
+    write them; done here, in the writing process, where the connection carries the keyring."""
+    classes = {row["id"]: row["classification"] for row in chunk.cases}
+    for row in chunk.cases:
+        row["title"] = seal_for(conn, row["classification"], row["title"])
+    for row in chunk.versions:
+        row["document"] = seal_for(conn, classes[row["case_id"]], row["document"])
+
+
+def _build_chunk(start: int) -> _Chunk:
+    """The rows of the cases ``start`` … ``start + CHUNK`` of the plan (no store access)."""
+    plan = _PLAN
+    assert plan is not None
+    ctx, policy, pools, now, cases = plan.ctx, plan.ctx.policy, plan.pools, plan.now, plan.cases
+    rng = random.Random(f"{plan.seed}/{start}")
+    users = plan.users
     authors = users["staff"]
-    reviewers = {role: actors for role, actors in users.items()}
     readers = [a for actors in users.values() for a in actors]
-    pools = make_pools(rng, per_field=max(40, min(400, cases // 50)))
-    indexer = Indexer(ctx)
-    trigram_memo: dict[str, int] = {}
-    mix = _mix(published_share)
+    operators = users.get("operations") or readers
+    mix = _mix(plan.published_share)
     state_names, weights = [s for s, _ in mix], [w for _, w in mix]
     libraries = list(policy.doc.libraries)
     batch_libraries = [name for name in libraries if policy.doc.libraries[name].publish_channel != "instant"]
     classifications = policy.doc.classifications
-    now = ctx.clock.now().astimezone(timezone.utc)
-    counts: dict[str, int] = {}
-    totals = {"versions": 0, "events": 0, "ratings": 0, "views": 0}
-    with ctx.engine.begin() as conn:
-        next_id = (conn.execute(select(func.max(CASES.c.id))).scalar() or 0) + 1
-        next_task = (conn.execute(select(func.max(TASKS.c.id))).scalar() or 0) + 1
-        chain = _Chain(conn, ctx)
-    done = 0
-    while done < cases:
-        n = min(CHUNK, cases - done)
-        case_rows, version_rows, task_rows, rating_rows = [], [], [], []
-        with ctx.engine.begin() as conn:
-            chain = _Chain(conn, ctx)
-            for i in range(n):
-                cid = next_id + done + i
-                key = f"CB-{cid:06d}"
-                label = rng.choices(state_names, weights)[0]
-                library = rng.choice(batch_libraries if label == S.SCHEDULED and batch_libraries else libraries)
-                author = rng.choice(authors)
-                classification = rng.choices(classifications, [0.3, 0.55, 0.15][:len(classifications)] or None)[0]
-                # Later ids were captured later (as in a real store), up to four years back.
-                age = 30 + 1440 * (1 - (done + i) / cases)
-                created = now - timedelta(days=age + rng.random() * 20, minutes=rng.randrange(0, 1440))
-                doc = make_document(rng, policy, pools, owner=author.username, department=author.department,
-                                    classification=classification, library=library, project_end=created)
-                path = _path(policy, label, library)
-                state, level, current, published_no, published_at = S.DRAFT, 0, 1, None, None
-                at, submitted_at = created, None
-                chain.add(at=at, actor=author.username, action="case.create", subject_id=key, after={
-                    "state": S.DRAFT, "review_level": 0, "version": 1, "key": key})
-                versions = [(1, doc, created)]
-                review_round, chain_len = 0, len(policy.chain_for(library, False))
-                for event in path:
-                    at = at + timedelta(hours=rng.randrange(2, 96))
-                    before = {"state": state, "review_level": level, "version": current}
-                    if event == "start_update":
-                        current += 1
-                        doc2 = json.loads(json.dumps(doc))
-                        doc2["body"]["reflection"] = rng.choice(pools.texts[(
-                            "en" if doc["title"].isascii() else rng.choice(LANGS[:2]), "reflection")])
-                        versions.append((current, doc2, at))
-                    state, level, review_round, pub = _step(policy, state, event, level, library, review_round,
-                                                            chain_len)
-                    if pub:
-                        published_no, published_at = current, at
-                    if event == "submit":
-                        submitted_at = at
-                    actor = author.username if event in ("submit", "start_update", "withdraw") else \
-                        rng.choice(reviewers.get("operations") or readers).username
-                    reason = "seed" if event in S.REASON_REQUIRED else None
-                    after = before | {"state": state, "review_level": level}
-                    chain.add(at=at, actor=actor, action=f"case.{event}", subject_id=key, before=before, after=after,
-                              details={"reason": reason} if reason else None)
-                expires = None
-                if published_at is not None:
-                    expires = add_months(published_at, policy.doc.libraries[library].validity_months)
-                case_rows.append({
-                    "id": cid, "key": key, "title": seal_for(conn, classification, doc["title"]), "state": state, "review_level": level,
-                    "reentry_level": 1, "review_round": review_round, "library": library,
-                    "classification": classification, "department": author.department, "owner_id": author.user_id,
-                    "author_id": author.user_id, "micro": False, "project_start": _date(doc["project_start"]),
-                    "project_end": _date(doc["project_end"]), "submission_due": None,
-                    "submitted_at": submitted_at, "current_version_no": current, "published_version_no": published_no,
-                    "published_at": published_at, "content_updated_at": versions[-1][2], "expires_at": expires,
-                    "state_changed_at": at, "policy_version": policy.version_tag, "created_at": created,
-                    "updated_at": at, "row_version": 1 + len(path)})
-                for number, document, written in versions:
-                    version_rows.append({"case_id": cid, "number": number,
-                                         "document": seal_for(conn, classification, document),
-                                         "created_by": author.username, "created_at": written,
-                                         "note": "captured" if number == 1 else None,
-                                         "policy_version": policy.version_tag,
-                                         "shingles": document_fingerprint(document, trigram_memo)})
-                if state.startswith("review_l"):
-                    step = policy.chain_for(library, False)[level - 1]
-                    task_rows.append({"id": next_task, "case_id": cid, "case_key": key, "round": review_round,
-                                      "level": level, "level_name": step.name, "candidate_role": step.role,
-                                      "candidate_department": author.department if step.scope == "case_department"
-                                      else None, "status": OPEN, "claimed_by": None, "claimed_at": None,
-                                      "created_at": at, "due_at": at + timedelta(days=3), "decided_at": None,
-                                      "decision": None, "policy_version": policy.version_tag})
-                    next_task += 1
-                if published_no is not None:
-                    for reader in rng.sample(readers, k=min(len(readers), rng.randrange(0, 6))):
-                        rating_rows.append({"case_id": cid, "username": reader.username,
-                                            "stars": rng.choices(range(1, 6), [1, 2, 4, 6, 5])[0], "comment": None,
-                                            "rated_at": published_at + timedelta(days=rng.randrange(1, 60))})
-                    for _ in range(rng.randrange(0, 3)):
-                        viewer = rng.choice(readers)
-                        chain.add(at=published_at + timedelta(days=rng.randrange(1, 90)), actor=viewer.username,
-                                  action="case.view", subject_id=key, ip="10.0.0.%d" % rng.randrange(1, 250),
-                                  details={"via": "seed"})
-                        totals["views"] += 1
-                counts[state] = counts.get(state, 0) + 1
-            for table, rows in ((CASES, case_rows), (VERSIONS, version_rows), (TASKS, task_rows),
-                                (RATINGS, rating_rows)):
-                bulk_insert(conn, table, rows)
-            totals["events"] += len(chain.rows)
-            chain.flush(conn)
-            indexer.write_versions(conn, [(r["case_id"], r["number"], r["document"]) for r in version_rows],
-                                   {r["id"]: r for r in case_rows})
-        totals["versions"] += len(version_rows)
-        totals["ratings"] += len(rating_rows)
-        done += n
-        if progress:
-            progress(n)
-    return Seeded({role: [a.username for a in actors] for role, actors in users.items()}, cases, counts,
-                  totals["versions"], totals["events"], totals["ratings"], totals["views"])
+    n = min(CHUNK, cases - start)
+    chain = _Chain()
+    out = _Chunk([], [], [], [], chain.rows, [], [], [], {}, 0)
+    for i in range(n):
+        cid = plan.first_id + start + i
+        key = f"CB-{cid:06d}"
+        label = rng.choices(state_names, weights)[0]
+        library = rng.choice(batch_libraries if label == S.SCHEDULED and batch_libraries else libraries)
+        author = rng.choice(authors)
+        classification = rng.choices(classifications, [0.3, 0.55, 0.15][:len(classifications)] or None)[0]
+        # Later ids were captured later (as in a real store), up to four years back.
+        age = 30 + 1440 * (1 - (start + i) / cases)
+        created = now - timedelta(days=age + rng.random() * 20, minutes=rng.randrange(0, 1440))
+        doc = make_document(rng, policy, pools, owner=author.username, department=author.department,
+                            classification=classification, library=library, project_end=created)
+        path = _path(policy, label, library)
+        state, level, current, published_no, published_at = S.DRAFT, 0, 1, None, None
+        at, submitted_at = created, None
+        chain.add(at=at, actor=author.username, action="case.create", subject_id=key, after={
+            "state": S.DRAFT, "review_level": 0, "version": 1, "key": key})
+        versions = [(1, doc, created)]
+        review_round, chain_len = 0, len(policy.chain_for(library, False))
+        for event in path:
+            at = at + timedelta(hours=rng.randrange(2, 96))
+            before = {"state": state, "review_level": level, "version": current}
+            if event == "start_update":
+                current += 1
+                doc2 = json.loads(json.dumps(doc))
+                doc2["body"]["reflection"] = rng.choice(pools.texts[(
+                    "en" if doc["title"].isascii() else rng.choice(LANGS[:2]), "reflection")])
+                versions.append((current, doc2, at))
+            state, level, review_round, pub = _step(policy, state, event, level, library, review_round, chain_len)
+            if pub:
+                published_no, published_at = current, at
+            if event == "submit":
+                submitted_at = at
+            actor = author.username if event in ("submit", "start_update", "withdraw") else \
+                rng.choice(operators).username
+            reason = "seed" if event in S.REASON_REQUIRED else None
+            after = before | {"state": state, "review_level": level}
+            chain.add(at=at, actor=actor, action=f"case.{event}", subject_id=key, before=before, after=after,
+                      details={"reason": reason} if reason else None)
+        expires = None
+        if published_at is not None:
+            expires = add_months(published_at, policy.doc.libraries[library].validity_months)
+        out.cases.append({
+            "id": cid, "key": key, "title": doc["title"], "state": state, "review_level": level,
+            "reentry_level": 1, "review_round": review_round, "library": library,
+            "classification": classification, "department": author.department, "owner_id": author.user_id,
+            "author_id": author.user_id, "micro": False, "project_start": _date(doc["project_start"]),
+            "project_end": _date(doc["project_end"]), "submission_due": None,
+            "submitted_at": submitted_at, "current_version_no": current, "published_version_no": published_no,
+            "published_at": published_at, "content_updated_at": versions[-1][2], "expires_at": expires,
+            "state_changed_at": at, "policy_version": policy.version_tag, "created_at": created,
+            "updated_at": at, "row_version": 1 + len(path)})
+        for number, document, written in versions:
+            out.versions.append({"case_id": cid, "number": number, "document": document,
+                                 "created_by": author.username, "created_at": written,
+                                 "note": "captured" if number == 1 else None, "policy_version": policy.version_tag,
+                                 "shingles": document_fingerprint(document, plan.trigram_memo)})
+        if state.startswith("review_l"):
+            step = policy.chain_for(library, False)[level - 1]
+            out.tasks.append({"case_id": cid, "case_key": key, "round": review_round, "level": level,
+                              "level_name": step.name, "candidate_role": step.role,
+                              "candidate_department": author.department if step.scope == "case_department" else None,
+                              "status": OPEN, "claimed_by": None, "claimed_at": None, "created_at": at,
+                              "due_at": at + timedelta(days=3), "decided_at": None, "decision": None,
+                              "policy_version": policy.version_tag})
+        if published_no is not None:
+            for reader in rng.sample(readers, k=min(len(readers), rng.randrange(0, 6))):
+                out.ratings.append({"case_id": cid, "username": reader.username,
+                                    "stars": rng.choices(range(1, 6), [1, 2, 4, 6, 5])[0], "comment": None,
+                                    "rated_at": published_at + timedelta(days=rng.randrange(1, 60))})
+            for _ in range(rng.randrange(0, 3)):
+                viewer = rng.choice(readers)
+                chain.add(at=published_at + timedelta(days=rng.randrange(1, 90)), actor=viewer.username,
+                          action="case.view", subject_id=key, ip="10.0.0.%d" % rng.randrange(1, 250),
+                          details={"via": "seed"})
+                out.views += 1
+        out.states[state] = out.states.get(state, 0) + 1
+    out.findings, out.renderings, out.entries = plan.indexer.build_versions(
+        [(r["case_id"], r["number"], r["document"]) for r in out.versions], {r["id"]: r for r in out.cases})
+    return out
 
 
 def _date(value: str | None) -> Any:

@@ -12,6 +12,7 @@ from casebook.core.context import AppContext
 from casebook.core.db import upsert
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.users import Actor
+from library.index import refresh_ratings
 from lifecycle.models import Case
 from lifecycle.bounds import text_problem
 from lifecycle.jobs import add_work_item
@@ -38,6 +39,7 @@ def rate(ctx: AppContext, actor: Actor, key: str, stars: int, comment: str | Non
     with ctx.engine.begin() as conn:
         upsert(conn, RATINGS, {"case_id": view.case_id, "username": actor.username, "stars": stars,
                                "comment": comment, "rated_at": now}, ["case_id", "username"])
+        refresh_ratings(conn, [view.case_id])
 
 
 def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip: str | None = None) -> None:

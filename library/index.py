@@ -9,29 +9,33 @@ holds none of that case's exact text, and a query's terms are hashed the same wa
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import hmac
 import re
 from collections.abc import Iterable
+from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from casebook.core.context import AppContext
 from casebook.core.crypto import seal_for
-from casebook.core.db import bulk_insert
+from casebook.core.db import Prepared, bulk_insert
 from casebook.core.textnorm import to_simplified
 from lifecycle import hooks
 from lifecycle import states as S
 from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
-from library.models import SearchEntry
+from lifecycle.worklist import Rating
+from library.models import SearchEntry, SearchRating
 from policies.loader import Policy
 from redaction import stored
 
 ENTRIES, CASES, VERSIONS = SearchEntry.__table__, Case.__table__, CaseVersion.__table__
+SEARCH_RATINGS, RATINGS = SearchRating.__table__, Rating.__table__
 #: States whose cases only ``security.archived_read_roles`` find (marked archived), and states nobody finds.
 ARCHIVED_STATES = (S.RETIRED, S.ARCHIVED)
 HIDDEN_STATES = (S.WITHDRAWN, S.REJECTED)
@@ -74,11 +78,59 @@ def query_words(query: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+@lru_cache(maxsize=1 << 16)
 def fact(kind: str, value: Any) -> str:
     """A fact token: letters and digits only (every tokenizer keeps it whole), never a word of any text."""
-    if kind in ("t", "u", "i", "v"):  # tiers, user and case ids, visibility: already letters and digits
+    if kind in ("t", "u", "i", "v") + DATE_KINDS:  # tiers, ids, visibility, dates: already letters and digits
         return f"q{kind}{value}"
     return f"q{kind}" + hashlib.blake2b(str(value).encode(), digest_size=5).hexdigest()
+
+
+# ----- publication dates as tokens: century, decade, year, month and day of the day published -----
+#: Kinds of the date tokens, coarsest first, and how many digits of YYYYMMDD each keeps.
+DATE_KINDS = ("h", "k", "y", "m", "n")
+_DATE_DIGITS = (2, 3, 4, 6, 8)
+#: Open ends of a date range stand for these days (no case is published outside them).
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def published_day(published_at: datetime | None, tz: tzinfo) -> date | None:
+    """The day a case was published in the policy's timezone (what the date filters compare)."""
+    return published_at.astimezone(tz).date() if published_at is not None else None
+
+
+def date_facts(day: date | None) -> list[str]:
+    """The date tokens of an entry: one per granularity, so any day range is a short OR of whole units."""
+    if day is None:
+        return []
+    digits = day.strftime("%Y%m%d")
+    return [fact(kind, digits[:n]) for kind, n in zip(DATE_KINDS, _DATE_DIGITS)]
+
+
+def date_range_facts(first: date | None, last: date | None) -> list[str]:
+    """Tokens whose union is exactly the entries published from ``first`` to ``last`` (inclusive; open ends
+    stand for ``FIRST_DAY``/``LAST_DAY``): whole centuries, decades, years and months where they fit, single
+    days at the edges (at most about 120 tokens)."""
+    day, last = max(first or FIRST_DAY, FIRST_DAY), min(last or LAST_DAY, LAST_DAY)
+    out: list[str] = []
+    while day <= last:
+        for kind, span, digits in (("h", 100, 2), ("k", 10, 3), ("y", 1, 4)):
+            if (day.month, day.day) == (1, 1) and day.year % span == 0 and day.year + span - 1 <= last.year and \
+                    (day.year + span - 1 < last.year or (last.month, last.day) == (12, 31)):
+                out.append(fact(kind, f"{day.year:04d}"[:digits]))
+                if day.year + span > LAST_DAY.year:
+                    return out
+                day = date(day.year + span, 1, 1)
+                break
+        else:
+            month_end = date(day.year, day.month, calendar.monthrange(day.year, day.month)[1])
+            if day.day == 1 and month_end <= last:
+                out.append(fact("m", f"{day.year:04d}{day.month:02d}"))
+                day = month_end + timedelta(days=1)
+            else:
+                out.append(fact("n", f"{day.year:04d}{day.month:02d}{day.day:02d}"))
+                day = day + timedelta(days=1)
+    return out
 
 
 def visibility(state: str, withdrawn: bool = False) -> str:
@@ -87,8 +139,8 @@ def visibility(state: str, withdrawn: bool = False) -> str:
     return "hidden" if state in HIDDEN_STATES or withdrawn else "archived" if state in ARCHIVED_STATES else "live"
 
 
-def entry_facts(case: Any, document: dict[str, Any], tier: str, state: str) -> str:
-    """The fact tokens of one entry (see ``SearchEntry``)."""
+def entry_facts(case: Any, document: dict[str, Any], tier: str, state: str, day: date | None = None) -> str:
+    """The fact tokens of one entry (see ``SearchEntry``); ``day`` is the day its version was published."""
     # Joint tokens, so a viewer's query names one selective token per kind of case instead of intersecting
     # tier, classification and department tokens that each hold a large share of the index.
     tokens = [fact("a", f"{case['classification']}|{tier}"),
@@ -96,7 +148,8 @@ def entry_facts(case: Any, document: dict[str, Any], tier: str, state: str) -> s
               fact("t", tier), fact("c", case["classification"]), fact("d", case["department"]),
               fact("u", case["owner_id"]), fact("u", case["author_id"]), fact("i", case["id"]),
               fact("l", case["library"]), fact("s", document.get("scenario") or ""),
-              fact("o", document.get("outcome") or ""), fact("v", visibility(state, case.get("withdrawn_at") is not None))]
+              fact("o", document.get("outcome") or ""), fact("v", visibility(state, case.get("withdrawn_at") is not None)),
+              fact("e", state), *date_facts(day)]
     tokens += [fact("g", f"{facet}={value}") for facet, values in (document.get("tags") or {}).items()
                for value in values]
     return " ".join(dict.fromkeys(tokens))
@@ -107,6 +160,7 @@ def index_key(secret: bytes) -> bytes:
     return hmac.digest(secret, b"casebook search index terms", "sha256")
 
 
+@lru_cache(maxsize=1 << 18)
 def hashed(key: bytes, term: str) -> str:
     return "h" + hmac.digest(key, term.encode(), "sha256")[:10].hex()
 
@@ -138,6 +192,9 @@ def entry_terms(policy: Policy, key: bytes, document: dict[str, Any], classifica
     return " ".join(out)
 
 
+SEAL_AS = "_seal_as"   # a built rendering row's classification, read (and dropped) when it is written
+
+
 class Indexer:
     """Builds index rows for published versions (used by the publish listener, the backfill and the seeder)."""
 
@@ -155,10 +212,11 @@ class Indexer:
         author_id, library)."""
         tags = "\n".join(f"{facet}={value}" for facet, values in sorted((document.get("tags") or {}).items())
                          for value in values)
+        day = published_day(case.get("published_at"), self.ctx.clock.tz)
         return [{"case_id": case["id"], "tier": tier, "version_no": version_no,
                  "terms": entry_terms(self.policy, self.key, stored.apply_patch(document, patch), classification,
                                       tier, self.words),
-                 "facts": entry_facts(case, document, tier, state), "tags": tags}
+                 "facts": entry_facts(case, document, tier, state, day), "tags": tags}
                 for tier, patch in patches.items()]
 
     def index_version(self, conn: Connection, case_id: int, version_no: int, state: str | None = None) -> None:
@@ -177,19 +235,17 @@ class Indexer:
         unindex(conn, case_id)
         bulk_insert(conn, ENTRIES, self.rows(dict(row) | {"classification": classification}, version_no, document,
                                              classification, patches, state or row["state"]))
+        refresh_ratings(conn, [case_id])
 
-    def write_versions(self, conn: Connection, versions: Iterable[tuple[int, int, dict[str, Any]]],
-                       cases: dict[int, dict[str, Any]]) -> None:
-        """Bulk: findings and renderings of new versions, and index entries of the published ones (seeding)."""
-        versions = list(versions)
+    def build_versions(self, versions: Iterable[tuple[int, int, dict[str, Any]]], cases: dict[int, dict[str, Any]]
+                       ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+        """The findings, rendering and entry rows of new versions (no store access: seed workers build them)."""
         batch = [(cid, no, doc, doc.get("classification") or cases[cid]["classification"]) for cid, no, doc in versions]
         findings, renderings = stored.bulk_rows(self.policy, batch, self.ctx.clock.now(), self.findings,
-                                                    self.rendered)
+                                                self.rendered)
         classes = {(cid, no): classification for cid, no, _doc, classification in batch}
-        for r in renderings:  # encrypted at rest as their version (casebook.core.crypto)
-            r["patch"] = seal_for(conn, classes[(r["case_id"], r["version_no"])], r["patch"])
-        bulk_insert(conn, stored.FINDINGS, findings)
-        bulk_insert(conn, stored.RENDERINGS, renderings)
+        for r in renderings:  # which classification seals it at rest (write_built; casebook.core.crypto)
+            r[SEAL_AS] = classes[(r["case_id"], r["version_no"])]
         patches: dict[tuple[int, int], dict[str, Any]] = {}
         for r in renderings:
             patches.setdefault((r["case_id"], r["version_no"]), {})[r["tier"]] = r["patch"]
@@ -200,11 +256,62 @@ class Indexer:
                 continue
             entries += self.rows(case | {"classification": classification}, no, doc, classification,
                                  patches[(cid, no)], case["state"])
-        bulk_insert(conn, ENTRIES, sorted(entries, key=lambda e: cases[e["case_id"]]["published_at"]))
+        entries.sort(key=lambda e: cases[e["case_id"]]["published_at"])
+        return findings, renderings, entries
+
+    def write_built(self, conn: Connection, findings: list[dict[str, Any]], renderings: list[dict[str, Any]],
+                    entries: list[dict[str, Any]]) -> None:
+        """Store what ``build_versions`` built; renderings of an encrypted classification are sealed here, where
+        the connection (and so the keyring) is at hand."""
+        for r in renderings:
+            r["patch"] = seal_for(conn, r.pop(SEAL_AS, None), r["patch"])
+        bulk_insert(conn, stored.FINDINGS, findings)
+        bulk_insert(conn, stored.RENDERINGS, renderings)
+        insert_entries(conn, entries)
+        refresh_ratings(conn, list(dict.fromkeys(e["case_id"] for e in entries)))
 
 
 def unindex(conn: Connection, case_id: int) -> None:
+    conn.execute(delete(SEARCH_RATINGS).where(SEARCH_RATINGS.c.entry_id.in_(
+        select(ENTRIES.c.id).where(ENTRIES.c.case_id == case_id))))
     conn.execute(delete(ENTRIES).where(ENTRIES.c.case_id == case_id))
+
+
+def refresh_ratings(conn: Connection, case_ids: list[int]) -> None:
+    """The average rating of these cases on each of their entries (what ``sort=rating`` orders by), so a
+    search reads one narrow row per match instead of the entry and its case's ratings."""
+    if not case_ids:
+        return
+    entry_ids = select(ENTRIES.c.id).where(ENTRIES.c.case_id.in_(case_ids))
+    conn.execute(delete(SEARCH_RATINGS).where(SEARCH_RATINGS.c.entry_id.in_(entry_ids)))
+    conn.execute(SEARCH_RATINGS.insert().from_select(
+        ["entry_id", "rating"],
+        select(ENTRIES.c.id, func.avg(RATINGS.c.stars)).join(RATINGS, RATINGS.c.case_id == ENTRIES.c.case_id)
+        .where(ENTRIES.c.case_id.in_(case_ids)).group_by(ENTRIES.c.id)))
+
+
+def insert_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """Many new entries at once (seeding, backfills). On SQLite the full-text rows are added by one
+    INSERT … SELECT after the entries instead of the per-row trigger (about 4x cheaper for the same words);
+    the trigger is dropped and re-created inside this transaction, so no other connection ever sees it gone."""
+    if not entries:
+        return
+    if conn.dialect.name != "sqlite":
+        bulk_insert(conn, ENTRIES, entries)
+        return
+    trigger = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND name = 'search_entries_ai'").scalar()
+    if trigger is None:
+        bulk_insert(conn, ENTRIES, entries)
+        return
+    first = (conn.execute(select(func.max(ENTRIES.c.id))).scalar() or 0) + 1
+    conn.exec_driver_sql("DROP TRIGGER search_entries_ai")
+    try:
+        bulk_insert(conn, ENTRIES, entries)
+        conn.exec_driver_sql("INSERT INTO search_fts(rowid, terms, facts) SELECT id, terms, facts "
+                             "FROM search_entries WHERE id >= ?", (first,))
+    finally:
+        conn.exec_driver_sql(trigger)
 
 
 _indexers: dict[int, Indexer] = {}
@@ -218,19 +325,24 @@ def indexer_for(ctx: AppContext) -> Indexer:
 
 
 def follow_publication(t: hooks.TransitionEvent) -> None:
-    """A version becoming the published one is indexed in the same transaction as the publish."""
+    """A version becoming the published one is indexed in the same transaction as the publish; any other
+    transition of an indexed case moves its entries' state token (the ``state`` filter) and, when who may find
+    it changes (taken down, archived or back), its visibility token."""
     if t.dest == S.PUBLISHED and t.source != S.PUBLISHED:
         indexer_for(t.service.ctx).index_version(t.conn, t.case.id, t.case.current_version_no, t.dest)
-    elif visibility(t.source) != visibility(t.dest):  # taken down, archived or back: only its visibility token
-        was = t.dest != S.WITHDRAWN and t.conn.execute(
-            select(CASES.c.withdrawn_at).where(CASES.c.id == t.case.id)).scalar() is not None
-        old, new = visibility(t.source, was), visibility(t.dest, was or t.dest == S.WITHDRAWN)
-        if old == new:
-            return
-        old, new = fact("v", old), fact("v", new)
-        t.conn.execute(ENTRIES.update().where(ENTRIES.c.case_id == t.case.id)
-                       .values(facts=func.replace(ENTRIES.c.facts, old, new)))
+        return
+    if t.source == t.dest or t.case.published_version_no is None:  # never published: nothing indexed
+        return
+    was = t.dest != S.WITHDRAWN and t.case.withdrawn_at is not None
+    old, new = fact("v", visibility(t.source, was)), fact("v", visibility(t.dest, was or t.dest == S.WITHDRAWN))
+    _MOVE_TOKENS.execute(t.conn, {"b_case": t.case.id, "b_old_e": fact("e", t.source), "b_new_e": fact("e", t.dest),
+                                  "b_old_v": old, "b_new_v": new})  # visibility unchanged: a no-op replace
 
+
+#: The state and visibility tokens of a case's entries, moved in one cached statement (transitions are the hot path).
+_MOVE_TOKENS = Prepared(ENTRIES.update().where(ENTRIES.c.case_id == bindparam("b_case")).values(
+    facts=func.replace(func.replace(ENTRIES.c.facts, bindparam("b_old_e"), bindparam("b_new_e")),
+                       bindparam("b_old_v"), bindparam("b_new_v"))))
 
 
 def _unindexed(conn: Connection, after: int, limit: int) -> list[tuple[int, int]]:

@@ -6,7 +6,7 @@ triggers; Alembic's model comparison ignores them (``UNMANAGED``)."""
 
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.db import Base
@@ -35,6 +35,17 @@ class SearchEntry(Base):
     tags: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("uq_search_entries_case_tier", "case_id", "tier", unique=True),)
+
+
+class SearchRating(Base):
+    """The average rating of an entry's case, one narrow row per rated entry: ``sort=rating`` reads this per
+    match (keyed like the full-text rows) instead of the wide entry row and the case's ratings."""
+
+    __tablename__ = "search_ratings"
+
+    entry_id: Mapped[int] = mapped_column(ForeignKey("search_entries.id", ondelete="CASCADE"), primary_key=True,
+                                          autoincrement=False)
+    rating: Mapped[float] = mapped_column(Float)
 
 
 def managed(name: str | None, type_: str, parent_names: dict[str, str | None]) -> bool:

@@ -16,7 +16,7 @@ import re
 from time import perf_counter
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import column, func, literal, literal_column, select, table
@@ -28,7 +28,8 @@ from casebook.core.errors import InvalidInput, Problem
 from casebook.core.textnorm import to_simplified
 from casebook.core.users import Actor
 from library.usage import record_search
-from library.index import ARCHIVED_STATES, ENTRIES, fact, hashed, index_key, query_words
+from library.index import (ARCHIVED_STATES, ENTRIES, SEARCH_RATINGS, date_range_facts, fact, hashed, index_key,
+                           query_words)
 from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating
@@ -210,10 +211,6 @@ def _word_groups(key: bytes, words_: list[str]) -> Node:
     return _all(*(_any([_tok(w), _tok(hashed(key, w))]) for w in words_))
 
 
-def _day_start(ctx: AppContext, day: date) -> datetime:
-    return datetime.combine(day, time(0, 0), ctx.clock.tz)
-
-
 def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: int) -> None:
     p = ctx.policy.doc
     problems = []
@@ -234,15 +231,14 @@ def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: in
 
 
 class _Query:
-    """One full-text query and the SQL around it, per dialect. Without state or date filters everything is
-    answered by the full-text index alone (count, page, facets); those filters join the case row."""
+    """One full-text query and the SQL around it, per dialect. Every filter is a token of the expression, so
+    count, page and facets are answered by the full-text index (no case row is read); ``sort=rating`` reads the
+    entry's narrow ``search_ratings`` row."""
 
-    def __init__(self, ctx: AppContext, conn: Connection, expression: Node, filters: Filters) -> None:
+    def __init__(self, ctx: AppContext, conn: Connection, expression: Node) -> None:
         self.ctx, self.conn = ctx, conn
         self.pg = conn.dialect.name == "postgresql"
         self.q = literal(_render(expression, conn.dialect.name))
-        self.filters = filters
-        self.joins_case = bool(filters.state or filters.published_from or filters.published_to)
         if self.pg:
             tsq = func.to_tsquery(literal_column("'simple'"), self.q)
             tsv = literal_column("search_entries.tsv")
@@ -255,20 +251,15 @@ class _Query:
             self.source, self.id = fts, fts.c.rowid
             self.where = [literal_column("search_fts").op("MATCH")(self.q)]
             self.relevance = -literal_column("bm25(search_fts, 1.0, 0.0)")
-        if self.joins_case:
-            entries = ENTRIES if self.pg else ENTRIES.join(self.source, self.id == ENTRIES.c.id)
-            self.source = entries.join(CASES, CASES.c.id == ENTRIES.c.case_id)
-            self.where += _case_filters(ctx, filters)
 
     def total(self) -> int:
         return int(self.conn.execute(select(func.count()).select_from(self.source).where(*self.where)).scalar_one())
 
     def page(self, sort: str, limit: int, offset: int, has_words: bool) -> list[tuple[int, float]]:
-        if sort == "rating":
-            source = self.source if (self.pg or self.joins_case) else self.source.join(ENTRIES, self.id == ENTRIES.c.id)
-            rating = select(func.avg(RATINGS.c.stars)).where(RATINGS.c.case_id == ENTRIES.c.case_id).scalar_subquery()
+        if sort == "rating":  # unrated last, as if rated 0
+            source = self.source.outerjoin(SEARCH_RATINGS, SEARCH_RATINGS.c.entry_id == self.id)
             stmt = select(self.id, self.relevance).select_from(source).where(*self.where) \
-                .order_by(func.coalesce(rating, 0).desc(), self.id.desc())
+                .order_by(func.coalesce(SEARCH_RATINGS.c.rating, 0).desc(), self.id.desc())
         elif sort == "relevance" and has_words:
             stmt = select(self.id, self.relevance).select_from(self.source).where(*self.where) \
                 .order_by(self.relevance.desc(), self.id.desc())
@@ -288,20 +279,12 @@ class _Query:
         return out
 
 
-def _case_filters(ctx: AppContext, f: Filters) -> list[Any]:
-    out: list[Any] = []
-    if f.state:
-        out.append(CASES.c.state == f.state)
-    if f.published_from:
-        out.append(CASES.c.published_at >= _day_start(ctx, f.published_from))
-    if f.published_to:
-        out.append(CASES.c.published_at < _day_start(ctx, f.published_to + timedelta(days=1)))
-    return out
-
-
 def _fact_filters(f: Filters, tags: dict[str, str] | None) -> list[Node]:
+    """Filters and tags as tokens of the entries (state and publication day included: see ``library.index``)."""
     out = [_tok(fact(kind, value)) for kind, value in (("l", f.library), ("s", f.scenario), ("o", f.outcome),
-                                                       ("d", f.department)) if value is not None]
+                                                       ("d", f.department), ("e", f.state)) if value is not None]
+    if f.published_from or f.published_to:
+        out.append(_any([_tok(t) for t in date_range_facts(f.published_from, f.published_to)]))
     return out + [_tok(fact("g", f"{facet}={value}")) for facet, value in (tags or {}).items()]
 
 
@@ -318,7 +301,7 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
         words_node = _word_groups(index_key(ctx.audit.key), words_) if words_ else None
         expression = _visible(ctx, actor, _all(words_node, _audience(ctx, conn, actor),
                                                 *_fact_filters(filters, tags)))
-        q = _Query(ctx, conn, expression, filters)
+        q = _Query(ctx, conn, expression)
         ranked = q.page(sort, limit, (page - 1) * limit, bool(words_))
         total = q.total() if len(ranked) == limit or page > 1 else len(ranked)
         items = _hits(conn, ranked, words_)
@@ -383,7 +366,7 @@ def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit
         if case_id is None:
             return []
         audience = _audience(ctx, conn, actor)
-        mine = _Query(ctx, conn, _all(_tok(fact("i", case_id)), audience), Filters()).page("newest", 1, 0, False)
+        mine = _Query(ctx, conn, _all(_tok(fact("i", case_id)), audience)).page("newest", 1, 0, False)
         if not mine:
             return []
         indexed, facts = conn.execute(select(ENTRIES.c.terms, ENTRIES.c.facts)
@@ -393,7 +376,7 @@ def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit
             return []
         scenario = next((_tok(t) for t in facts.split() if t.startswith("qs")), None)  # the same marketing scenario
         expression = _visible(ctx, actor, _all(_any([_tok(w) for w in picked]), scenario, audience), recommend=True)
-        ranked = _Query(ctx, conn, _but(expression, _tok(fact("i", case_id))), Filters()).page(
+        ranked = _Query(ctx, conn, _but(expression, _tok(fact("i", case_id)))).page(
             "relevance", limit, 0, True)
         return _hits(conn, ranked, [])
 

@@ -45,8 +45,9 @@ def case_ref(case: Any, conn: Connection | None = None, *, working: bool = False
     """What a template may show of a case; ``title`` is redacted per recipient before rendering.
 
     Given a connection, the title is the published version's (the working version's with ``working``, or when
-    none is published yet) and carries that version's stored title findings, so each recipient's copy is
-    rendered from them without running the analyzer."""
+    none is published yet) and carries that version's stored title per display tier (``titles``: the case's
+    pseudonyms and overrides applied, as on its page) and its stored title findings (for a tier rendered since),
+    so each recipient's copy comes from them without running the analyzer."""
     ref = {"key": case.key, "title": case.title, "classification": case.classification,
            "department": case.department, "author_id": case.author_id, "owner_id": case.owner_id}
     if hasattr(case, "state"):  # a case row: the read rule's state facts travel with it (``may_read``)
@@ -54,13 +55,16 @@ def case_ref(case: Any, conn: Connection | None = None, *, working: bool = False
                 "withdrawn": getattr(case, "withdrawn_at", None) is not None}
     if conn is None:
         return ref
-    from redaction.stored import title_findings
+    from redaction.stored import tier_titles, title_findings
 
     number = case.current_version_no if working or case.published_version_no is None else case.published_version_no
     found = title_findings(conn, case.id, number)
     if found is not None:
         ref["title"], ref["title_findings"] = found
+        ref["titles"] = tier_titles(conn, case.id, number, ref["title"])  # as the case's page shows it per tier
     ref["title"] = seal_for(conn, case.classification, ref["title"])  # the payload is then encrypted at rest
+    if "titles" in ref:
+        ref["titles"] = seal_for(conn, case.classification, ref["titles"])
     return ref
 
 

@@ -14,7 +14,7 @@ from casebook.core.users import Actor
 from notifications.audience import may_read
 from policies.loader import Policy
 from redaction.render import render_text
-from redaction.stored import decode_spans
+from redaction.stored import decode_spans, tier_key
 from redaction.tiers import audience_for
 from casebook.core.locales import LOCALES
 
@@ -67,13 +67,17 @@ def redact_payload(policy: Policy, value: Any, actor: Actor) -> Any:
                                 is_author=actor.user_id is not None and actor.user_id in (value.get("author_id"),
                                                                                         value.get("owner_id")))
         hidden = "state" in value and not may_read(policy, actor, value)  # e.g. taken down since it was queued
+        titles = value.get("titles") if isinstance(value.get("titles"), dict) else {}
+        stored = titles.get(tier_key(policy, audience))
         for field in ("title", "snippet"):
-            if isinstance(value.get(field), str):
+            if field == "title" and isinstance(stored, str):  # the case's own rendering at the recipient's tier
+                out[field] = str(value.get("key") or "") if hidden else stored
+            elif isinstance(value.get(field), str):
                 spans = value.get(f"{field}_findings")
                 found = decode_spans(value[field], spans) if isinstance(spans, list) else None
                 out[field] = str(value.get("key") or "") if hidden else \
                     render_text(policy, value[field], audience, findings=found)
-        for field in ("title_findings", "snippet_findings"):
+        for field in ("title_findings", "snippet_findings", "titles"):
             out.pop(field, None)
     return out
 

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from lifecycle.document import text_fields
@@ -127,6 +128,21 @@ def _replacer(policy: Policy, entity: str, action: str, script: str) -> Callable
     return found
 
 
+_START = attrgetter("start")
+
+
+def _replacers(policy: Policy, audience: Audience, script: str) -> dict[str, Callable[[str], str]]:
+    """The replacement function of every entity type for one audience and script (one lookup per call of
+    ``render_findings`` instead of one per finding: rendering from stored findings is the read path)."""
+    memo = _memo(policy)
+    key = ("ops", audience, script)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = {entity: _replacer(policy, entity, action, script)
+                             for entity, action in _actions(policy, audience).items()}
+    return found
+
+
 def render_findings(policy: Policy, text: str, findings: list[Finding], audience: Audience, *,
                     pseudonyms: Mapping[str, str] | None = None) -> str:
     """``text`` as ``audience`` may see it, from given findings: never runs the analyzer."""
@@ -134,9 +150,9 @@ def render_findings(policy: Policy, text: str, findings: list[Finding], audience
         return text
     parts: list[str] = []
     pos = 0
-    script: str | None = None
+    replacers: dict[str, Callable[[str], str]] | None = None
     actions = _actions(policy, audience)
-    for f in sorted(findings, key=lambda f: f.start):
+    for f in sorted(findings, key=_START):
         if f.start < pos:                                  # overlapping (an override beside a finding): first wins
             continue
         action = actions.get(f.entity_type, "remove")
@@ -147,9 +163,10 @@ def render_findings(policy: Policy, text: str, findings: list[Finding], audience
         if f.entity_type == "PERSON" and action in ("generalise", "mask") and pseudonyms:
             shown = names.mask(span, pseudonyms)
         if shown is None:
-            if script is None:
-                script = script_of(text)
-            shown = _replacer(policy, f.entity_type, action, script)(span)
+            if replacers is None:
+                replacers = _replacers(policy, audience, script_of(text))
+            replace = replacers.get(f.entity_type)
+            shown = (replace or _replacer(policy, f.entity_type, action, script_of(text)))(span)
         parts.append(text[pos:f.start])
         parts.append(shown)
         pos = f.end

@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select, tuple_
+import structlog
+from sqlalchemy import and_, bindparam, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
 from casebook.core.crypto import seal_for
@@ -75,17 +76,6 @@ def _decode(document: dict[str, Any], stored: dict[str, Any]) -> dict[str, list[
 
 
 # ----- renderings -----
-def renderings(policy: Policy, document: dict[str, Any], classification: str, found: dict[str, list[Finding]],
-               overrides: list[Override], memo: dict[Any, Any] | None = None,
-               earlier: list[list[tuple[str, str, list[Finding]]]] = ()) -> dict[str, dict[str, Any]]:
-    """{tier: patch} for every display tier of this classification; ``earlier`` holds the case's earlier
-    versions' (path, text, findings), whose people keep their pseudonyms here."""
-    fields = document_findings(policy, document, overrides, found)
-    mapping = case_pseudonyms(document, [*earlier, fields])
-    return {tier: render_patch(policy, document, audience, fields=fields, pseudonyms=mapping, memo=memo)
-            for tier, audience in tiers_for(policy, classification).items()}
-
-
 def case_pseudonyms(document: dict[str, Any], versions: list[list[tuple[str, str, list[Finding]]]]) -> dict[str, str]:
     """The case's pseudonyms from its versions in order (the owner counts as a mention, as in ``render_patch``)."""
     owner = [document["owner"]] if document.get("owner") else []
@@ -107,6 +97,22 @@ def earlier_fields(conn: Connection, policy: Policy, case_id: int,
             for r in rows]
 
 
+def other_versions(conn: Connection, policy: Policy, case_id: int,
+                   version_no: int) -> list[tuple[int, dict[str, Any], list[tuple[str, str, list[Finding]]]]]:
+    """(number, document, (path, text, findings after overrides)) of the case's other versions with stored
+    findings, in order."""
+    from lifecycle.models import CaseVersion
+
+    versions = CaseVersion.__table__
+    rows = conn.execute(select(versions.c.number, versions.c.document, FINDINGS.c.findings)
+                        .join(FINDINGS, and_(FINDINGS.c.case_id == versions.c.case_id,
+                                             FINDINGS.c.version_no == versions.c.number))
+                        .where(versions.c.case_id == case_id, versions.c.number != version_no)
+                        .order_by(versions.c.number)).all()
+    return [(r.number, r.document, document_findings(policy, r.document, load_overrides(conn, case_id, r.number),
+                                                     _decode(r.document, r.findings))) for r in rows]
+
+
 def store_version(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
                   classification: str, *, now: datetime, memo: dict[str, list[Finding]] | None = None) -> None:
     """Detect, store the findings and every tier's rendering of one version (replacing what was stored)."""
@@ -120,12 +126,32 @@ def store_version(conn: Connection, policy: Policy, case_id: int, version_no: in
 
 def _store_renderings(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
                       classification: str, found: dict[str, list[Finding]]) -> None:
-    overrides = load_overrides(conn, case_id, version_no)
-    rows = [{"case_id": case_id, "version_no": version_no, "tier": tier, "patch": seal_for(conn, classification, patch)}
-            for tier, patch in renderings(policy, document, classification, found, overrides,
-                                          earlier=earlier_fields(conn, policy, case_id, version_no)).items()]
-    conn.execute(delete(RENDERINGS).where(RENDERINGS.c.case_id == case_id, RENDERINGS.c.version_no == version_no))
-    conn.execute(RENDERINGS.insert(), rows)
+    """Every tier of this version, masked with the pseudonyms of the whole case; the case's other versions are
+    re-rendered where that changed one of their people's masks (a second 張 turns the first 張某 into 張某甲)."""
+    fields = document_findings(policy, document, load_overrides(conn, case_id, version_no), found)
+    others = other_versions(conn, policy, case_id, version_no)
+    mapping = case_pseudonyms(document, [f for n, _d, f in others if n < version_no] + [fields]
+                              + [f for n, _d, f in others if n > version_no])
+    _write_tiers(conn, policy, case_id, version_no, document, classification, fields, mapping, only_changed=False)
+    for number, other, other_fields in others:
+        if any(f.entity_type == "PERSON" for _p, _t, items in other_fields for f in items):
+            _write_tiers(conn, policy, case_id, number, other, other.get("classification") or classification,
+                         other_fields, mapping, only_changed=True)
+
+
+def _write_tiers(conn: Connection, policy: Policy, case_id: int, version_no: int, document: dict[str, Any],
+                 classification: str, fields: list[tuple[str, str, list[Finding]]], mapping: dict[str, str], *,
+                 only_changed: bool) -> None:
+    patches = {tier: render_patch(policy, document, audience, fields=fields, pseudonyms=mapping)
+               for tier, audience in tiers_for(policy, classification).items()}
+    where = (RENDERINGS.c.case_id == case_id, RENDERINGS.c.version_no == version_no)
+    if only_changed and dict(conn.execute(select(RENDERINGS.c.tier, RENDERINGS.c.patch).where(*where)).all()) \
+            == patches:
+        return
+    conn.execute(delete(RENDERINGS).where(*where))
+    conn.execute(RENDERINGS.insert(), [{"case_id": case_id, "version_no": version_no, "tier": tier,
+                                        "patch": seal_for(conn, classification, patch)}   # encrypted at rest
+                                       for tier, patch in patches.items()])
 
 
 def bulk_rows(policy: Policy, versions: Iterable[tuple[int, int, dict[str, Any], str]], now: datetime,
@@ -135,16 +161,22 @@ def bulk_rows(policy: Policy, versions: Iterable[tuple[int, int, dict[str, Any],
     overrides (``casebook seed``: the same rows ``store_version`` writes)."""
     findings, rendered = [], []
     version = detection_version(policy)
-    before: dict[int, list[list[tuple[str, str, list[Finding]]]]] = {}  # earlier versions in this batch, per case
+    by_case: dict[int, list[tuple[int, dict[str, Any], str]]] = {}
     for case_id, number, document, classification in sorted(versions, key=lambda v: (v[0], v[1])):
-        found = detect_fields(policy, document, memo)
-        findings.append({"case_id": case_id, "version_no": number, "analyzer_version": version,
-                         "findings": _encode(found), "detected_at": now})
-        earlier = before.setdefault(case_id, [])
-        patches = renderings(policy, document, classification, found, [], render_memo, earlier=list(earlier))
-        earlier.append(document_findings(policy, document, [], found))
-        for tier, patch in patches.items():
-            rendered.append({"case_id": case_id, "version_no": number, "tier": tier, "patch": patch})
+        by_case.setdefault(case_id, []).append((number, document, classification))
+    for case_id, written in by_case.items():
+        fields = []
+        for number, document, _classification in written:
+            found = detect_fields(policy, document, memo)
+            findings.append({"case_id": case_id, "version_no": number, "analyzer_version": version,
+                             "findings": _encode(found), "detected_at": now})
+            fields.append(document_findings(policy, document, [], found))
+        mapping = case_pseudonyms(written[-1][1], fields)  # every version masks with the whole case's pseudonyms
+        for (number, document, classification), version_fields in zip(written, fields):
+            for tier, audience in tiers_for(policy, classification).items():
+                rendered.append({"case_id": case_id, "version_no": number, "tier": tier,
+                                 "patch": render_patch(policy, document, audience, fields=version_fields,
+                                                       pseudonyms=mapping, memo=render_memo)})
     return findings, rendered
 
 
@@ -180,6 +212,17 @@ def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str
     title = document.get("title") or ""
     items = apply_overrides(title, found.get("title", []), overrides) if overrides else found.get("title", [])
     return title, [[f.entity_type, f.start, f.end, f.score] for f in items]
+
+
+def tier_titles(conn: Connection, case_id: int, version_no: int, title: str) -> dict[str, str]:
+    """A version's title in each of its stored renderings, by display tier: the case's pseudonyms and sign-off
+    overrides included (what its page shows), for messages that travel without the document."""
+    rows = conn.execute(_TIER_PATCHES, {"b_case": case_id, "b_version": version_no})
+    return {r.tier: (r.patch or {}).get("title", title) for r in rows}
+
+
+_TIER_PATCHES = select(RENDERINGS.c.tier, RENDERINGS.c.patch).where(
+    RENDERINGS.c.case_id == bindparam("b_case"), RENDERINGS.c.version_no == bindparam("b_version"))
 
 
 def decode_spans(text: str, spans: list[list[Any]]) -> list[Finding]:
@@ -229,7 +272,9 @@ def rendered(conn: Connection, policy: Policy, case_id: int, version_no: int, do
             found = stored_findings(own, case_id, version_no, document)
     overrides = load_overrides(conn, case_id, version_no)
     fields = document_findings(policy, document, overrides, found or {})
-    mapping = case_pseudonyms(document, [*earlier_fields(conn, policy, case_id, version_no), fields])
+    others = other_versions(conn, policy, case_id, version_no)
+    mapping = case_pseudonyms(document, [f for n, _d, f in others if n < version_no] + [fields]
+                              + [f for n, _d, f in others if n > version_no])
     return render_document(policy, document, audience, fields=fields, pseudonyms=mapping)
 
 

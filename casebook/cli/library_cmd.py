@@ -25,9 +25,10 @@ def search_cmd(query: Annotated[str, typer.Argument(help="Words to look for (Chi
 
     ctx = context(now)
     tags = dict(t.split(":", 1) for t in tag or [] if ":" in t)
-    hits = [h.as_json() for h in search.search(ctx, acting(ctx, as_user), query, tags)]
+    results = search.search(ctx, acting(ctx, as_user), query, tags)
+    hits = [h.as_json() for h in results]
     if json_out:
-        print_json(hits)
+        print_json({"total": results.total, "page": results.page, "per_page": results.per_page, "results": hits})
         return
     if not hits:
         console.print("no case matches")
