@@ -2,7 +2,7 @@
 (one narrow row per rated entry) for ``sort=rating``.
 
 Revision ID: h_perf
-Revises: 0009_inputs
+Revises: dash
 Create Date: 2026-12-03 13:00:00
 """
 from zoneinfo import ZoneInfo
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'h_perf'
-down_revision = '0009_inputs'
+down_revision = 'dash'
 branch_labels = None
 depends_on = None
 
