@@ -118,7 +118,7 @@ def test_first_session_runs_as_written(tmp_path: Path, monkeypatch: pytest.Monke
     shown = json.loads(casebook(["case", "show", "CB-000001", "--as", "head", "--json"]))
     assert shown["state"] == "published" and shown["version"] == 2
     found = json.loads(casebook(["library", "search", "快閃", "--as", "head", "--json"]))
-    items = found["items"] if isinstance(found, dict) else found
+    items = found["results"] if isinstance(found, dict) else found
     assert [item["key"] for item in items] == ["CB-000001"]
     history = json.loads(casebook(["case", "history", "CB-000001", "--as", "alice", "--json"]))
     actions = [e["action"] for e in history["events"]]
