@@ -1,6 +1,6 @@
 """``casebook up --demo``: a library worth opening, built through the real services over two years.
 
-One demo store per backend (module scope: the load takes a while), then what a new user would look for: every
+One demo store per backend, built once (the load takes a while), then what a new user would look for: every
 lifecycle state, all four libraries, three locales, versions, returns, ratings, access requests, a frozen account,
 corrections, open work in every demo user's inbox, search results, and an audit chain that verifies.
 """
@@ -8,14 +8,17 @@ corrections, open work in every demo user's inbox, search results, and an audit 
 from __future__ import annotations
 
 import json
+import os
+import uuid
 import random
 from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from casebook import store
@@ -24,30 +27,46 @@ from casebook.core.clock import FixedClock
 from casebook.core.settings import Settings
 from casebook.core.textnorm import to_simplified
 from casebook.core.users import Actor, get_user
-from tests.conftest import TZ
+from tests.conftest import PG_URL, TZ
 
-pytestmark = pytest.mark.xdist_group("demo")   # one worker builds each backend's demo store once
 NOW = datetime(2026, 10, 20, 10, 0, tzinfo=TZ)
 SIGN_INS = 8   # the documented demo users (README, docs/): each must find open work
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict]]:
+def _demo_store(home: Path, url: str) -> Iterator[tuple[Any, dict]]:
     from casebook.demo import build
 
-    home = tmp_path_factory.mktemp("demo")
-    url = f"sqlite:///{home / 'casebook.db'}" if request.param == "sqlite" else request.getfixturevalue("pg_database")
     settings = Settings(home=home, db_url=url, audit_key="demo-test-key", password_time_cost=1,
                         password_memory_kib=1024)
     ctx = build_context(settings=settings, clock=FixedClock(NOW, TZ))
     store.upgrade(ctx.engine)
-    if request.param == "postgresql":
-        from tests.conftest import _truncate
-
-        _truncate(ctx)
     built = build(ctx)
     yield ctx, built
     ctx.close()
+
+
+# One store per backend per test process, built once whatever order the tests run in (session scope; the
+# PostgreSQL one in its own database, which the other tests' truncation never touches).
+@pytest.fixture(scope="session")
+def demo_store_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict]]:
+    home = tmp_path_factory.mktemp("demo")
+    yield from _demo_store(home, f"sqlite:///{home / 'casebook.db'}")
+
+
+@pytest.fixture(scope="session")
+def demo_store_postgresql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, dict]]:
+    if not PG_URL:
+        pytest.skip("CASEBOOK_TEST_PG_URL is not set: PostgreSQL tests skipped (.ci/run sets it when PostgreSQL answers)")
+    name = f"casebook_demo_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield from _demo_store(tmp_path_factory.mktemp("demo"), PG_URL.rsplit("/", 1)[0] + "/" + name)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
 
 
 def _locale(document: dict[str, Any]) -> str:
@@ -58,7 +77,7 @@ def _locale(document: dict[str, Any]) -> str:
     return "zh-Hans" if to_simplified(body) == body else "zh-Hant"
 
 
-def test_every_state_library_and_locale_is_there(demo) -> None:
+def check_every_state_library_and_locale_is_there(demo) -> None:
     from lifecycle import states as S
 
     ctx, built = demo
@@ -82,7 +101,7 @@ def test_every_state_library_and_locale_is_there(demo) -> None:
     assert set(locales) == {"zh-Hant", "zh-Hans", "en"} and min(locales.values()) >= 20
 
 
-def test_history_has_versions_returns_ratings_requests_and_a_freeze(demo) -> None:
+def check_history_has_versions_returns_ratings_requests_and_a_freeze(demo) -> None:
     ctx, _ = demo
     with ctx.engine.connect() as conn:
         def scalar(sql: str) -> int:
@@ -111,7 +130,7 @@ def test_history_has_versions_returns_ratings_requests_and_a_freeze(demo) -> Non
         assert scalar("SELECT count(*) FROM outbox WHERE status = 'dead'") == 0
 
 
-def test_every_demo_user_has_open_work(demo) -> None:
+def check_every_demo_user_has_open_work(demo) -> None:
     from casebook.demo import USERS
     from library.inbox import inbox
 
@@ -131,7 +150,7 @@ def test_every_demo_user_has_open_work(demo) -> None:
     assert "review" in kinds["demo_exec"]           # an overdue level-2 task its backup (executive) may take
 
 
-def test_search_dashboard_and_ratings_have_something_to_show(demo) -> None:
+def check_search_dashboard_and_ratings_have_something_to_show(demo) -> None:
     from library.dashboard import figures
     from library.search import search
 
@@ -146,7 +165,7 @@ def test_search_dashboard_and_ratings_have_something_to_show(demo) -> None:
     assert sum(shown["ratings"].values()) >= 100 and shown["cycle_hours_by_level"]
 
 
-def test_the_audit_chain_verifies_after_loading(demo, monkeypatch: pytest.MonkeyPatch) -> None:
+def check_the_audit_chain_verifies_after_loading(demo, monkeypatch: pytest.MonkeyPatch) -> None:
     from casebook.cli import app
 
     ctx, _ = demo
@@ -159,7 +178,7 @@ def test_the_audit_chain_verifies_after_loading(demo, monkeypatch: pytest.Monkey
     assert all(p["ok"] for p in parts) and sum(p["checked"] for p in parts) > 1000
 
 
-def test_demo_loads_once_and_its_texts_are_deterministic(demo) -> None:
+def check_demo_loads_once_and_its_texts_are_deterministic(demo) -> None:
     from casebook.demo import DAYS, SEED, _plans, build, load_demo
 
     ctx, _ = demo
@@ -169,3 +188,18 @@ def test_demo_loads_once_and_its_texts_are_deterministic(demo) -> None:
     again = [p.story.document(library=p.library, classification=p.classification, department=p.department,
                               owner=p.author, project_end=NOW.date()) for p in _plans(random.Random(SEED), DAYS)]
     assert first == again and len({d["title"] for d in first}) >= 60          # seeded, and varied
+
+
+CHECKS = [check_every_state_library_and_locale_is_there, check_history_has_versions_returns_ratings_requests_and_a_freeze,
+          check_every_demo_user_has_open_work, check_search_dashboard_and_ratings_have_something_to_show,
+          check_demo_loads_once_and_its_texts_are_deterministic]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_demo_library(backend: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every check on one store per backend: one test each, so parallel workers never build the same store twice
+    (the build is the expensive part; a failing check is named in the traceback)."""
+    demo = request.getfixturevalue(f"demo_store_{backend}")
+    for check in CHECKS:
+        check(demo)
+    check_the_audit_chain_verifies_after_loading(demo, monkeypatch)
