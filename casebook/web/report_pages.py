@@ -19,7 +19,7 @@ from casebook.core.errors import CasebookError, InvalidInput
 from casebook.core.i18n import format_date, format_number, format_percent, has, translator
 from casebook.core.users import Actor
 from casebook.web.deps import api_actor, app_ctx, csrf_guard, optional_actor
-from casebook.web.pages import _refused, page, templates
+from casebook.web.pages import _login_redirect, _refused, page, templates
 from library import dashboard, reports, usage
 from library.charts import Series, bar_chart, distribution_chart, line_chart
 
@@ -35,10 +35,6 @@ def reuse_outcomes(context: Any) -> list[str]:
 
 
 templates.env.globals["reuse_outcomes"] = reuse_outcomes
-
-
-def _login() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
 
 
 def _labeller(ctx: AppContext, locale: str) -> Callable[[str], str]:
@@ -132,7 +128,7 @@ def dashboard_page(request: Request, actor: Actor | None = Depends(optional_acto
                    ctx: AppContext = Depends(app_ctx)) -> Response:
     """Headline figures (the library now, pass rate, rating average, this month's use) and the charts."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     try:
         f = dashboard.figures_for(ctx, actor)
     except CasebookError as exc:
@@ -151,7 +147,7 @@ def reports_page(request: Request, actor: Actor | None = Depends(optional_actor)
                  ctx: AppContext = Depends(app_ctx)) -> Response:
     """The monthly reports written so far, by month, with the health check and quarterly review beside."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     try:
         found = reports.list_reports(ctx, actor)
     except CasebookError as exc:
@@ -190,7 +186,7 @@ def health_page(request: Request, period: str | None = None, actor: Actor | None
                 ctx: AppContext = Depends(app_ctx)) -> Response:
     """The yearly health check: retire, update and restructure proposals, each task linked to its case."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     return _health(request, ctx, actor, "yearly_health_check", "health.html", period)
 
 
@@ -199,7 +195,7 @@ def quarterly_page(request: Request, period: str | None = None, actor: Actor | N
                    ctx: AppContext = Depends(app_ctx)) -> Response:
     """The quarterly review: the cases proposed for retirement, each task linked to its case."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     return _health(request, ctx, actor, "quarterly_review", "quarterly.html", period)
 
 
@@ -208,7 +204,7 @@ def report_page(name: str, request: Request, actor: Actor | None = Depends(optio
                 ctx: AppContext = Depends(app_ctx)) -> Response:
     """One monthly report in the reader's language (the written files are in the policy's)."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     try:
         data = reports.load_report(ctx, actor, name)
         formats = next((r["formats"] for r in reports.list_reports(ctx, actor) if r["name"] == name), [])
@@ -225,7 +221,7 @@ def report_download(name: str, fmt: str, request: Request, actor: Actor | None =
                     ctx: AppContext = Depends(app_ctx)) -> Response:
     """A written report file (HTML, Markdown, CSV), as an attachment."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     try:
         path = reports.report_file(ctx, actor, name, fmt)
     except CasebookError as exc:
@@ -240,7 +236,7 @@ def reuse_page(key: str, request: Request, outcome: str = Form(""), note: str = 
                actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
     """The case page's "I reused this case" form."""
     if actor is None:
-        return _login()
+        return _login_redirect()
     try:
         usage.mark_reuse(ctx, actor, key, outcome, note)
     except CasebookError as exc:
@@ -253,7 +249,7 @@ def nps_page(request: Request, actor: Actor | None = Depends(optional_actor),
              ctx: AppContext = Depends(app_ctx)) -> Response:
     """This month's question: how likely are you to recommend the case library to a colleague (0-10)?"""
     if actor is None:
-        return _login()
+        return _login_redirect()
     return page(request, ctx, actor, "nps.html", answer=usage.nps_answer(ctx, actor), month=usage.current_month(ctx),
                 done=request.query_params.get("done"), errors={}, values={})
 
@@ -262,7 +258,7 @@ def nps_page(request: Request, actor: Actor | None = Depends(optional_actor),
 def nps_answer(request: Request, score: str = Form(""), comment: str = Form("", max_length=4000),
                actor: Actor | None = Depends(optional_actor), ctx: AppContext = Depends(app_ctx)) -> Response:
     if actor is None:
-        return _login()
+        return _login_redirect()
     try:
         usage.answer_nps(ctx, actor, int(score) if score.strip().isdigit() else -1, comment)
     except InvalidInput as exc:
