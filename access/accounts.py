@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core import audit
 from casebook.core.context import AppContext
-from casebook.core.db import Base, UTCDateTime
+from casebook.core.db import Base, UTCDateTime, reads
 from access import throttle
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem, Reason
 from casebook.core.settings import Settings
@@ -154,6 +154,7 @@ def sign_in(ctx: AppContext, username: str, password: str, *, kind: str, ip: str
     return token
 
 
+@reads
 def actor_for_token(ctx: AppContext, token: str | None) -> Actor | None:
     """The signed-in actor, or None for a missing, unknown, expired token or a frozen account."""
     if not token:

@@ -6,8 +6,11 @@ cases, approved cases, scheduled cases, overdue review tasks) and the rest are n
 others archived, in review on time, or drafts with a distant deadline. The due sets are disjoint, so every job
 can run on one copy of the store without changing another job's due set. Rows are written with multi-row
 INSERTs (executemany) in chunks, never through the state machine: this builds the *shape* of a large library in
-seconds; the audit chain starts empty (each shard's head is made by its first append). Deterministic for a given ``seed``. Statistics are
-refreshed afterwards, as after any bulk load.
+seconds; the audit chain starts empty (each shard's head is made by its first append). Every version gets its stored
+findings and per-tier renderings, as capture gives a real store (``redaction.stored.bulk_rows``): otherwise
+publishing would detect the version first and the publish figures would measure detection. The texts come from a
+small pool with figures and names in it, so the analyzer runs once per distinct text. Deterministic for a given
+``seed``. Statistics are refreshed afterwards, as after any bulk load.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from casebook.core.users import User
 from lifecycle import states as S
 from lifecycle.models import Case, CaseVersion
 from notifications.models import OutboxMessage
+from redaction import stored
 from review.models import ReviewTask
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -34,6 +38,10 @@ DEPARTMENTS = [f"dept{i:02d}" for i in range(20)]
 #: Kinds of due work, each ``share`` of the store (1 % by default).
 DUE_KINDS = ("reminders", "expiry", "staleness", "approved", "scheduled", "review")
 CHUNK = 5_000
+#: The pool version texts come from: a figure and a person to redact in most of them.
+TITLES = [f"{place}門店會員活動覆盤 {n}" for place in ("華東", "華南", "西南", "華北") for n in range(1, 6)]
+BACKGROUNDS = [f"活動預算{budget}萬元,由{name}負責執行,轉化率提升{rate}%。"
+               for budget in (30, 45, 80, 120) for name in ("陳經理", "李主管", "王總監") for rate in (8, 12.5)]
 
 
 @dataclass(frozen=True)
@@ -83,7 +91,7 @@ def build(ctx: AppContext, cases: int, *, share: float = 0.01, seed: int = 7, no
         library = libraries[n % len(libraries)]
         created = now - timedelta(days=400 + n % 300)
         row: dict[str, Any] = {
-            "id": n, "key": f"CB-{n:07d}", "title": f"Case {n}", "review_level": 0, "reentry_level": 1,
+            "id": n, "key": f"CB-{n:07d}", "title": TITLES[n % len(TITLES)], "review_level": 0, "reentry_level": 1,
             "review_round": 1, "library": library, "classification": "internal", "department": author["department"],
             "owner_id": author["id"], "author_id": author["id"], "micro": False, "project_start": None,
             "project_end": None, "submission_due": None, "submitted_at": None, "current_version_no": 1,
@@ -123,8 +131,11 @@ def build(ctx: AppContext, cases: int, *, share: float = 0.01, seed: int = 7, no
             docs.append({"id": n, "case_id": n, "number": 1, "created_by": author["username"], "created_at": created,
                          "note": "captured", "policy_version": policy.version_tag, "shingles": None,
                          "document": {"title": row["title"], "library": library, "department": row["department"],
-                                      "background": f"Synthetic case {n} for due-work plans."}})
+                                      "background": BACKGROUNDS[n % len(BACKGROUNDS)]}})
+    findings, renderings = stored.bulk_rows(policy, ((d["case_id"], 1, d["document"], "internal") for d in docs),
+                                            now, {}, {})
     tables = [(User.__table__, users), (Case.__table__, rows), (CaseVersion.__table__, docs),
+              (stored.FINDINGS, findings), (stored.RENDERINGS, renderings),
               (ReviewTask.__table__, tasks), (OutboxMessage.__table__, _sent_outbox(cases // 10, now, users))]
     with ctx.engine.begin() as conn:
         for table, data in tables:
@@ -132,7 +143,7 @@ def build(ctx: AppContext, cases: int, *, share: float = 0.01, seed: int = 7, no
                 conn.execute(table.insert(), data[i:i + CHUNK])
         if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
             for table, data in tables[1:]:
-                if data:
+                if data and "id" in data[0]:
                     conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
                                          f"{max(r.get('id', 0) for r in data) or len(data)})")
     refresh_statistics(ctx.engine)

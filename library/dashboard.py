@@ -137,6 +137,7 @@ def figures(ctx: AppContext) -> dict[str, Any]:
 def period(ctx: AppContext, start: datetime, end: datetime) -> dict[str, Any]:
     """What happened in [start, end): review decisions and cycle time, searches and their time, views and
     downloads, reuse marks and the reuse rate, ratings, and the NPS of the month ``start`` falls in."""
+    ctx.flush_queues()                         # searches still queued in this process count too
     scale = ctx.policy.doc.ratings.scale_max
     success = set(ctx.policy.doc.reports.reuse_success)
     in_log = (LOG.c.at >= start, LOG.c.at < end)

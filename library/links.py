@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from casebook.core import audit
 from casebook.core.context import AppContext
-from casebook.core.db import insert_if_absent
+from casebook.core.db import insert_if_absent, reads
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem
 from casebook.core.users import Actor
 from library.learning_models import CaseLink
@@ -138,6 +138,7 @@ def unlink_cases(ctx: AppContext, actor: Actor, source: str, kind: str, target: 
     return bool(gone)
 
 
+@reads
 def visible_links(ctx: AppContext, actor: Actor, key: str) -> list[ShownLink]:
     """The links of case ``key`` the actor may see (the actor must be able to read ``key`` itself), each other
     case's title at the actor's tier; links to cases the actor may not read are left out entirely."""

@@ -23,6 +23,7 @@ from sqlalchemy import column, func, literal, literal_column, select, table
 from sqlalchemy.engine import Connection
 
 from access.grants import APPROVED, AccessRequest
+from casebook.core.db import reading, reads
 from casebook.core.context import AppContext
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.textnorm import to_simplified
@@ -34,7 +35,8 @@ from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating
 from redaction.stored import RENDERINGS, apply_patch, tier_key
-from redaction.tiers import Audience
+from redaction.tiers import Audience, audience_for
+from lifecycle.service import CaseService
 
 CASES, VERSIONS, RATINGS, GRANTS = Case.__table__, CaseVersion.__table__, Rating.__table__, AccessRequest.__table__
 SORTS = ("relevance", "newest", "rating")
@@ -297,7 +299,7 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
     _check(ctx, filters, sort, page, limit)
     started = perf_counter()
     words_ = terms(query) if query else []
-    with ctx.engine.connect() as conn:
+    with reading(), ctx.engine.connect() as conn:
         words_node = _word_groups(index_key(ctx.audit.key), words_) if words_ else None
         expression = _visible(ctx, actor, _all(words_node, _audience(ctx, conn, actor),
                                                 *_fact_filters(filters, tags)))
@@ -358,24 +360,30 @@ def snippet(document: dict[str, Any], words_: list[str], width: int = 90) -> str
     return re.sub(r"\s+", " ", fields[0][:width]) if fields else ""
 
 
+@reads
 def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit]:
     """Cases that share the most distinctive words with this one, by full-text rank over the viewer's own
     tier of each case (never a scan, never an archived case). Empty when the viewer has no entry for it."""
     with ctx.engine.connect() as conn:
-        case_id = conn.execute(select(CASES.c.id).where(CASES.c.key == key)).scalar_one_or_none()
-        if case_id is None:
+        case = conn.execute(select(CASES).where(CASES.c.key == key)).one_or_none()
+        if case is None or not CaseService(ctx).may_view(conn, case, actor):
             return []
-        audience = _audience(ctx, conn, actor)
-        mine = _Query(ctx, conn, _all(_tok(fact("i", case_id)), audience)).page("newest", 1, 0, False)
-        if not mine:
+        # the reader's own tier of it: the same rule that renders the case for them (no full-text work)
+        tier = tier_key(ctx.policy, audience_for(ctx.policy, actor, classification=case.classification,
+                                                 department=case.department,
+                                                 is_author=actor.user_id in (case.owner_id, case.author_id)))
+        row = conn.execute(select(ENTRIES.c.terms, ENTRIES.c.facts)
+                           .where(ENTRIES.c.case_id == case.id, ENTRIES.c.tier == tier)).first()
+        if row is None:
             return []
-        indexed, facts = conn.execute(select(ENTRIES.c.terms, ENTRIES.c.facts)
-                                      .where(ENTRIES.c.id == mine[0][0])).one()
+        indexed, facts = row
+        case_id = case.id
         picked = _distinctive(indexed.split())
         if not picked:
             return []
         scenario = next((_tok(t) for t in facts.split() if t.startswith("qs")), None)  # the same marketing scenario
-        expression = _visible(ctx, actor, _all(_any([_tok(w) for w in picked]), scenario, audience), recommend=True)
+        expression = _visible(ctx, actor, _all(_any([_tok(w) for w in picked]), scenario, _audience(ctx, conn, actor)),
+                              recommend=True)
         ranked = _Query(ctx, conn, _but(expression, _tok(fact("i", case_id)))).page(
             "relevance", limit, 0, True)
         return _hits(conn, ranked, [])

@@ -82,13 +82,13 @@ Index("ix_access_log_at", AccessEntry.__table__.c.at)
 
 
 def record_search(ctx: AppContext, actor: Actor, query: str, ms: float, results: int) -> None:
-    """One search in the log: one INSERT in its own short transaction (no audit head)."""
+    """One search in the log, queued and written with the next batch (``casebook.core.queued``): a search never
+    waits for the write lock."""
     if actor.is_system:
         return
-    with ctx.engine.begin() as conn:
-        conn.execute(SEARCHES.insert(), {"at": ctx.clock.now(), "actor": actor.username,
-                                         "query": query.strip()[:QUERY_MAX_CHARS], "ms": max(0, round(ms)),
-                                         "results": max(0, int(results))})
+    ctx.queue(SEARCHES).add({"at": ctx.clock.now(), "actor": actor.username,
+                             "query": query.strip()[:QUERY_MAX_CHARS], "ms": max(0, round(ms)),
+                             "results": max(0, int(results))})
 
 
 def mark_reuse(ctx: AppContext, actor: Actor, key: str, outcome: str, note: str | None = None) -> dict[str, Any]:

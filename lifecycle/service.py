@@ -18,7 +18,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from casebook.core import audit
-from casebook.core.db import Prepared
+from casebook.core.db import Prepared, reads
 from access.grants import has_grant
 from access.rules import can_fire, can_view, reads_working_version, state_allows
 from casebook.core.clock import add_months
@@ -270,6 +270,7 @@ class CaseService:
                 out.append(event)
         return out
 
+    @reads
     def allowed_events(self, actor: Actor, key: str) -> list[str]:
         with self.ctx.sessions() as session:
             return self._allowed(session.connection(), _load(session, key), actor)
@@ -426,6 +427,7 @@ class CaseService:
         """Whether the actor reviews the case's open task (the review package's hook says)."""
         return any(check(conn, case, actor) for check in self.ctx.hooks.working_readers())
 
+    @reads
     def view(self, actor: Actor, key: str, *, version: int | None = None, published: bool = False) -> CaseView:
         with self.ctx.sessions() as session:
             case = _load(session, key)
@@ -452,6 +454,7 @@ class CaseService:
             return CaseView(case.key or "", case.state, case.review_level, number, case.published_version_no, doc,
                             facts, case.id, self._is_owner(case, actor))
 
+    @reads
     def history(self, actor: Actor, key: str, *,
                 events: bool = True) -> tuple[list[CaseVersion], list[audit.AuditEvent]]:
         """The versions and (unless ``events`` is False: readers without the audit permission) the audit trail;

@@ -7,7 +7,7 @@ from sqlalchemy import delete, select
 
 from casebook.core import audit
 from casebook.core.context import AppContext
-from casebook.core.db import insert_if_absent
+from casebook.core.db import insert_if_absent, reads
 from casebook.core.users import Actor
 from lifecycle.service import CaseService
 from notifications.models import CaseFollow
@@ -46,6 +46,7 @@ def unfollow(ctx: AppContext, actor: Actor, key: str, *, ip: str | None = None) 
     return bool(gone)
 
 
+@reads
 def is_following(ctx: AppContext, actor: Actor, key: str) -> bool:
     """Whether the actor follows the case (the page shows follow or unfollow)."""
     from lifecycle.models import Case

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from casebook.core.db import reads
 from casebook.core.context import AppContext
 from casebook.core.users import Actor
 from lifecycle.models import Case
@@ -18,6 +19,7 @@ from redaction.stored import rendered, stored_title
 from redaction.tiers import Audience, audience_for
 
 
+@reads
 def rendered_view(ctx: AppContext, actor: Actor, key: str, *, version: int | None = None,
                   published: bool = False) -> tuple[CaseView, Audience]:
     """The case as ``actor`` may see it (read access checked), redacted for the actor's audience."""
@@ -45,6 +47,7 @@ def read_case(ctx: AppContext, actor: Actor, key: str, *, via: str, ip: str | No
     return shown
 
 
+@reads
 def shown_history(ctx: AppContext, actor: Actor, key: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """A case's versions and events as ``actor`` may see them: free text they carry (version notes, reasons,
     correction requests) rendered at the actor's tier."""
@@ -68,6 +71,7 @@ def shown_history(ctx: AppContext, actor: Actor, key: str) -> tuple[list[dict[st
                        "after": e.after, "details": shown(e.details)} for e in events]
 
 
+@reads
 def listed_cases(ctx: AppContext, actor: Actor, *, state: str | None = None, limit: int = 500) -> list[dict[str, Any]]:
     """The cases ``actor`` may read (newest first), each title at the actor's tier: what a case list shows."""
     cases = Case.__table__

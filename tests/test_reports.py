@@ -38,6 +38,9 @@ def test_a_search_is_recorded_once_with_its_time_and_result_count(ctx, users, fu
     search.search(ctx, users["intern"], "沒有這個詞組合xyz")
     search.search(ctx, Actor.system("job"), "快閃")                # not a person's search
     with ctx.engine.connect() as conn:
+        assert conn.execute(select(SEARCHES)).all() == []          # queued, not written inside the search
+    ctx.flush_queues()
+    with ctx.engine.connect() as conn:
         rows = conn.execute(select(SEARCHES).order_by(SEARCHES.c.id)).all()
     assert key in [h.key for h in found.items]
     assert [(r.actor, r.query, r.results) for r in rows] == [("intern", "快閃", found.total),

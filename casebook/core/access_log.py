@@ -12,10 +12,7 @@ counts those), so a lost entry never lets a bulk download through.
 
 from __future__ import annotations
 
-import atexit
 import itertools
-import threading
-import weakref
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from casebook.core.chain import Chain, ChainedRow, ShardHead
 from casebook.core.db import Base, UTCDateTime
+from casebook.core.queued import QueuedRows
 
 class AccessEntry(ChainedRow, Base):
     """One read of case content: a view (page, API, CLI) or a download/export."""
@@ -55,34 +53,21 @@ CHAIN = Chain("access", AccessEntry.__table__, AccessHead.__table__, HASHED_FIEL
 ACTIONS = frozenset({"view", "download"})
 
 
-class AccessLog:
+class AccessLog(QueuedRows):
     """One process's queue of reads for one store, written in batches (see the module's docstring)."""
 
     def __init__(self, engine: Engine, key: bytes, *, shards: int, batch: int, interval: float) -> None:
-        self.engine, self.key, self.shards, self.batch, self.interval = engine, key, shards, batch, interval
-        self._pending: list[dict[str, Any]] = []
-        self._lock = threading.Lock()          # guards _pending
-        self._writing = threading.Lock()       # one batch at a time per process
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(engine, AccessEntry.__table__, batch=batch, interval=interval)
+        self.key, self.shards = key, shards
         self._batches = itertools.count()
-        _open_logs.add(self)
 
-    def add(self, *, at: datetime, actor: str, action: str, case_key: str, version: int | None, ip: str | None,
-            via: str) -> None:
+    def add(self, *, at: datetime, actor: str, action: str, case_key: str, version: int | None,  # type: ignore[override]
+            ip: str | None, via: str) -> None:
         """Queue one read; written with its batch (at once when the batch is full)."""
         if action not in ACTIONS:
             raise ValueError(f"access action must be one of {sorted(ACTIONS)}, not {action!r}")
-        entry = {"at": at, "actor": actor, "action": action, "case_key": case_key, "version": version, "ip": ip,
-                 "via": via}
-        with self._lock:
-            self._pending.append(entry)
-            full = len(self._pending) >= self.batch
-            if self._thread is None and not self._stop.is_set():
-                self._thread = threading.Thread(target=self._run, name="casebook-access-log", daemon=True)
-                self._thread.start()
-        if full:
-            self.flush()
+        super().add({"at": at, "actor": actor, "action": action, "case_key": case_key, "version": version,
+                     "ip": ip, "via": via})
 
     def pending(self) -> int:
         with self._lock:
@@ -93,54 +78,9 @@ class AccessLog:
         with self._lock:
             return [dict(e) for e in self._pending if e["case_key"] == case_key]
 
-    def flush(self) -> int:
-        """Write everything queued so far (one transaction per batch); how many entries were written."""
-        written = 0
-        with self._writing:
-            while True:
-                with self._lock:
-                    entries, self._pending = self._pending[:self.batch], self._pending[self.batch:]
-                if not entries:
-                    return written
-                try:
-                    self._write(entries)
-                except Exception:
-                    with self._lock:               # keep them for the next attempt, in order
-                        self._pending[:0] = entries
-                    raise
-                written += len(entries)
-
     def _write(self, entries: list[dict[str, Any]]) -> None:
         # Batches rotate over the shards so that several processes flushing at once rarely meet on one head.
         shard = (next(self._batches) + id(self)) % self.shards
         with self.engine.begin() as conn:
             CHAIN.append(conn, self.key, shard, entries)
             conn.execute(AccessEntry.__table__.insert(), entries)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                self.flush()
-            except Exception:  # noqa: BLE001 - the store is away for a moment: the entries stay queued
-                continue
-
-    def close(self) -> None:
-        """Stop the background writer and write what is queued."""
-        self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=self.interval + 5)
-        self.flush()
-        _open_logs.discard(self)
-
-
-_open_logs: "weakref.WeakSet[AccessLog]" = weakref.WeakSet()
-
-
-@atexit.register
-def _flush_at_exit() -> None:
-    for log in list(_open_logs):
-        try:
-            log.close()
-        except Exception:  # noqa: BLE001 - nothing left to report to at exit
-            pass

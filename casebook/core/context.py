@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,6 +20,7 @@ from casebook.core.audit import AuditContext
 from casebook.core.clock import Clock, make_clock
 from casebook.core.db import make_engine, make_session_factory
 from casebook.core.hooks import Hooks
+from casebook.core.queued import QueuedRows
 from casebook.core.settings import Settings, get_settings
 from casebook.core.workdays import WorkCalendar
 from policies.loader import Policy, load_policy
@@ -53,9 +55,24 @@ class AppContext:
         return AccessLog(self.engine, self.audit.key, shards=self.settings.audit_shards,
                          batch=self.settings.access_log_batch, interval=self.settings.access_log_flush_seconds)
 
+    def queue(self, table: Table) -> QueuedRows:
+        """This process's batched writer for ``table`` (statistics only; see casebook.core.queued)."""
+        queues = self.__dict__.setdefault("_queues", {})
+        if table.name not in queues:
+            queues[table.name] = QueuedRows(self.engine, table, batch=self.settings.access_log_batch,
+                                            interval=self.settings.access_log_flush_seconds)
+        return queues[table.name]
+
+    def flush_queues(self) -> None:
+        """Write every queued row now (before counting what they record)."""
+        for queue in self.__dict__.get("_queues", {}).values():
+            queue.flush()
+
     def close(self) -> None:
         if "access_log" in self.__dict__:
             self.access_log.close()
+        for queue in self.__dict__.get("_queues", {}).values():
+            queue.close()
         self.engine.dispose()
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from functools import wraps
 from pathlib import Path
 from datetime import datetime, timezone
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from sqlalchemy import JSON, DateTime, MetaData, Table, TypeDecorator, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -24,6 +26,44 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+_READING: ContextVar[bool] = ContextVar("casebook_reading", default=False)
+_READ_VERBS = ("SELECT", "WITH", "PRAGMA", "EXPLAI")
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class WriteInReadScope(RuntimeError):
+    """A statement that writes was sent inside ``reading()``: a read path that writes must not be marked as one."""
+
+
+@contextmanager
+def reading() -> Iterator[None]:
+    """Database work inside is read-only. On SQLite its transactions begin DEFERRED (a WAL snapshot: readers never
+    wait for each other or for a writer) instead of IMMEDIATE, which every other transaction takes so that
+    read-then-write never fails on the lock upgrade; a write sent inside raises ``WriteInReadScope``."""
+    token = _READING.set(True)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
+def reads(fn: Callable[P, R]) -> Callable[P, R]:
+    """Mark a function that only reads the store (``reading()`` around its whole call)."""
+    @wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with reading():
+            return fn(*args, **kwargs)
+    return wrapper
+
+
+def _refuse_writes_while_reading(engine: Engine) -> None:
+    @event.listens_for(engine, "before_cursor_execute")
+    def _check(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if _READING.get() and not statement.lstrip()[:6].upper().startswith(_READ_VERBS):
+            raise WriteInReadScope(f"write inside a read-only scope: {statement[:80]}")
 
 
 class Base(DeclarativeBase):
@@ -69,13 +109,16 @@ def make_engine(url: str, *, sqlite_synchronous: str = "FULL", sqlite_wal_autoch
             # driver's connection: a statement without parameters or results needs none of the execution machinery;
             # a failure (the lock not free within the busy timeout) still surfaces as SQLAlchemy's own error.
             try:
-                conn.connection.driver_connection.execute("BEGIN IMMEDIATE")
+                conn.connection.driver_connection.execute("BEGIN" if _READING.get() else "BEGIN IMMEDIATE")
             except sqlite3.Error as error:
                 raise DBAPIError.instance("BEGIN IMMEDIATE", None, error, sqlite3.Error,
                                           dialect=engine.dialect) from error
 
+        _refuse_writes_while_reading(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, pool_pre_ping=True, **kwargs)
+    _refuse_writes_while_reading(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

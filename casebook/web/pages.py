@@ -20,6 +20,7 @@ from access.accounts import sign_in, sign_out, unfreeze
 from casebook.core.locales import LOCALES
 from notifications.preferences import CHANNELS, MODES, preferences, set_preferences
 from casebook.core.context import AppContext
+from casebook.core.db import reading
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem, describe, describe_problem
 from casebook.core.users import Actor, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
@@ -59,7 +60,7 @@ templates.env.globals.update(csrf_field=csrf_field)
 def _locale(request: Request, ctx: AppContext, actor: Actor | None) -> str:
     """The reader's language: a signed-in user's preference; signed out, the cookie's choice or Accept-Language."""
     if actor is not None:
-        with ctx.sessions() as session:
+        with reading(), ctx.sessions() as session:
             return get_user(session, actor.username).locale
     return locale_choice(request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language"))
 
