@@ -30,7 +30,7 @@ from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHE
 from lifecycle.service import CaseService
 from lifecycle.worklist import Rating, WorkItem
 from notifications.announce import announce
-from notifications.audience import RoleHolders, case_ref, username_of, users_with_role
+from notifications.audience import RoleHolders, case_ref, case_refs, username_of, users_with_role
 from notifications.outbox import Notice, enqueue, enqueue_many
 from policies.loader import Policy
 
@@ -176,11 +176,11 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     for conn, batch in claimed_batches(ctx, submission_due_by(horizon)):
         names, holders = usernames(conn, (c.author_id for c in batch)), RoleHolders(conn, ctx.policy)
         notices: list[Notice] = []
-        for case in batch:
+        for case, ref in zip(batch, case_refs(batch, conn)):
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
                 author = names.get(case.author_id)
-                payload = {"case": case_ref(case, conn), "due": due_on.isoformat(), "days_left": (due_on - today).days,
+                payload = {"case": ref, "due": due_on.isoformat(), "days_left": (due_on - today).days,
                            "days_overdue": (today - due_on).days, "author": author}
                 targets = [author] if step < 0 else [author] + holders(chain[step], case.department)
                 notices += [Notice(kind, case.key, user, period, payload) for user in dict.fromkeys(targets) if user]
@@ -208,9 +208,10 @@ def _notify_published(ctx: AppContext, conn: Connection, cases: list[Any]) -> No
     """Tell author and owner that their case is live (``cases``: the rows as read before publishing)."""
     names = usernames(conn, [i for c in cases for i in (c.author_id, c.owner_id)])
     enqueue_many(conn, [Notice("case_published", case.key, names[user_id], f"v{case.current_version_no}",
-                               {"case": case_ref(case, conn)})
-                        for case in cases for user_id in dict.fromkeys((case.author_id, case.owner_id))
-                        if user_id in names], ctx.clock.now())
+                               {"case": ref})
+                        for case, ref in zip(cases, case_refs(cases, conn))
+                        for user_id in dict.fromkeys((case.author_id, case.owner_id)) if user_id in names],
+                 ctx.clock.now())
 
 
 def monthly_publish(ctx: AppContext) -> dict[str, int]:
@@ -223,7 +224,7 @@ def monthly_publish(ctx: AppContext) -> dict[str, int]:
         released += len(moved)
         _notify_published(ctx, conn, moved)
         if moved:   # role chat groups hear of the batch in its transaction (one post per batch of the run)
-            refs = [case_ref(c, conn) | {"state": S.PUBLISHED, "published": True} for c in moved]
+            refs = [ref | {"state": S.PUBLISHED, "published": True} for ref in case_refs(moved, conn)]
             announce(conn, ctx.policy, ctx.settings, kind="batch_published", subject_id=f"batch-{moved[0].key}",
                      period=month, payload={"month": month, "cases": refs}, now=ctx.clock.now())
     return {"published": released}
@@ -248,8 +249,8 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
         names, operations = usernames(conn, (c.owner_id for c in moved)), users_with_role(
             conn, ctx.policy, ctx.policy.doc.operations_role)
         notices = []
-        for case in moved:
-            payload = {"case": case_ref(case, conn), "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
+        for case, ref in zip(moved, case_refs(moved, conn)):
+            payload = {"case": ref, "expired_on": case.expires_at.astimezone(ctx.clock.tz).date()
                        .isoformat(), "evaluation_due": due_on}
             notices += [Notice("expiry_evaluation", case.key, user, str(case.expires_at.date()), payload)
                         for user in dict.fromkeys([*operations, names.get(case.owner_id)]) if user]
@@ -267,10 +268,9 @@ def staleness_audit(ctx: AppContext) -> dict[str, int]:
         flagged += len(moved)
         names = usernames(conn, [i for c in moved for i in (c.owner_id, c.author_id)])
         notices = []
-        for case in moved:
+        for case, ref in zip(moved, case_refs(moved, conn)):
             last = case.content_updated_at.astimezone(ctx.clock.tz).date().isoformat()
-            notices += [Notice("stale_case", case.key, names[user_id], last,
-                               {"case": case_ref(case, conn), "last_update": last})
+            notices += [Notice("stale_case", case.key, names[user_id], last, {"case": ref, "last_update": last})
                         for user_id in dict.fromkeys((case.owner_id, case.author_id)) if user_id in names]
         enqueue_many(conn, notices, now)
     return {"stale": flagged}

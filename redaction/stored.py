@@ -13,6 +13,7 @@ ones before it), so a person keeps one mask across versions.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +29,7 @@ from redaction import pseudonyms as names
 from redaction.api import as_json, detect_document, detect_fields, detection_version
 from redaction.findings import Finding
 from redaction.models import VersionFindings, VersionRendering
-from redaction.overrides import load_overrides
+from redaction.overrides import load_overrides, load_overrides_many
 from redaction.render import (Override, apply_overrides, apply_patch, document_findings, field_overrides,
                               render_document, render_patch, render_text)
 from redaction.tiers import Audience, action_for
@@ -200,29 +201,63 @@ def version_findings(conn: Connection, policy: Policy, case_id: int, version_no:
 def title_findings(conn: Connection, case_id: int, version_no: int) -> tuple[str, list[list[Any]]] | None:
     """A version's title and its findings after overrides, as [[entity, start, end, score]] (for payloads that
     travel through the outbox), or None when the version has no stored findings."""
+    row = conn.execute(_title_statement(), {"b_case": case_id, "b_version": version_no}).first()
+    if row is None or row.findings is None:
+        return None
+    return _title_spans(row.document, row.findings, load_overrides(conn, case_id, version_no))
+
+
+def titles_many(conn: Connection, versions: list[tuple[int, int]]
+                ) -> dict[tuple[int, int], tuple[str, list[list[Any]], dict[str, str]]]:
+    """For many (case id, version) pairs, in three queries: the title with its findings after overrides (as
+    ``title_findings``) and the title in each stored rendering by display tier (the case's pseudonyms and
+    sign-off overrides included, as its page shows it): what a job needs for the notices of one batch, which
+    travel without the document. Pairs without stored findings are left out."""
     from lifecycle.models import CaseVersion
 
-    versions = CaseVersion.__table__
-    document = conn.execute(select(versions.c.document).where(versions.c.case_id == case_id,
-                                                              versions.c.number == version_no)).scalar_one_or_none()
-    found = None if document is None else stored_findings(conn, case_id, version_no, document)
-    if found is None:
-        return None
-    overrides = field_overrides(load_overrides(conn, case_id, version_no), "title")
+    if not versions:
+        return {}
+    table = CaseVersion.__table__
+    wanted, ids = set(versions), {case_id for case_id, _ in versions}
+    # by case id, then the version picked here: a row-value IN would not walk the primary keys on SQLite
+    rows = [r for r in conn.execute(
+        select(table.c.case_id, table.c.number, table.c.document, FINDINGS.c.findings)
+        .join(FINDINGS, and_(FINDINGS.c.case_id == table.c.case_id, FINDINGS.c.version_no == table.c.number))
+        .where(FINDINGS.c.case_id.in_(ids))) if (r.case_id, r.number) in wanted]
+    overrides = load_overrides_many(conn, [(r.case_id, r.number) for r in rows])
+    tiers: dict[tuple[int, int], dict[str, Any]] = {}
+    for r in conn.execute(select(RENDERINGS.c.case_id, RENDERINGS.c.version_no, RENDERINGS.c.tier, RENDERINGS.c.patch)
+                          .where(RENDERINGS.c.case_id.in_(ids))):
+        if (r.case_id, r.version_no) in wanted:
+            tiers.setdefault((r.case_id, r.version_no), {})[r.tier] = r.patch or {}
+    out = {}
+    for r in rows:
+        title, spans = _title_spans(r.document, r.findings, overrides[(r.case_id, r.number)])
+        out[(r.case_id, r.number)] = (title, spans, {tier: patch.get("title", title)
+                                                     for tier, patch in tiers.get((r.case_id, r.number), {}).items()})
+    return out
+
+
+def _title_spans(document: dict[str, Any], findings: dict[str, Any],
+                 overrides: list[Override]) -> tuple[str, list[list[Any]]]:
     title = document.get("title") or ""
-    items = apply_overrides(title, found.get("title", []), overrides) if overrides else found.get("title", [])
+    found = [Finding(e, s, t, title[s:t], score) for e, s, t, score in findings.get("title", [])]
+    mine = field_overrides(overrides, "title")
+    items = apply_overrides(title, found, mine) if mine else found
     return title, [[f.entity_type, f.start, f.end, f.score] for f in items]
 
 
-def tier_titles(conn: Connection, case_id: int, version_no: int, title: str) -> dict[str, str]:
-    """A version's title in each of its stored renderings, by display tier: the case's pseudonyms and sign-off
-    overrides included (what its page shows), for messages that travel without the document."""
-    rows = conn.execute(_TIER_PATCHES, {"b_case": case_id, "b_version": version_no})
-    return {r.tier: (r.patch or {}).get("title", title) for r in rows}
+@cache
+def _title_statement() -> Any:
+    """A version's document with its stored findings (one outer join), with bound parameters so SQLAlchemy
+    compiles it once (built on first use: lifecycle.models imports this package)."""
+    from lifecycle.models import CaseVersion
 
-
-_TIER_PATCHES = select(RENDERINGS.c.tier, RENDERINGS.c.patch).where(
-    RENDERINGS.c.case_id == bindparam("b_case"), RENDERINGS.c.version_no == bindparam("b_version"))
+    versions = CaseVersion.__table__
+    return select(versions.c.document, FINDINGS.c.findings) \
+        .select_from(versions.outerjoin(FINDINGS, and_(FINDINGS.c.case_id == versions.c.case_id,
+                                                       FINDINGS.c.version_no == versions.c.number))) \
+        .where(versions.c.case_id == bindparam("b_case"), versions.c.number == bindparam("b_version"))
 
 
 def decode_spans(text: str, spans: list[list[Any]]) -> list[Finding]:
