@@ -221,21 +221,40 @@ class Indexer:
 
     def index_version(self, conn: Connection, case_id: int, version_no: int, state: str | None = None) -> None:
         """Replace a case's entries with those of ``version_no`` (its published version)."""
-        document = conn.execute(select(VERSIONS.c.document).where(VERSIONS.c.case_id == case_id,
-                                                                  VERSIONS.c.number == version_no)).scalar_one()
-        row = conn.execute(select(CASES).where(CASES.c.id == case_id)).one()._mapping
-        classification = document.get("classification") or row["classification"]
-        patches = {r.tier: r.patch for r in conn.execute(select(stored.RENDERINGS.c.tier, stored.RENDERINGS.c.patch)
-                                                         .where(stored.RENDERINGS.c.case_id == case_id,
-                                                                stored.RENDERINGS.c.version_no == version_no))}
-        if not patches:  # a version written before renderings were stored
-            stored.store_version(conn, self.policy, case_id, version_no, document, classification,
-                                 now=self.ctx.clock.now())
-            return self.index_version(conn, case_id, version_no, state)
-        unindex(conn, case_id)
-        bulk_insert(conn, ENTRIES, self.rows(dict(row) | {"classification": classification}, version_no, document,
-                                             classification, patches, state or row["state"]))
-        refresh_ratings(conn, [case_id])
+        self.index_versions(conn, [(case_id, version_no, state)])
+
+    def index_versions(self, conn: Connection, items: list[tuple[int, int, str | None]]) -> None:
+        """``index_version`` for many cases at once (a job's batch of publications): a handful of statements
+        whatever the number of cases. ``items``: (case id, version number, state or None for the row's)."""
+        if not items:
+            return
+        ids = [case_id for case_id, _, _ in items]
+        wanted = {(case_id, number) for case_id, number, _ in items}
+        documents = {(r.case_id, r.number): r.document for r in conn.execute(
+            select(VERSIONS.c.case_id, VERSIONS.c.number, VERSIONS.c.document).where(VERSIONS.c.case_id.in_(ids)))
+            if (r.case_id, r.number) in wanted}
+        rows = {r.id: r._mapping for r in conn.execute(select(CASES).where(CASES.c.id.in_(ids)))}
+        patches: dict[tuple[int, int], dict[str, Any]] = {}
+        for r in conn.execute(select(stored.RENDERINGS.c.case_id, stored.RENDERINGS.c.version_no,
+                                     stored.RENDERINGS.c.tier, stored.RENDERINGS.c.patch)
+                              .where(stored.RENDERINGS.c.case_id.in_(ids))):
+            if (r.case_id, r.version_no) in wanted:
+                patches.setdefault((r.case_id, r.version_no), {})[r.tier] = r.patch
+        entries = []
+        for case_id, number, state in items:
+            row, document = rows[case_id], documents[(case_id, number)]
+            classification = document.get("classification") or row["classification"]
+            if (case_id, number) not in patches:  # a version written before renderings were stored
+                stored.store_version(conn, self.policy, case_id, number, document, classification,
+                                     now=self.ctx.clock.now())
+                patches[(case_id, number)] = {r.tier: r.patch for r in conn.execute(
+                    select(stored.RENDERINGS.c.tier, stored.RENDERINGS.c.patch).where(
+                        stored.RENDERINGS.c.case_id == case_id, stored.RENDERINGS.c.version_no == number))}
+            entries += self.rows(dict(row) | {"classification": classification}, number, document, classification,
+                                 patches[(case_id, number)], state or row["state"])
+        unindex(conn, ids)
+        bulk_insert(conn, ENTRIES, entries)
+        refresh_ratings(conn, ids)
 
     def build_versions(self, versions: Iterable[tuple[int, int, dict[str, Any]]], cases: dict[int, dict[str, Any]]
                        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -271,10 +290,12 @@ class Indexer:
         refresh_ratings(conn, list(dict.fromkeys(e["case_id"] for e in entries)))
 
 
-def unindex(conn: Connection, case_id: int) -> None:
+def unindex(conn: Connection, case_ids: int | list[int]) -> None:
+    """Remove the entries of one case or of many."""
+    ids = [case_ids] if isinstance(case_ids, int) else case_ids
     conn.execute(delete(SEARCH_RATINGS).where(SEARCH_RATINGS.c.entry_id.in_(
-        select(ENTRIES.c.id).where(ENTRIES.c.case_id == case_id))))
-    conn.execute(delete(ENTRIES).where(ENTRIES.c.case_id == case_id))
+        select(ENTRIES.c.id).where(ENTRIES.c.case_id.in_(ids)))))
+    conn.execute(delete(ENTRIES).where(ENTRIES.c.case_id.in_(ids)))
 
 
 def refresh_ratings(conn: Connection, case_ids: list[int]) -> None:
@@ -325,11 +346,10 @@ def indexer_for(ctx: AppContext) -> Indexer:
 
 
 def follow_publication(t: hooks.TransitionEvent) -> None:
-    """A version becoming the published one is indexed in the same transaction as the publish; any other
-    transition of an indexed case moves its entries' state token (the ``state`` filter) and, when who may find
-    it changes (taken down, archived or back), its visibility token."""
-    if t.dest == S.PUBLISHED and t.source != S.PUBLISHED:
-        indexer_for(t.service.ctx).index_version(t.conn, t.case.id, t.case.current_version_no, t.dest)
+    """A transition of an indexed case (other than a publication: ``index_publications``) moves its entries'
+    state token (the ``state`` filter) and, when who may find it changes (taken down, archived or back), its
+    visibility token."""
+    if t.dest == S.PUBLISHED and t.source != S.PUBLISHED:   # indexed by ``index_publications``
         return
     if t.source == t.dest or t.case.published_version_no is None:  # never published: nothing indexed
         return
@@ -337,6 +357,15 @@ def follow_publication(t: hooks.TransitionEvent) -> None:
     old, new = fact("v", visibility(t.source, was)), fact("v", visibility(t.dest, was or t.dest == S.WITHDRAWN))
     _MOVE_TOKENS.execute(t.conn, {"b_case": t.case.id, "b_old_e": fact("e", t.source), "b_new_e": fact("e", t.dest),
                                   "b_old_v": old, "b_new_v": new})  # visibility unchanged: a no-op replace
+
+
+def index_publications(applied: list[hooks.TransitionEvent]) -> None:
+    """Versions that became the published one are indexed in the transaction that published them, all of one
+    call's at once (``Indexer.index_versions``)."""
+    published = [t for t in applied if t.dest == S.PUBLISHED and t.source != S.PUBLISHED]
+    if published:
+        indexer_for(published[0].service.ctx).index_versions(
+            published[0].conn, [(t.case.id, t.case.current_version_no, t.dest) for t in published])
 
 
 #: The state and visibility tokens of a case's entries, moved in one cached statement (transitions are the hot path).

@@ -204,12 +204,14 @@ def publish_approved(ctx: AppContext) -> dict[str, int]:
     return counts
 
 
-def _notify_published(ctx: AppContext, conn: Connection, cases: list[Any]) -> None:
-    """Tell author and owner that their case is live (``cases``: the rows as read before publishing)."""
+def _notify_published(ctx: AppContext, conn: Connection, cases: list[Any],
+                      refs: list[dict[str, Any]] | None = None) -> None:
+    """Tell author and owner that their case is live (``cases``: the rows as read before publishing; ``refs``:
+    their ``case_refs`` when the caller has them)."""
     names = usernames(conn, [i for c in cases for i in (c.author_id, c.owner_id)])
     enqueue_many(conn, [Notice("case_published", case.key, names[user_id], f"v{case.current_version_no}",
                                {"case": ref})
-                        for case, ref in zip(cases, case_refs(cases, conn))
+                        for case, ref in zip(cases, refs if refs is not None else case_refs(cases, conn))
                         for user_id in dict.fromkeys((case.author_id, case.owner_id)) if user_id in names],
                  ctx.clock.now())
 
@@ -222,9 +224,10 @@ def monthly_publish(ctx: AppContext) -> dict[str, int]:
     for conn, batch in claimed_batches(ctx, scheduled_due()):
         moved = [case for case, _ in service.fire_batch(FLOW_ACTOR, batch, "release", conn=conn)]
         released += len(moved)
-        _notify_published(ctx, conn, moved)
+        refs = case_refs(moved, conn)
+        _notify_published(ctx, conn, moved, refs)
         if moved:   # role chat groups hear of the batch in its transaction (one post per batch of the run)
-            refs = [ref | {"state": S.PUBLISHED, "published": True} for ref in case_refs(moved, conn)]
+            refs = [ref | {"state": S.PUBLISHED, "published": True} for ref in refs]
             announce(conn, ctx.policy, ctx.settings, kind="batch_published", subject_id=f"batch-{moved[0].key}",
                      period=month, payload={"month": month, "cases": refs}, now=ctx.clock.now())
     return {"published": released}

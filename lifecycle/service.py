@@ -328,9 +328,12 @@ class CaseService:
         extra = (details or {}) | ({"reason": reason} if reason else {})
         self._audit(conn, actor, f"case.{event}", case, before=before, after=after, details=extra or None, ip=ip,
                     at=now)  # the event's time is the transition's, as stored on the row
+        applied = hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now, reason,
+                                        details or {}, scratch)
         for listener in self.ctx.hooks.listeners():
-            listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
-                                           reason, details or {}, scratch))
+            listener(applied)
+        for batch_listener in self.ctx.hooks.batch_listeners():
+            batch_listener([applied])
         return outcome.dest
 
     def fire_batch(self, actor: Actor, rows: Sequence[Any], event: str, *, conn: Connection,
@@ -367,10 +370,13 @@ class CaseService:
             {"at": now, "actor": actor.username, "action": f"case.{event}", "subject_type": "case",
              "subject_id": case.key or str(case.id), "before": _facts(case), "after": _after(case, changes),
              "details": details} for case, _, changes, _ in done])
-        for case, outcome, _, scratch in done:
+        applied = [hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now, reason, {},
+                                         scratch) for case, outcome, _, scratch in done]
+        for one in applied:
             for listener in self.ctx.hooks.listeners():
-                listener(hooks.TransitionEvent(conn, self, case, event, outcome.source, outcome.dest, actor, now,
-                                               reason, {}, scratch))
+                listener(one)
+        for batch_listener in self.ctx.hooks.batch_listeners():
+            batch_listener(applied)
         return [(case, outcome.dest) for case, outcome, _, _ in done]
 
     def _batch_update(self, decided: list[tuple[Any, Outcome, dict[str, Any], dict[str, Any]]], now: datetime) -> Any:

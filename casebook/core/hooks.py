@@ -9,6 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 Listener = Callable[[Any], None]
+#: Called once with every transition a call applied (one for ``fire``, a job's whole batch for ``fire_batch``),
+#: after the per-transition listeners, in the same transaction: work that is cheaper done for many at once.
+BatchListener = Callable[[list[Any]], None]
 Guard = Callable[..., list[str]]
 #: (conn, service, case row, actor, event) -> the rule that refuses this actor the event, or ''.
 Refusal = Callable[..., str]
@@ -23,6 +26,7 @@ class Hooks:
 
     def __init__(self) -> None:
         self._listeners: list[Listener] = []
+        self._batch_listeners: list[BatchListener] = []
         self._guards: dict[str, list[Guard]] = {}
         self._refusals: list[Refusal] = []
         self._version_listeners: list[VersionListener] = []
@@ -34,6 +38,12 @@ class Hooks:
         self._check_open()
         if fn not in self._listeners:
             self._listeners.append(fn)
+        return fn
+
+    def on_transitions(self, fn: BatchListener) -> BatchListener:
+        self._check_open()
+        if fn not in self._batch_listeners:
+            self._batch_listeners.append(fn)
         return fn
 
     def guard(self, event: str, fn: Guard) -> Guard:
@@ -85,6 +95,9 @@ class Hooks:
 
     def listeners(self) -> list[Listener]:
         return self._listeners
+
+    def batch_listeners(self) -> list[BatchListener]:
+        return self._batch_listeners
 
     def refusals(self) -> list[Refusal]:
         return self._refusals
