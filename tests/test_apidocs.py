@@ -98,7 +98,9 @@ def test_the_reference_page_follows_the_reader(ctx) -> None:
     assert '<html lang="zh-Hans">' in shown and "API 参考" in shown
     assert "登录以获取令牌" in shown and "<h2>搜索</h2>" in shown and "openapi.json?lang=zh-Hans" in shown
     assert "<code translate=\"no\">X-Partner-Key</code>" in shown          # code spans of descriptions marked
+    assert '<code translate="no">task_id</code>（路径参数，必填）' in shown
     english = pages.get("/api/v1/docs", params={"lang": "en"}).text
     assert '<html lang="en">' in english and "Sign in for a bearer token" in english and "登录" not in english
+    assert '<code translate="no">task_id</code> (path, required)' in english
     assert "<script" not in shown and "cdn" not in shown.lower()
     assert localized_schema(pages.app, "zh-Hans") is localized_schema(pages.app, "zh-Hans")   # built once
