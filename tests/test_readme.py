@@ -68,7 +68,7 @@ def test_readme_layout_and_links_are_current() -> None:
         assert (ROOT / path).exists(), path
     assert "docs/" in text
     for role in ("author", "reviewer", "department-head", "committee", "operations", "manager"):
-        for lang in ("zh-Hant", "en"):
+        for lang in ("zh-Hant", "zh-Hans", "en"):
             guide = ROOT / "docs" / lang / f"{role}.md"
             assert guide.exists() and guide.stat().st_size > 1500, guide
 

@@ -65,10 +65,15 @@ def _locale(request: Request, ctx: AppContext, actor: Actor | None) -> str:
     return locale_choice(request.cookies.get(LOCALE_COOKIE), request.headers.get("accept-language"))
 
 
+#: The reader's language as pages choose it (other shell modules that render a page in it use this name).
+reader_locale = _locale
+
+
 def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, status: int = 200,
-         **data: Any) -> HTMLResponse:
-    """A template rendered in the reader's language, with the navigation the reader's role may use."""
-    locale = _locale(request, ctx, actor)
+         *, locale: str | None = None, **data: Any) -> HTMLResponse:
+    """A template rendered in the reader's language (``locale`` when the page was asked for another one),
+    with the navigation the reader's role may use."""
+    locale = locale or _locale(request, ctx, actor)
     w = writer(locale, ctx.policy, ctx.clock.tz)
     if data.get("done") and not has(f"done_{data['done']}"):
         data["done"] = None              # a success message only for what the catalog names (the URL is typed)
