@@ -12,7 +12,7 @@ from sqlalchemy import select
 from access.requests import remind_overdue
 from casebook.core.context import AppContext
 from lifecycle.models import Case
-from notifications.audience import RoleHolders, case_ref
+from notifications.audience import RoleHolders, case_refs
 from notifications.models import OutboxMessage
 from notifications.outbox import Notice, enqueue_many
 from review.due import classify_rows, due_horizon, due_tasks_statement, task_rows
@@ -49,6 +49,8 @@ def _escalate(ctx: AppContext, conn: Any, rows: list[Any], now: datetime, counts
     noticed = set(conn.execute(select(OUTBOX.c.subject_id).where(  # walks ix_outbox_subject
         OUTBOX.c.subject_id.in_(subjects), OUTBOX.c.kind == "review_overdue")).scalars()) if subjects else set()
     holders = RoleHolders(conn, ctx.policy)
+    listed = list(cases.values())
+    refs = dict(zip([c.key for c in listed], case_refs(listed, conn, working=True)))   # titles read once per batch
     notices: list[Notice] = []
     for item in items:
         task = tasks[item.task_id]
@@ -57,7 +59,7 @@ def _escalate(ctx: AppContext, conn: Any, rows: list[Any], now: datetime, counts
         else:
             targets = holders(item.notify_role or "", item.notify_department)
         kind = "review_due_soon" if item.status == "due_soon" else "review_overdue"
-        payload = {"case": case_ref(cases[item.case_key], conn, working=True), "level": item.level, "reviewer": item.claimed_by,
+        payload = {"case": refs[item.case_key], "level": item.level, "reviewer": item.claimed_by,
                    "due": item.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"),
                    "days_overdue": item.overdue_working_days}
         notices += [Notice(kind, f"task-{item.task_id}", user, f"{item.status}-{item.step}", payload)
