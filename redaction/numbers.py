@@ -136,13 +136,20 @@ def format_number(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
+#: A character an amount can start with (each one alone is an amount): finding it is a scan, not a regex search.
+_STARTS = re.compile(rf"[\d{CN_DIGITS}十拾]")
+
+
 def one_arabic_amount(text: str) -> Amount | None:
     """The fast path of ``amounts`` for the commonest span, one Arabic or full-width number without an
     approximation mark (¥6,820,000, 25.2萬元, $750K): the same Amount ``amounts`` gives, or None when the span
     is anything else (Chinese numerals, ranges, 多/余) and must take the general path."""
-    norm = normalise(to_simplified(text))
-    m = _AMOUNT.search(norm)
-    if m is None or m.start("approx") >= 0 or not norm[m.start()].isdigit() or _AMOUNT.search(norm, m.end()):
+    norm = text if text.isascii() else normalise(to_simplified(text))
+    first = _STARTS.search(norm)              # an amount starts at the first character one can start with
+    if first is None or not first.group().isdigit():
+        return None
+    m = _AMOUNT.match(norm, first.start())
+    if m.start("approx") >= 0 or _STARTS.search(norm, m.end()):
         return None
     mag = m.group("mag")
     return Amount(float(m.group("num").replace(",", "").replace(" ", "")), MAGNITUDES.get(mag, 1) if mag else 1,
