@@ -11,8 +11,8 @@ parts cn2an does not know (approximation marks, a decimal before a magnitude, sp
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 
 from casebook.core.textnorm import to_simplified
@@ -76,18 +76,22 @@ def parse_chinese_numeral(text: str) -> float | None:
         return float(digits) * mult if digits.isdigit() else None
 
 
+_DIGIT_GAP = re.compile(r"(?<=\d)[ ,](?=\d)")
+_PLAIN = re.compile(r"\d+(?:\.\d+)?")
+
+
 def parse_number(text: str) -> float | None:
-    """An Arabic number (separators, spaced digits, full-width) or a Chinese numeral."""
+    """An Arabic number (separators, spaced digits, full-width) or a Chinese numeral (read by cn2an)."""
     text = normalise(text).strip()
-    arabic = re.sub(r"(?<=\d)[ ,](?=\d)", "", text)
-    if re.fullmatch(r"\d+(?:\.\d+)?", arabic):
+    arabic = _DIGIT_GAP.sub("", text) if " " in text or "," in text else text
+    if _PLAIN.fullmatch(arabic):
         return float(arabic)
     return parse_chinese_numeral(text)
 
 
-@dataclass(frozen=True)
-class Amount:
-    """One number read from a span: ``value`` in units of the written magnitude (50 for 50萬)."""
+class Amount(NamedTuple):
+    """One number read from a span: ``value`` in units of the written magnitude (50 for 50萬). A named tuple:
+    one is made for every number of every span rendered the first time, and a frozen dataclass costs more."""
 
     value: float
     multiplier: int
@@ -130,3 +134,23 @@ def format_number(value: float) -> str:
     if value == int(value):
         return str(int(value))
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+#: A character an amount can start with (each one alone is an amount): finding it is a scan, not a regex search.
+_STARTS = re.compile(rf"[\d{CN_DIGITS}十拾]")
+
+
+def one_arabic_amount(text: str) -> Amount | None:
+    """The fast path of ``amounts`` for the commonest span, one Arabic or full-width number without an
+    approximation mark (¥6,820,000, 25.2萬元, $750K): the same Amount ``amounts`` gives, or None when the span
+    is anything else (Chinese numerals, ranges, 多/余) and must take the general path."""
+    norm = text if text.isascii() else normalise(to_simplified(text))
+    first = _STARTS.search(norm)              # an amount starts at the first character one can start with
+    if first is None or not first.group().isdigit():
+        return None
+    m = _AMOUNT.match(norm, first.start())
+    if m.start("approx") >= 0 or _STARTS.search(norm, m.end()):
+        return None
+    mag = m.group("mag")
+    return Amount(float(m.group("num").replace(",", "").replace(" ", "")), MAGNITUDES.get(mag, 1) if mag else 1,
+                  text[m.start("mag"):m.end("mag")] if mag else "", False, m.start(), m.end())

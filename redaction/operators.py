@@ -9,26 +9,39 @@ from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 from casebook.core.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
-from redaction.numbers import Amount, amounts, normalise, parse_number
+from redaction.numbers import Amount, amounts, normalise, one_arabic_amount, parse_number
 
 
 
-def money_edges(value: float, mantissas: list[float]) -> tuple[float, float]:
+def money_edges(value: float, mantissas: list[float] | tuple[float, ...]) -> tuple[float, float]:
     """The fixed bucket [low, high) holding ``value`` (in base currency units); 0 starts the first bucket."""
     if value < mantissas[0]:
         return 0.0, mantissas[0]
-    exp = math.floor(math.log10(value))
-    candidates = sorted(round(m * 10 ** e, 9) for e in (exp - 1, exp, exp + 1) for m in mantissas)
-    low = max(c for c in candidates if c <= value)
-    high = min(c for c in candidates if c > low)
-    return low, high
+    candidates = _candidates(tuple(mantissas), math.floor(math.log10(value)))
+    at = bisect_right(candidates, value)
+    if not at:                                          # as max() of no candidate did (never for mantissas in [1, 10))
+        raise ValueError("no bucket edge at or below the value")
+    low = candidates[at - 1]
+    above = bisect_right(candidates, low)
+    if above == len(candidates):                        # as min() of no candidate did
+        raise ValueError("no bucket edge above the value")
+    return low, candidates[above]
 
 
+@lru_cache(maxsize=4096)
+def _candidates(mantissas: tuple[float, ...], exp: int) -> tuple[float, ...]:
+    """The bucket edges around one power of ten, sorted: worked out once per exponent, not per span."""
+    return tuple(sorted(round(m * 10 ** e, 9) for e in (exp - 1, exp, exp + 1) for m in mantissas))
+
+
+@lru_cache(maxsize=4096, typed=True)
 def _fmt(value: float, separators: bool) -> str:
+    """A bucket edge as shown (edges repeat across spans, so each is formatted once)."""
     rounded = round(value, 6)
     text = f"{rounded:,.6f}" if separators else f"{rounded:.6f}"
     return text.rstrip("0").rstrip(".")
@@ -49,7 +62,17 @@ def generalise_money(text: str, mantissas: list[float]) -> str:
     """50萬元 → 30-70萬元; 伍拾萬元 → 30-70萬元; 5,000至8,000元 → 3,000-10,000元; US$1.2 million → US$1-3 million.
 
     Every number of the span is replaced by one range on fixed edges (in the magnitude of its last number),
-    whatever form it was written in; a span with no readable number is replaced by a label."""
+    whatever form it was written in; a span with no readable number is replaced by a label. A span of one
+    exact Arabic amount (most figures) takes a fast path with the same result (``tests/test_redaction_numerals.py``
+    holds it to the general path in every form)."""
+    one = one_arabic_amount(text)
+    if one is not None:
+        return _one_money(text, one, mantissas)
+    return _money(text, mantissas)
+
+
+def _money(text: str, mantissas: list[float]) -> str:
+    """``generalise_money`` by the general path (every form: ranges, 多/余, Chinese numerals)."""
     found = amounts(text)
     if not found:
         return "[amount]"
@@ -68,10 +91,29 @@ def generalise_money(text: str, mantissas: list[float]) -> str:
     return text[:found[0].start] + core + text[last.end:]
 
 
+def _one_money(text: str, amount: Amount, mantissas: list[float]) -> str:
+    """``generalise_money`` of a span holding one exact Arabic amount (most figures): the same steps, without
+    the lists, bounds and second bucket lookup a range needs."""
+    mult = amount.multiplier
+    total = amount.value * mult
+    if not math.isfinite(total):
+        return "[amount]"
+    low, high = money_edges(total, mantissas)
+    magnitude = amount.magnitude
+    spaced = " " if magnitude and text[amount.end - len(magnitude) - 1:amount.end - len(magnitude)] == " " else ""
+    if magnitude and magnitude[0].isalpha() and magnitude.isascii() and len(magnitude) > 2:
+        spaced = " "
+    separators = "," in text
+    return f"{text[:amount.start]}{_fmt(low / mult, separators)}-{_fmt(high / mult, separators)}{spaced}{magnitude}" \
+        f"{text[amount.end:]}"
+
+
 _POINTS = re.compile(r"個百分點|个百分点|percentage points?|pp\b|basis points?|bps", re.I)
 _PERCENT_WORD = re.compile(r"percent|per cent|pct", re.I)
 _FRACTION = re.compile(r"([一二两兩三四五六七八九十]+)分之([一二三四五六七八九十]+)")
 _CHENG = re.compile(r"([一二两兩三四五六七八九])成(半|[一二三四五六七八九])?")
+_BASIS = re.compile(r"basis points?|bps", re.I)
+_UNIT_WORDS = re.compile(r"[百千万]分之|个百分点|percentage points?|percent|per cent|pct|basis points?|bps", re.I)
 
 
 def percentage_values(text: str) -> list[float]:
@@ -89,17 +131,19 @@ def percentage_values(text: str) -> list[float]:
     scale = 1.0
     if "千分之" in simple or "‰" in simple:
         scale = 0.1
-    elif "万分之" in simple or re.search(r"basis points?|bps", simple, re.I):
+    elif "万分之" in simple or _BASIS.search(simple):
         scale = 0.01
-    body = re.sub(r"[百千万]分之|个百分点|percentage points?|percent|per cent|pct|basis points?|bps", " ", simple,
-                  flags=re.I)
+    body = _UNIT_WORDS.sub(" ", simple)
     return [a.value * a.multiplier * scale for a in amounts(body)]
 
 
 def _band(value: float, edges: list[float]) -> tuple[float, float | None]:
-    low = max((e for e in edges if e <= value), default=edges[0])
-    higher = [e for e in edges if e > value]
-    return low, (higher[0] if higher else None)
+    """The band [low, high) of ``value`` on edges in increasing order (the policy checks they are); None above
+    the last edge, the first edge below it."""
+    if value != value:                                  # NaN (an absurd ratio such as inf:inf) is below no edge
+        return edges[0], None
+    at = bisect_right(edges, value)
+    return (edges[at - 1] if at else edges[0]), (edges[at] if at < len(edges) else None)
 
 
 def band_percentage(text: str, edges: list[float]) -> str:
@@ -144,21 +188,51 @@ def band_ratio(text: str, edges: list[float]) -> str:
 RATIO_SHAPE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:[:：]\s*\d+(?:\.\d+)?)?\s*$")
 
 
+#: The commonest percentage and ratio spans, read without the general path: 12.5%, -3％, ２９％; 3.5, 1:3.5.
+_PLAIN_PERCENT = re.compile(r"-?(\d+(?:\.\d+)?)%")
+_PLAIN_RATIO = re.compile(r"(\d+(?:\.\d+)?)(?:[:：](\d+(?:\.\d+)?))?")
+
+
 def generalise_relative(text: str, edges: list[float], ratio_edges: list[float]) -> str:
-    """A PERCENTAGE finding: a ratio (a bare number or a:b, found next to ROI and the like) or a percentage."""
+    """A PERCENTAGE finding: a ratio (a bare number or a:b, found next to ROI and the like) or a percentage.
+    A plain percentage or ratio with no space or word in it (most of them) is banded straight from its digits,
+    exactly as ``band_percentage`` / ``band_ratio`` would (``tests/test_redaction_numerals.py`` holds them to it)."""
+    ratio = _PLAIN_RATIO.fullmatch(text)
+    if ratio:
+        first, second = float(ratio.group(1)), ratio.group(2)
+        value = float(second) / first if second is not None and first else float(second or first)
+        low, high = _band(value, ratio_edges)
+        shown = f"{_fmt(low, False)}-{_fmt(high, False)}" if high is not None else f"≥{_fmt(low, False)}"
+        return f"1:{shown}" if second is not None else shown
+    percent = _PLAIN_PERCENT.fullmatch(normalise(text))
+    if percent:
+        low, high = _band(float(percent.group(1)), edges)
+        mark = "％" if "％" in text else "%"
+        shown = f"{_fmt(low, False)}{mark}-{_fmt(high, False)}{mark}" if high is not None \
+            else f"≥{_fmt(low, False)}{mark}"
+        return f"-({shown})" if text.startswith(("-", "−")) else shown
+    return _relative(text, edges, ratio_edges)
+
+
+def _relative(text: str, edges: list[float], ratio_edges: list[float]) -> str:
+    """``generalise_relative`` by the general path (every form)."""
     if RATIO_SHAPE.match(text):
         return band_ratio(text, ratio_edges)
     return band_percentage(text, edges)
 
 
+_CN_PREFIX = re.compile(r"^\s*(?:\+\s?86|0086)[\s-]?")
+
+
 def mask_digits(text: str, keep_start: int, keep_end: int, char: str = "*") -> str:
     """Mask every digit but the first ``keep_start`` and last ``keep_end`` (a +86 / 0086 prefix stays)."""
-    prefix = re.match(r"^\s*(?:\+\s?86|0086)[\s-]?", text)
+    prefix = _CN_PREFIX.match(text)
     head = prefix.group(0) if prefix else ""
     body = text[len(head):]
     positions = [i for i, ch in enumerate(body) if ch.isdigit() or ch in "Xx"]
     visible = set(positions[:keep_start]) | set(positions[len(positions) - keep_end:] if keep_end else [])
-    return head + "".join(char if i in positions and i not in visible else ch for i, ch in enumerate(body))
+    hidden = set(positions) - visible
+    return head + "".join(char if i in hidden else ch for i, ch in enumerate(body))
 
 
 def mask_email(text: str, keep_start: int, keep_end: int = 0, char: str = "*") -> str:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from redaction import operators as ops
 from redaction.analyzer import detect
 from redaction.numbers import parse_chinese_numeral
 from redaction.render import render_text
@@ -165,3 +166,82 @@ def test_chinese_numerals_read_by_cn2an_with_our_extensions() -> None:
     assert parse_chinese_numeral("两千") == 2000
     assert parse_chinese_numeral("俩") == 2
     assert parse_chinese_numeral("王某") is None
+
+
+# -- the fast paths (issue 18: a new span's first rendering is cheap) give exactly the general path's result ------
+MANTISSAS = [1, 3, 7]
+EDGES = [0, 1, 5, 10, 20, 30, 50, 70, 100, 200, 500, 1000]
+RATIO_EDGES = [0, 0.5, 1, 2, 3, 5, 10, 20, 50, 100]
+#: Every character the figure grammar reads, and some it must not: fuzzed spans mix them freely.
+FIGURE_CHARS = "0123456789０１２５９,.． 万萬亿億千百十元多余餘来來几WwKkMBmilonbthusad$¥￥€-－−~～至到%％‰:：±一二两兩三五九壹貳贰拾点點分之成半个個百分点pRMBHKUS"
+
+
+def _outcome(fn, *args):
+    """A result or the exception's type: the fast path must also fail where the general path fails."""
+    try:
+        return fn(*args)
+    except Exception as error:  # noqa: BLE001 - compared, not swallowed
+        return type(error)
+
+
+@st.composite
+def money_span(draw: st.DrawFn) -> str:
+    """A MONEY span as detected: a figure of ``money()`` with a currency prefix or suffix, spacing, digits of any
+    width and magnitude."""
+    n = draw(st.one_of(st.integers(0, 10**13), st.floats(0, 1e6).map(lambda v: round(v, draw(st.integers(0, 3))))))
+    number = draw(st.sampled_from([f"{n}", f"{n:,}", " ".join(str(n)), str(n).translate(FW)]))
+    mag = draw(st.sampled_from(["", "萬", "万", "億", "W", "k", "K", "M", " million", "million", "billion", "thousand",
+                                "mn", "bn", "千万", " 万"]))
+    approx = draw(st.sampled_from(["", "", "", "多", "余", " 多"]))
+    pre = draw(st.sampled_from(["", "¥", "￥", "US$", "HK$", "$", "RMB ", "JPY ", "€", "人民幣", "約"]))
+    post = draw(st.sampled_from(["", "元", "萬元", "港元", "美元", " ", "元人民币"]))
+    return pre + number + approx + mag + post
+
+
+FW = str.maketrans("0123456789.", "０１２３４５６７８９．")
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(money(), money_span(), st.text(FIGURE_CHARS, min_size=1, max_size=14)))
+def test_money_fast_path_is_the_general_path(span: str) -> None:
+    assert _outcome(ops.generalise_money, span, MANTISSAS) == _outcome(ops._money, span, MANTISSAS), span
+
+
+@st.composite
+def relative_span(draw: st.DrawFn) -> str:
+    """A PERCENTAGE span: plain, signed, full-width, decimal, ratio (a:b), or another form of ``percentage()``."""
+    n = draw(st.one_of(st.integers(0, 10**6), st.floats(0, 2000).map(lambda v: round(v, draw(st.integers(0, 3))))))
+    m = draw(st.integers(0, 50))
+    return draw(st.sampled_from([f"{n}%", f"-{n}%", f"−{n}%", f"－{n}％", f"{n}％", str(n).translate(FW) + "％",
+                                 f"{n}", f"{m}:{n}", f"{m}：{n}", f" {n}%", f"{n} %", f"±{n}%", f"{n}%-{m}%",
+                                 f"{n:,}%", f"{m} : {n}", str(n).translate(FW)]))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(percentage(), relative_span(), st.text(FIGURE_CHARS, min_size=1, max_size=14)))
+def test_percentage_fast_path_is_the_general_path(span: str) -> None:
+    assert _outcome(ops.generalise_relative, span, EDGES, RATIO_EDGES) == \
+        _outcome(ops._relative, span, EDGES, RATIO_EDGES), span
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.floats(0, 1e15), st.floats(allow_nan=True), st.integers(0, 10**12)))
+def test_bucket_and_band_lookups_are_the_plain_formulas(value: float) -> None:
+    """``money_edges`` and ``_band`` look edges up in precomputed sorted tables; the plain formulas they replace:"""
+    import math
+
+    def plain_edges(v: float) -> tuple[float, float]:
+        if v < MANTISSAS[0]:
+            return 0.0, MANTISSAS[0]
+        exp = math.floor(math.log10(v))
+        candidates = sorted(round(m * 10 ** e, 9) for e in (exp - 1, exp, exp + 1) for m in MANTISSAS)
+        low = max(c for c in candidates if c <= v)
+        return low, min(c for c in candidates if c > low)
+
+    def plain_band(v: float, edges: list[float]) -> tuple[float, float | None]:
+        higher = [e for e in edges if e > v]
+        return max((e for e in edges if e <= v), default=edges[0]), (higher[0] if higher else None)
+
+    assert _outcome(ops.money_edges, value, MANTISSAS) == _outcome(plain_edges, value)
+    for edges in (EDGES, RATIO_EDGES):
+        assert ops._band(value, edges) == plain_band(value, edges)
