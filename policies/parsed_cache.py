@@ -15,7 +15,6 @@ import importlib.util
 import io
 import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +68,8 @@ class ParsedPolicyCache:
 
     def put(self, text: str, data: Any) -> None:
         """Keep ``data`` as parsed from ``text``; written whole or not at all (a reader never sees half)."""
+        import tempfile   # here: only a miss writes
+
         try:
             self.file.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.file.parent, prefix=".policy-", suffix=".tmp")
