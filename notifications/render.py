@@ -6,9 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from casebook.core.users import Actor
 from notifications.audience import may_read
@@ -17,6 +15,9 @@ from redaction.render import render_text
 from redaction.stored import decode_spans, tier_key
 from redaction.tiers import audience_for
 from casebook.core.locales import LOCALES
+
+if TYPE_CHECKING:   # jinja2 is imported when the first message is rendered: most commands never render one
+    from jinja2 import Environment
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -48,6 +49,8 @@ def msg(key: str, locale: str, default: str | None = None, **params: Any) -> str
 
 @lru_cache(maxsize=1)
 def _env() -> Environment:
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, keep_trailing_newline=True,
                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
     env.globals["msg"] = msg

@@ -8,11 +8,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from casebook.core.errors import Coded, InvalidInput, Problem, pydantic_problem
 from casebook.core.locales import LOCALES
+from policies.parsed_cache import ParsedPolicyCache
 from policies.schema import PolicyDocument, ReviewLevel, RolePolicy
 
 
@@ -31,14 +31,20 @@ def _problems_from_validation(exc: ValidationError) -> list[Problem]:
     return problems
 
 
-def parse_policy(text: str, source: str = "policy") -> "Policy":
-    """Parse policy YAML; raise ``InvalidInput`` listing every problem with its path."""
+def _parsed(text: str, source: str) -> Any:
+    """The YAML's data; a parse error is refused naming its line and column."""
+    import yaml   # here, not at the top: a load answered by the parsed cache never needs it
+
     try:
-        raw = yaml.safe_load(text)
+        return yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else source
         raise InvalidInput([Problem.of(where, "err_not_yaml", detail=getattr(exc, "problem", exc))], source) from None
+
+
+def _validated(raw: Any, text: str, source: str) -> "Policy":
+    """The policy of parsed ``raw`` (from ``text``); raise ``InvalidInput`` listing every problem with its path."""
     if not isinstance(raw, dict):
         raise InvalidInput([Problem.of("(document)", "err_mapping")], source)
     try:
@@ -49,8 +55,25 @@ def parse_policy(text: str, source: str = "policy") -> "Policy":
     return Policy(doc=doc, digest=digest)
 
 
-def load_policy(path: Path) -> "Policy":
-    return parse_policy(Path(path).read_text(encoding="utf-8"), str(path))
+def parse_policy(text: str, source: str = "policy") -> "Policy":
+    """Parse policy YAML; raise ``InvalidInput`` listing every problem with its path."""
+    return _validated(_parsed(text, source), text, source)
+
+
+def load_policy(path: Path, cache_dir: Path | None = None) -> "Policy":
+    """The policy in the file at ``path``. With ``cache_dir``, the file's parsed YAML is kept there and reused
+    while the file's text is unchanged (``policies.parsed_cache``); the policy is validated at every load."""
+    text = Path(path).read_text(encoding="utf-8")
+    if cache_dir is None:
+        return parse_policy(text, str(path))
+    cache = ParsedPolicyCache(cache_dir, path)
+    hit, raw = cache.get(text)
+    if hit:
+        return _validated(raw, text, str(path))
+    raw = _parsed(text, str(path))
+    policy = _validated(raw, text, str(path))
+    cache.put(text, raw)
+    return policy
 
 
 def check_policy_file(path: Path) -> list[Problem]:

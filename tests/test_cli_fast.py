@@ -50,6 +50,54 @@ def test_case_list_loads_no_analyzer_prefect_or_web(tmp_path: Path) -> None:
     assert not any(loaded.values()), loaded
 
 
+#: What ``case list`` no longer loads either: the YAML parser (the policy's parsed cache answers), the outbox's
+#: templates and the search index (their hooks import them on first use).
+READ_PATH_SPARES = ("yaml", "jinja2", "notifications.takedown", "library.index")
+
+
+def _casebook(home: Path, *args: str, policy: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = os.environ | {"PYTHONPATH": str(ROOT), "CASEBOOK_HOME": str(home), "CASEBOOK_LOCALE": "en"}
+    if policy is not None:
+        env["CASEBOOK_POLICY"] = str(policy)
+    return subprocess.run([sys.executable, "-m", "casebook", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+
+
+def test_case_list_on_a_store_in_use_spares_the_yaml_parser_and_the_write_path(tmp_path: Path) -> None:
+    assert _casebook(tmp_path, "init").returncode == 0
+    assert _casebook(tmp_path, "users", "add", "ann", "--role", "staff", "--department", "m").returncode == 0
+    spared = (*HEAVY, *READ_PATH_SPARES)
+    probe = ("from casebook.cli import app\nfrom typer.testing import CliRunner\n"
+             "out = CliRunner().invoke(app, ['case', 'list', '--as', 'ann', '--json'])\n"
+             "assert out.exit_code == 0 and out.stdout.strip() == '[]', out.output\n"
+             f"import json, sys\nprint(json.dumps({{m: m in sys.modules for m in {spared!r}}}))")
+    env = os.environ | {"PYTHONPATH": str(ROOT), "CASEBOOK_HOME": str(tmp_path), "CASEBOOK_LOCALE": "en"}
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, cwd=ROOT,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    loaded = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not any(loaded.values()), loaded
+
+
+def test_a_changed_policy_file_is_validated_again_though_its_parse_is_cached(tmp_path: Path) -> None:
+    """The parsed policy is kept under CASEBOOK_HOME; a command after an invalid edit is refused all the same."""
+    policy = tmp_path / "policy.yaml"
+    text = (ROOT / "policies" / "default.yaml").read_text(encoding="utf-8")
+    policy.write_text(text, encoding="utf-8")
+    home = tmp_path / "home"
+    assert _casebook(home, "init", policy=policy).returncode == 0
+    assert _casebook(home, "users", "add", "ann", "--role", "staff", "--department", "m", policy=policy).returncode == 0
+    assert list((home / "cache").glob("policy-*")), "the first commands kept the parsed policy"
+    assert _casebook(home, "case", "list", "--as", "ann", policy=policy).returncode == 0
+    policy.write_text(text.replace("clearance: internal", "clearance: top-secret", 1), encoding="utf-8")
+    out = _casebook(home, "case", "list", "--as", "ann", policy=policy)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "unknown clearance 'top-secret'" in out.stderr and "Traceback" not in out.stderr
+    policy.write_text(text, encoding="utf-8")
+    out = _casebook(home, "case", "list", "--as", "ann", policy=policy)
+    assert out.returncode == 0 and "no cases you may see" in out.stdout, out.stderr
+
+
 def test_every_listed_command_loads_and_its_help_matches(tmp_path: Path) -> None:
     """The table that lists commands without importing them names real commands (each loads and has help)."""
     from casebook.cli import LAZY_COMMANDS, load_command

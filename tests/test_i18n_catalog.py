@@ -19,6 +19,18 @@ def test_catalog_loads_with_every_locale_for_every_key() -> None:
         assert set(texts) == set(LOCALES), key
 
 
+def test_libyaml_and_the_pure_parser_read_every_catalog_file_alike() -> None:
+    """The catalog is read with libyaml's parser where PyYAML has it (start-up time); it must mean the same."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is None:
+        pytest.skip("this PyYAML has no libyaml: the catalog is read with the pure parser")
+    files = sorted(i18n.MESSAGES_DIR.glob("*.yaml"))
+    assert files
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=loader) == yaml.safe_load(text), path.name  # noqa: S506 - a safe loader
+
+
 def test_a_key_in_two_files_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("a.yaml", "b.yaml"):
         (tmp_path / name).write_text(yaml.safe_dump({"same": {loc: "x" for loc in LOCALES}}), encoding="utf-8")

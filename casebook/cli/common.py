@@ -202,13 +202,13 @@ def context(now: str | None = None) -> AppContext:
 
 def acting(ctx: AppContext, username: str | None, *, required: bool = True) -> Actor:
     """The ``--as`` user; without one, admin commands act as the local operator (audited as such)."""
-    from casebook.core.users import Actor, get_user
+    from casebook.core.users import Actor, get_user_row
 
     if username:
-        with ctx.sessions() as session:
-            user = get_user(session, username)
-            _state["locale"] = user.locale   # messages from here on speak the acting user's language
-            return Actor.of(user)
+        with ctx.engine.connect() as conn:
+            user = get_user_row(conn, username)
+        _state["locale"] = user.locale   # messages from here on speak the acting user's language
+        return Actor.of(user)
     if required:
         raise InvalidInput([Problem.of("--as", "err_as_required")], "command")
     return Actor.system(f"local:{getpass.getuser()}")

@@ -93,7 +93,7 @@ def make_context(*, hooks: Hooks, now: str | None = None, settings: Settings | N
                  clock: Clock | None = None, policy: Policy | None = None) -> AppContext:
     """A context over the given (sealed) hooks; settings, policy and clock default to the process's."""
     settings = settings or get_settings()
-    policy = policy or load_policy(settings.policy_path)
+    policy = policy or load_policy(settings.policy_path, cache_dir=Path(settings.home) / "cache")
     clock = clock or make_clock(policy.doc.timezone, now)
     engine = make_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous,
                          sqlite_wal_autocheckpoint=settings.sqlite_wal_autocheckpoint)

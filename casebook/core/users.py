@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, String, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casebook.core import audit
@@ -78,13 +79,24 @@ def validate_user(policy: Policy, *, username: str, role: str, department: str,
     return problems
 
 
-def get_user(session: Session, username: str) -> User:
-    user = session.scalar(select(User).where(User.username == username))
+def _active(user: Any, username: str) -> Any:
+    """``user`` (an ORM object or a users row) when it exists and is active; else the refusal naming it."""
     if user is None:
         raise NotFound.of("err_no_user", user=username)
     if not user.active:
         raise NotFound.of("err_user_deactivated", user=username)
     return user
+
+
+def get_user(session: Session, username: str) -> User:
+    return _active(session.scalar(select(User).where(User.username == username)), username)
+
+
+def get_user_row(conn: Connection, username: str) -> Any:
+    """The active user's row, read with Core: for a read-only command it spares configuring every ORM mapper
+    (a tenth of a second of a CLI run)."""
+    users = User.__table__
+    return _active(conn.execute(select(users).where(users.c.username == username)).one_or_none(), username)
 
 
 def add_user(session: Session, policy: Policy, audit_ctx: AuditContext, now: datetime, *, actor: str, username: str,

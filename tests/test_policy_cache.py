@@ -1,0 +1,86 @@
+"""The parsed policy cache (``policies.parsed_cache``): a load reuses the file's parsed YAML while the text is
+unchanged, and a changed file is parsed and validated anew, so an invalid change is refused even with a cache."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+
+from casebook.core.errors import InvalidInput
+from policies import DEFAULT_POLICY_PATH
+from policies.loader import load_policy, parse_policy
+from policies.parsed_cache import ParsedPolicyCache
+
+
+def _policy_file(tmp_path: Path, text: str | None = None) -> Path:
+    path = tmp_path / "policy.yaml"
+    path.write_text(text if text is not None else DEFAULT_POLICY_PATH.read_text(encoding="utf-8"), encoding="utf-8")
+    return path
+
+
+def test_a_cached_load_gives_the_policy_a_parse_gives(tmp_path: Path) -> None:
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    parsed = parse_policy(path.read_text(encoding="utf-8"), str(path))
+    first = load_policy(path, cache_dir=cache_dir)
+    entry = ParsedPolicyCache(cache_dir, path)
+    assert entry.file.exists()
+    assert entry.get(path.read_text(encoding="utf-8"))[0], "the entry answers for the unchanged text"
+    second = load_policy(path, cache_dir=cache_dir)
+    assert first.doc == second.doc == parsed.doc
+    assert first.version_tag == second.version_tag == parsed.version_tag
+
+
+def test_an_invalid_change_is_refused_although_a_cache_exists(tmp_path: Path) -> None:
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    load_policy(path, cache_dir=cache_dir)
+    text = path.read_text(encoding="utf-8")
+    assert "clearance: internal" in text
+    path.write_text(text.replace("clearance: internal", "clearance: top-secret", 1), encoding="utf-8")
+    with pytest.raises(InvalidInput) as refused:
+        load_policy(path, cache_dir=cache_dir)
+    assert any(p.rule == "unknown clearance 'top-secret'" for p in refused.value.problems), refused.value.problems
+    path.write_text(text + "\nnot yaml: [unclosed\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as broken:
+        load_policy(path, cache_dir=cache_dir)
+    assert broken.value.problems[0].field.startswith("line ")
+
+
+def test_a_valid_change_is_seen_at_once(tmp_path: Path) -> None:
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    before = load_policy(path, cache_dir=cache_dir)
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("days_after_project_end: 15", "days_after_project_end: 14"), encoding="utf-8")
+    after = load_policy(path, cache_dir=cache_dir)
+    assert after.doc.deadlines.submission.days_after_project_end == 14
+    assert after.version_tag != before.version_tag
+    path.write_text(text, encoding="utf-8")   # and back: the old text's policy again, never a stale one
+    assert load_policy(path, cache_dir=cache_dir).doc == before.doc
+
+
+def test_a_planted_entry_runs_no_code_and_a_broken_one_is_ignored(tmp_path: Path) -> None:
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    expected = parse_policy(path.read_text(encoding="utf-8"), str(path))
+    entry = ParsedPolicyCache(cache_dir, path)
+    marker = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[Path]]:
+            return (Path.touch, (marker,))
+
+    cache_dir.mkdir()
+    entry.file.write_bytes(pickle.dumps((entry.key(path.read_text(encoding="utf-8")), Planted())))
+    assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
+    assert not marker.exists()
+    entry.file.write_bytes(b"\x80\x05not a pickle")
+    assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
+    assert entry.get(path.read_text(encoding="utf-8"))[0], "a broken entry is replaced by a good one"
+
+
+def test_an_unwritable_cache_directory_only_costs_a_parse(tmp_path: Path) -> None:
+    path = _policy_file(tmp_path)
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x", encoding="utf-8")
+    policy = load_policy(path, cache_dir=blocker / "cache")
+    assert policy.doc == parse_policy(path.read_text(encoding="utf-8")).doc
