@@ -17,7 +17,6 @@ from functools import cache
 from datetime import datetime
 from typing import Any
 
-import structlog
 from sqlalchemy import and_, bindparam, delete, select, tuple_
 from sqlalchemy.engine import Connection
 
