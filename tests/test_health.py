@@ -62,8 +62,9 @@ def test_restructure_means_gaps_in_the_document(policy) -> None:
     no_reflection = COMPLETE | {"body": COMPLETE["body"] | {"reflection": ""}}
     untraced = COMPLETE | {"metrics": [{"name": "ROI", "value": 3.2}], "data_sources": []}
     assert structural_gaps(COMPLETE) == []
-    assert structural_gaps(no_reflection) == ["section 'reflection' is empty"]
-    assert structural_gaps(untraced) == ["figures without a data source: ROI", "no data sources recorded"]
+    assert structural_gaps(no_reflection) == [{"code": "gap_section_empty", "section": "reflection"}]
+    assert structural_gaps(untraced) == [{"code": "gap_unsourced_figures", "names": ["ROI"]},
+                                         {"code": "gap_no_sources"}]
     live = [_live(1, document=no_reflection, rating=(1.0, 9)), _live(2, document=untraced),
             *[_live(i, rating=(1.0, 9)) for i in range(3, 11)]]     # low ratings alone are no structural gap
     found = select_candidates(policy, live, NOW, {"restructure": 0.30})
