@@ -22,7 +22,7 @@ from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem, Rea
 from casebook.core.reasons import StoredReason
 from casebook.core.reasons import reason as coded_reason
 from casebook.core.settings import Settings
-from casebook.core.users import Actor, User
+from casebook.core.users import Actor, User, display_names
 
 USERS = User.__table__
 MIN_PASSWORD = 10
@@ -216,7 +216,8 @@ def record_downloads(ctx: AppContext, actor: Actor, cases: list[tuple[str, int |
                      subject_id=actor.username, ip=ip, details={"reason": reason})
         for user in users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role):
             enqueue(conn, kind="account_frozen", subject_id=actor.username, recipient=user,
-                    period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason},
+                    period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason,
+                             "user_name": display_names(conn, [actor.username]).get(actor.username)},
                     now=now, digestible=False)
     raise Forbidden.of("err_account_frozen_now", user=actor.username, reason=StoredReason(reason))
 

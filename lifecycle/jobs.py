@@ -24,7 +24,7 @@ from casebook.core.context import AppContext
 from casebook.core.db import insert_if_absent, insert_many_if_absent, skip_locked
 from casebook.core.errors import ConcurrentModification, IllegalTransition
 from casebook.core.reasons import reason as coded_reason
-from casebook.core.users import Actor, User
+from casebook.core.users import Actor, User, display_names
 from lifecycle import states as S
 from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHED_ONLY, SCHEDULED_ONLY,
                               Case)
@@ -176,13 +176,15 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     chain = ctx.policy.doc.deadlines.submission.escalation_chain
     for conn, batch in claimed_batches(ctx, submission_due_by(horizon)):
         names, holders = usernames(conn, (c.author_id for c in batch)), RoleHolders(conn, ctx.policy)
+        shown = display_names(conn, names.values())       # e-mails name people, not sign-in names
         notices: list[Notice] = []
         for case in batch:
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
                 author = names.get(case.author_id)
                 payload = {"case": case_ref(case, conn), "due": due_on.isoformat(), "days_left": (due_on - today).days,
-                           "days_overdue": (today - due_on).days, "author": author}
+                           "days_overdue": (today - due_on).days, "author": author,
+                           "author_name": shown.get(author or "")}
                 targets = [author] if step < 0 else [author] + holders(chain[step], case.department)
                 notices += [Notice(kind, case.key, user, period, payload) for user in dict.fromkeys(targets) if user]
         for key in enqueue_many(conn, notices, now):
