@@ -24,13 +24,13 @@ def test_a_coded_reason_reads_in_each_locale_and_a_legacy_sentence_as_stored() -
                             reasons.coded("outdated", score=0.73, uses=1200, ratings=3, content_on="2024-05-01"))
     assert json.loads(stored)[0] == {"code": "superseded", "by": "CB-000009"}
     assert reasons.render(stored, "zh-Hant") == \
-        "已由 CB-000009 取代；過時分數 0.73:1,200 次使用、3 則評分,內容更新於 2024年5月1日"
+        "已由 CB-000009 取代；過時分數 0.73：1,200 次使用、3 則評分，內容更新於 2024年5月1日"
     assert reasons.render(stored, "zh-Hans").startswith("已由 CB-000009 取代；过时分数")
     assert reasons.render(stored, "en") == \
         "superseded by CB-000009; outdated score 0.73: 1,200 uses, 3 ratings, content from May 1, 2024"
     gaps = reasons.encode(reasons.coded("gap_section_empty", section="reflection"),
                           reasons.coded("gap_unsourced_figures", names=["ROI", "GMV"]))
-    assert reasons.render(gaps, "zh-Hant") == "「反思」章節是空的；數據沒有來源:ROI、GMV"
+    assert reasons.render(gaps, "zh-Hant") == "「反思」章節是空的；數據沒有來源：ROI、GMV"
     assert reasons.render(gaps, "en") == "empty section: Reflection; figures without a data source: ROI, GMV"
     # rows written before reasons were coded, and reasons a person typed, are shown as they are
     for legacy in ("validity period ended", "{not json", "[1, 2]", '{"no": "code"}', ""):
@@ -119,8 +119,11 @@ def test_a_frozen_accounts_reason_reads_in_the_readers_language(ctx, full_case) 
     # the operations inbox names the person and says why, in the reader's language
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE users SET locale = 'zh-Hans' WHERE username = 'ops'"))
-    inbox = page_client(ctx, "ops").get("/").text
+    ops_pages = page_client(ctx, "ops")
+    inbox = ops_pages.get("/").text
     assert "非工作时间" in inbox and NAMES["intern"] in inbox
+    listed = [i for i in ops_pages.get("/api/v1/me/tasks").json() if i["kind"] == "frozen_account"]
+    assert listed[0]["reason"].startswith("非工作时间") and reasons.decode(listed[0]["detail"])
     # an account frozen before reasons were coded keeps its sentence
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE users SET frozen_reason = '25 downloads within 60 minutes' WHERE username = 'intern'"))

@@ -87,13 +87,13 @@ def me(actor: Actor = Depends(api_actor)) -> dict[str, Any]:
 
 
 @router.get("/me/tasks", tags=["auth"])
-def my_tasks(request: Request, actor: Actor = Depends(api_actor),
-             ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
+def my_tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
     """Everything the caller owes, of every kind, soonest due first (``id``, ``kind``, ``case``, ``due``,
     ``status``, ``title`` at the caller's tier, ``actions``; a system-written ``reason`` in the caller's language)."""
-    from casebook.web.app import request_locale
+    from casebook.core.users import get_user
 
-    locale = request_locale(request)
+    with ctx.sessions() as session:
+        locale = get_user(session, actor.username).locale if not actor.is_system else None
     return [i.as_json(ctx.clock.tz, locale) for i in inbox(ctx, actor)]
 
 
