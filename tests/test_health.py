@@ -79,16 +79,23 @@ def test_update_proposes_data_older_than_policy_allows(policy) -> None:
     assert [c["case"]["key"] for c in found["update"]] == ["CB-000001", "CB-000002"]
 
 
-def test_health_check_tasks_carry_their_case(ctx, full_case, clock) -> None:
-    users = people(ctx)
+def one_case_without_sources(ctx, users, full_case, clock) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
+    """Four published cases, the first lacking its data sources (a structural gap), a month on: the keys and
+    the first case's id."""
     keys = [published_case(ctx, users, full_case, "internal") for _ in range(4)]
     versions = CaseVersion.__table__
-    with ctx.engine.begin() as conn:   # one published document lacks its figures' sources: a structural gap
+    with ctx.engine.begin() as conn:
         case_id = conn.execute(select(Case.__table__.c.id).where(Case.__table__.c.key == keys[0])).scalar_one()
         doc = conn.execute(select(versions.c.document).where(versions.c.case_id == case_id)).scalar_one()
         conn.execute(versions.update().where(versions.c.case_id == case_id).values(
             document=doc | {"data_sources": []}))
     clock.set(clock.now() + timedelta(days=30))
+    return keys, case_id
+
+
+def test_health_check_tasks_carry_their_case(ctx, full_case, clock) -> None:
+    users = people(ctx)
+    keys, case_id = one_case_without_sources(ctx, users, full_case, clock)
     counts = run_job(ctx, "yearly_health_check", deliver_after=False)
     with ctx.engine.connect() as conn:
         items = conn.execute(select(WorkItem.__table__)).all()
@@ -104,14 +111,7 @@ def test_health_reasons_are_coded_and_read_in_each_language(ctx, full_case, cloc
     from tests.web_helpers import page_client
 
     users = people(ctx)
-    keys = [published_case(ctx, users, full_case, "internal") for _ in range(4)]
-    versions = CaseVersion.__table__
-    with ctx.engine.begin() as conn:
-        case_id = conn.execute(select(Case.__table__.c.id).where(Case.__table__.c.key == keys[0])).scalar_one()
-        doc = conn.execute(select(versions.c.document).where(versions.c.case_id == case_id)).scalar_one()
-        conn.execute(versions.update().where(versions.c.case_id == case_id).values(
-            document=doc | {"data_sources": []}))
-    clock.set(clock.now() + timedelta(days=30))
+    one_case_without_sources(ctx, users, full_case, clock)
     run_job(ctx, "yearly_health_check", deliver_after=False)
     with ctx.engine.connect() as conn:
         item = conn.execute(select(WorkItem.__table__)).one()
