@@ -19,8 +19,10 @@ from casebook.core.context import AppContext
 from casebook.core.db import Base, UTCDateTime, reads
 from access import throttle
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem, Reason
+from casebook.core.reasons import StoredReason
+from casebook.core.reasons import reason as coded_reason
 from casebook.core.settings import Settings
-from casebook.core.users import Actor, User
+from casebook.core.users import Actor, User, display_names
 
 USERS = User.__table__
 MIN_PASSWORD = 10
@@ -142,7 +144,8 @@ def sign_in(ctx: AppContext, username: str, password: str, *, kind: str, ip: str
     if not ok:
         raise BadCredentials.of("err_bad_credentials")
     if not row.active or row.frozen_reason:
-        raise Forbidden.of("err_account_frozen", user=username, reason=row.frozen_reason or "inactive")
+        why = row.frozen_reason or coded_reason("account_inactive")
+        raise Forbidden.of("err_account_frozen", user=username, reason=StoredReason(why))
     token = secrets.token_urlsafe(32)
     sp = ctx.policy.doc.security
     life = timedelta(hours=sp.session_hours) if kind == "session" else timedelta(days=sp.api_token_days)
@@ -206,17 +209,18 @@ def record_downloads(ctx: AppContext, actor: Actor, cases: list[tuple[str, int |
             DOWNLOADS.c.at > now - timedelta(minutes=sp.bulk_download_window_minutes))).scalar_one()
         if recent <= sp.bulk_download_max:
             return
-        reason = (f"{recent} downloads within {sp.bulk_download_window_minutes} minutes outside working hours "
-                  f"(policy allows {sp.bulk_download_max})")
+        reason = coded_reason("bulk_download", downloads=recent, minutes=sp.bulk_download_window_minutes,
+                              allowed=sp.bulk_download_max)
         conn.execute(update(USERS).where(USERS.c.id == actor.user_id).values(frozen_reason=reason))
         conn.execute(delete(TOKENS).where(TOKENS.c.username == actor.username))
         audit.record(conn, ctx.audit, at=now, actor="system", action="user.frozen", subject_type="user",
                      subject_id=actor.username, ip=ip, details={"reason": reason})
         for user in users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role):
             enqueue(conn, kind="account_frozen", subject_id=actor.username, recipient=user,
-                    period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason},
+                    period=now.isoformat(timespec="minutes"), payload={"user": actor.username, "reason": reason,
+                             "user_name": display_names(conn, [actor.username]).get(actor.username)},
                     now=now, digestible=False)
-    raise Forbidden.of("err_account_frozen_now", user=actor.username, reason=reason)
+    raise Forbidden.of("err_account_frozen_now", user=actor.username, reason=StoredReason(reason))
 
 
 def unfreeze(ctx: AppContext, actor: Actor, username: str, reason: str, *, ip: str | None = None) -> None:

@@ -10,7 +10,7 @@ from access.grants import APPROVED, DENIED, PENDING, TABLE
 from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.errors import Forbidden, InvalidInput, NotFound, Problem, Reason
-from casebook.core.users import Actor
+from casebook.core.users import Actor, display_names
 from lifecycle.bounds import text_problem
 from lifecycle.models import Case
 from notifications.audience import case_ref, users_with_role
@@ -64,6 +64,7 @@ def request_access(ctx: AppContext, actor: Actor, key: str, reason: str, *, ip: 
         for user in users_with_role(conn, ctx.policy, sp.access_request_approver_role, case.department):
             enqueue(conn, kind="access_request", subject_id=f"access-{rid}", recipient=user, period="new", now=now,
                     payload={"case": case_ref(case, conn), "requester": actor.username,
+                             "requester_name": display_names(conn, [actor.username]).get(actor.username),
                              "due": due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}, digestible=False)
     return int(rid)
 
@@ -107,6 +108,7 @@ def remind_overdue(ctx: AppContext) -> int:
             people = users_with_role(conn, ctx.policy, sp.access_request_approver_role, row.department) + \
                 users_with_role(conn, ctx.policy, ctx.policy.doc.operations_role)
             payload = {"case": case_ref(row), "requester": row.requester,
+                       "requester_name": display_names(conn, [row.requester]).get(row.requester),
                        "due": row.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")}
             for user in dict.fromkeys(people):
                 sent += enqueue(conn, kind="access_request", subject_id=f"access-{row.id}", recipient=user,

@@ -44,6 +44,11 @@ USERS = [("demo_author", "staff", "marketing", "zh-Hant"), ("demo_author2", "sta
          ("demo_intern", "intern", "marketing", "zh-Hant"), ("demo_exec", "executive", "board", "en"),
          ("demo_author3", "staff", "brand", "en"), ("demo_head_sales", "department_head", "sales", "zh-Hans"),
          ("demo_head_brand", "department_head", "brand", "en"), ("demo_contractor", "staff", "marketing", "zh-Hant")]
+#: Each demo user's display name (what pages, reports and e-mails show; the user name is for signing in).
+NAMES = {"demo_author": "陳美玲", "demo_author2": "王建国", "demo_spec": "李静", "demo_head": "林志明",
+         "demo_com": "Grace Chow", "demo_ops": "张伟", "demo_intern": "黃小雯", "demo_exec": "David Ho",
+         "demo_author3": "Emily Wong", "demo_head_sales": "刘洋", "demo_head_brand": "Kevin Lam",
+         "demo_contractor": "吳家豪"}
 AUTHOR = {"marketing": "demo_author", "sales": "demo_author2", "brand": "demo_author3"}
 HEAD = {"marketing": "demo_head", "sales": "demo_head_sales", "brand": "demo_head_brand"}
 INSTANT = ("industry_benchmark", "cross_domain_inspiration")      # 24 months, published at once
@@ -268,7 +273,8 @@ def _users(ctx: AppContext) -> dict[str, Actor] | None:
         for username, role, dept, locale in USERS:
             try:
                 user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor="demo", username=username,
-                                role=role, department=dept, locale=locale, email=f"{username}@example.test")
+                                role=role, department=dept, locale=locale, email=f"{username}@example.test",
+                                display_name=NAMES[username])
             except InvalidInput:
                 return None
             actors[username] = Actor.of(user)

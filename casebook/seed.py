@@ -211,8 +211,10 @@ def seed_users(ctx: AppContext, per_department: int = 2) -> dict[str, list[Actor
                     if name in taken:
                         user = session.scalar(select(User).where(User.username == name))
                     else:
+                        n = len(taken)     # a person's name for pages, stable per user
+                        display = SURNAMES[n % len(SURNAMES)] + GIVEN[2 * (n % (len(GIVEN) // 2)):][:2]
                         user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor="seed",
-                                        username=name, role=role, department=dept,
+                                        username=name, role=role, department=dept, display_name=display,
                                         locale=LANGS[len(taken) % 3], email=f"{name}@example.test")
                         taken.add(name)
                     out.setdefault(role, []).append(Actor.of(user))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from access.accounts import record_download
 from casebook.core.context import AppContext
 from casebook.core.i18n import gettext, has, normalise_locale
-from casebook.core.users import Actor, User
+from casebook.core.users import Actor, User, display_names
 from lifecycle.document import SECTIONS
 from lifecycle.service import CaseView
 from redaction.render import shown_budget, shown_metric
@@ -53,6 +53,14 @@ def label(ctx: AppContext, code: Any, locale: str, prefix: str = "") -> str:
     return ctx.policy.label(str(code), locale) or str(code)
 
 
+def person(ctx: AppContext, username: Any) -> str:
+    """A user by display name (the sign-in name when the user is unknown)."""
+    if not username:
+        return ""
+    with ctx.engine.connect() as conn:
+        return display_names(conn, [str(username)]).get(str(username), str(username))
+
+
 def shown_case(ctx: AppContext, view: CaseView, audience: Audience, locale: str) -> Shown:
     """What every case export prints, from an already rendered view."""
     doc = view.document
@@ -63,8 +71,8 @@ def shown_case(ctx: AppContext, view: CaseView, audience: Audience, locale: str)
     facts = [(t("case"), t("case_version", key=view.key, version=view.version_no,
                                         state=label(ctx, view.state, locale, "state_"))),
              (t("library"), " / ".join(label(ctx, doc.get(k), locale) for k in ("library", "scenario", "outcome"))),
-             (t("owner"), str(doc.get("owner") or "")),
-             (t("tier"), t("tier_value", tier=audience.clearance))]
+             (t("owner"), person(ctx, doc.get("owner"))),
+             (t("tier"), t("tier_value", tier=label(ctx, audience.clearance, locale)))]
     if doc.get("budget"):
         facts.append((t("budget"), shown_budget(doc["budget"])))
     facts += [(str(m.get("name")), shown_metric(m)) for m in doc.get("metrics") or []]

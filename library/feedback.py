@@ -11,7 +11,7 @@ from casebook.core import audit
 from casebook.core.context import AppContext
 from casebook.core.db import upsert
 from casebook.core.errors import InvalidInput, Problem
-from casebook.core.users import Actor
+from casebook.core.users import Actor, display_names
 from library.index import refresh_ratings
 from lifecycle.models import Case
 from lifecycle.bounds import text_problem
@@ -65,4 +65,5 @@ def request_correction(ctx: AppContext, actor: Actor, key: str, text: str, *, ip
             enqueue(conn, kind="correction_request", subject_id=key, recipient=owner,
                     period=now.isoformat(timespec="seconds"), now=now,
                     payload={"case": case_ref(case, conn), "requester": actor.username, "text": text,
+                             "requester_name": display_names(conn, [actor.username]).get(actor.username),
                              "due": due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M")})

@@ -18,7 +18,8 @@ from access.accounts import frozen_accounts
 from access.grants import PENDING
 from access.grants import TABLE as ACCESS
 from casebook.core.context import AppContext
-from casebook.core.users import Actor
+from casebook.core.reasons import render as render_reason
+from casebook.core.users import Actor, display_names
 from library.learning import my_learning, todays_case
 from lifecycle import states as S
 from lifecycle.models import Case
@@ -29,6 +30,9 @@ from redaction.tiers import audience_for
 from review import queue
 
 CASES = Case.__table__
+#: Inbox kinds whose detail is a reason the system wrote (a work item's or a frozen account's).
+REASONED = ("evaluation", "rectification", "micro_not_live", "stale_recheck", "health_retire", "health_update",
+            "health_restructure", "frozen_account")
 #: Cases their owner or author owes something on, and what (the inbox kind).
 OWED = {S.DRAFT: "submission", S.RETURNED: "resubmission", S.UPDATE_DUE: "update", S.UPDATING: "update"}
 
@@ -48,10 +52,15 @@ class InboxItem:
     actions: list[str] = field(default_factory=list)
     ref: int | None = None
 
-    def as_json(self, tz: Any) -> dict[str, Any]:
-        return {"id": self.id, "kind": self.kind, "case": self.case, "title": self.title,
-                "due": self.due.astimezone(tz).isoformat() if self.due else None, "status": self.status,
-                "detail": self.detail, "actions": self.actions}
+    def as_json(self, tz: Any, locale: str | None = None) -> dict[str, Any]:
+        """The item for programs; with ``locale``, a system-written reason (``detail``, stored coded) is also
+        given in words as ``reason``."""
+        out = {"id": self.id, "kind": self.kind, "case": self.case, "title": self.title,
+               "due": self.due.astimezone(tz).isoformat() if self.due else None, "status": self.status,
+               "detail": self.detail, "actions": self.actions}
+        if locale and self.kind in REASONED:
+            out["reason"] = render_reason(self.detail, locale)
+        return out
 
 
 def _title(ctx: AppContext, actor: Actor, case: Any) -> str:
@@ -109,9 +118,12 @@ def inbox(ctx: AppContext, actor: Actor, *, limit: int = 200) -> list[InboxItem]
                     .order_by(ACCESS.c.due_at, ACCESS.c.id).limit(limit))
             if ctx.policy.role(approver).department_scoped:
                 stmt = stmt.where(CASES.c.department == actor.department)
-            for r in conn.execute(stmt):
+            asked = conn.execute(stmt).all()
+            names = display_names(conn, (r.requester for r in asked))      # people by name, not sign-in name
+            for r in asked:
                 items.append(InboxItem(f"access-{r.id}", "access_request", r.case_key, _title(ctx, actor, r),
-                                       r.due_at, _timed(r.due_at, now, PENDING), f"{r.requester}: {r.reason}",
+                                       r.due_at, _timed(r.due_at, now, PENDING),
+                                       f"{names.get(r.requester, r.requester)}: {r.reason}",
                                        ["approve", "deny"], r.id))
     for task in my_learning(ctx, actor):
         if task.status != "done":

@@ -20,6 +20,9 @@ from casebook.core.access_log import AccessEntry
 from casebook.core.audit import AuditEvent
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
+from casebook.core.i18n import format_number, gettext
+from casebook.core.reasons import coded, encode, reason
+from casebook.core.reasons import render as render_reason
 from lifecycle import states as S
 from lifecycle.document import SECTIONS
 from lifecycle.jobs import CASES, add_work_item, rating_stats
@@ -68,19 +71,19 @@ def outdated_score(policy: Policy, item: Live, now: datetime, most_uses: int) ->
     return round(sum(getattr(w, k) * v for k, v in signs.items()) / total, 4) if total else 0.0
 
 
-def structural_gaps(document: dict[str, Any]) -> list[str]:
-    """What the document itself lacks: template sections (reflection is the lessons module), traceability of
-    figures (a source per metric, data sources with a validation method)."""
+def structural_gaps(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the document itself lacks (coded reason parts): template sections (reflection is the lessons
+    module), traceability of figures (a source per metric, data sources with a validation method)."""
     body = document.get("body") or {}
-    gaps = [f"section '{name}' is empty" for name in SECTIONS if not (body.get(name) or "").strip()]
+    gaps = [coded("gap_section_empty", section=name) for name in SECTIONS if not (body.get(name) or "").strip()]
     unsourced = [m.get("name", "?") for m in document.get("metrics") or [] if not m.get("source")]
     if unsourced:
-        gaps.append(f"figures without a data source: {', '.join(unsourced)}")
+        gaps.append(coded("gap_unsourced_figures", names=unsourced))
     sources = document.get("data_sources") or []
     if not sources:
-        gaps.append("no data sources recorded")
+        gaps.append(coded("gap_no_sources"))
     elif any(not s.get("validation_method") for s in sources):
-        gaps.append("data sources without a validation method")
+        gaps.append(coded("gap_unvalidated_sources"))
     return gaps
 
 
@@ -113,21 +116,22 @@ def select_candidates(policy: Policy, live: list[Live], now: datetime, shares: d
         ranked = sorted(live, key=lambda i: (i.case.id not in replaced, -scores[i.case.id], i.case.id))
 
         def why(i: Live) -> str:
-            base = (f"outdated score {scores[i.case.id]:.2f}: {i.uses} uses, {i.rating[1]} ratings, content from "
-                    f"{(i.case.content_updated_at or i.case.created_at).date()}")
-            return f"superseded by {i.superseded_by}; {base}" if i.case.id in replaced else base
+            base = coded("outdated", score=round(scores[i.case.id], 2), uses=i.uses, ratings=i.rating[1],
+                         content_on=(i.case.content_updated_at or i.case.created_at).date().isoformat())
+            return encode(coded("superseded", by=i.superseded_by), base) if i.case.id in replaced else encode(base)
 
         pick("retire", [(i, why(i)) for i in ranked], extra=len(replaced))
     if "update" in shares:
         limit = policy.doc.health_check.data_max_age_months
         old = [i for i in live if _months(now, i.case.content_updated_at or i.case.created_at) > limit]
         old.sort(key=lambda i: (i.case.content_updated_at or i.case.created_at, i.case.id))
-        pick("update", [(i, f"data from {(i.case.content_updated_at or i.case.created_at).date()}, older than "
-                            f"{limit} months") for i in old])
+        pick("update", [(i, reason("data_old", months=limit, content_on=(i.case.content_updated_at
+                                                                         or i.case.created_at).date().isoformat()))
+                        for i in old])
     if "restructure" in shares:
         gaps = {i.case.id: structural_gaps(i.document) for i in live}
         ranked = sorted((i for i in live if gaps[i.case.id]), key=lambda i: (-len(gaps[i.case.id]), i.case.id))
-        pick("restructure", [(i, "; ".join(gaps[i.case.id])) for i in ranked])
+        pick("restructure", [(i, encode(*gaps[i.case.id])) for i in ranked])
     return out
 
 
@@ -156,26 +160,31 @@ def candidates(ctx: AppContext, shares: dict[str, float]) -> dict[str, list[dict
     return select_candidates(ctx.policy, live, now, shares)
 
 
-def write_report(path_base: Path, title: str, found: dict[str, list[dict[str, Any]]]) -> tuple[Path, Path]:
-    """Markdown and HTML of the same report (titles as stored: reports are for operations)."""
+def write_report(path_base: Path, title: str, found: dict[str, list[dict[str, Any]]], locale: str
+                 ) -> tuple[Path, Path]:
+    """Markdown and HTML of the same report, in ``locale`` (the policy's ``reports.locale``): headings, groups
+    and each proposal's reason from the catalog."""
+    t = lambda key, **p: gettext(key, locale, **p)  # noqa: E731
     path_base.parent.mkdir(parents=True, exist_ok=True)
+    cols = [t("hc.col.case"), t("hc.col.title"), t("hc.col.score"), t("hc.col.reason")]
     md = [f"# {title}", ""]
     body = [f"<h1>{html.escape(title)}</h1>"]
     for group, items in found.items():
-        md += [f"## {group} ({len(items)})", "", "| case | title | score | reason |", "|---|---|---|---|"]
-        body += [f"<h2>{html.escape(group)} ({len(items)})</h2>",
-                 "<table><tr><th>case</th><th>title</th><th>score</th><th>reason</th></tr>"]
+        heading = f"{t('hc.group.' + group)} ({len(items)})"
+        md += [f"## {heading}", "", "| " + " | ".join(cols) + " |", "|---|---|---|---|"]
+        body += [f"<h2>{html.escape(heading)}</h2>",
+                 "<table><tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in cols) + "</tr>"]
         for i in items:
-            c = i["case"]
-            md.append(f"| {c['key']} | {c['title']} | {i['score']} | {i['reason']} |")
+            c, why, score = i["case"], render_reason(i["reason"], locale), format_number(i["score"], locale)
+            md.append(f"| {c['key']} | {c['title']} | {score} | {why} |")
             body.append(f"<tr><td>{html.escape(c['key'])}</td><td>{html.escape(c['title'])}</td>"
-                        f"<td>{i['score']}</td><td>{html.escape(i['reason'])}</td></tr>")
+                        f"<td>{score}</td><td>{html.escape(why)}</td></tr>")
         md.append("")
         body.append("</table>")
     md_path, html_path = path_base.with_suffix(".md"), path_base.with_suffix(".html")
     md_path.write_text("\n".join(md), encoding="utf-8")
-    html_path.write_text("<!doctype html><meta charset='utf-8'><title>" + html.escape(title) + "</title>"
-                         + "\n".join(body), encoding="utf-8")
+    html_path.write_text(f"<!doctype html><html lang='{locale}'><meta charset='utf-8'><title>" + html.escape(title)
+                         + "</title>" + "\n".join(body), encoding="utf-8")
     return md_path, html_path
 
 
@@ -183,7 +192,9 @@ def _run(ctx: AppContext, name: str, period: str, shares: dict[str, float]) -> d
     now = ctx.clock.now()
     found = candidates(ctx, shares)
     reports = ctx.settings.reports_dir or (ctx.settings.home / "reports")
-    md_path, _ = write_report(reports / f"{name}-{period}", f"Casebook {name.replace('_', ' ')} {period}", found)
+    locale = ctx.policy.doc.reports.locale
+    title = f"{gettext('hc.title.' + name, locale)} {period}"
+    md_path, _ = write_report(reports / f"{name}-{period}", title, found, locale)
     due = ctx.calendar.add_workdays(now, ctx.policy.doc.lifecycle.evaluation_task_working_days)
     tasks = 0
     with ctx.engine.begin() as conn:

@@ -23,7 +23,8 @@ from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.db import insert_if_absent, insert_many_if_absent, skip_locked
 from casebook.core.errors import ConcurrentModification, IllegalTransition
-from casebook.core.users import Actor, User
+from casebook.core.reasons import reason as coded_reason
+from casebook.core.users import Actor, User, display_names
 from lifecycle import states as S
 from lifecycle.models import (APPROVED_ONLY, AWAITING_SUBMISSION, LIVE, PUBLISHED_ONLY, SCHEDULED_ONLY,
                               Case)
@@ -175,13 +176,15 @@ def submission_reminders(ctx: AppContext) -> dict[str, int]:
     chain = ctx.policy.doc.deadlines.submission.escalation_chain
     for conn, batch in claimed_batches(ctx, submission_due_by(horizon)):
         names, holders = usernames(conn, (c.author_id for c in batch)), RoleHolders(conn, ctx.policy)
+        shown = display_names(conn, names.values())       # e-mails name people, not sign-in names
         notices: list[Notice] = []
         for case, ref in zip(batch, case_refs(batch, conn)):
             due_on = case.submission_due.astimezone(tz).date()
             for kind, period, step in submission_decisions(ctx.policy, due_on, today):
                 author = names.get(case.author_id)
                 payload = {"case": ref, "due": due_on.isoformat(), "days_left": (due_on - today).days,
-                           "days_overdue": (today - due_on).days, "author": author}
+                           "days_overdue": (today - due_on).days, "author": author,
+                           "author_name": shown.get(author or "")}
                 targets = [author] if step < 0 else [author] + holders(chain[step], case.department)
                 notices += [Notice(kind, case.key, user, period, payload) for user in dict.fromkeys(targets) if user]
         for key in enqueue_many(conn, notices, now):
@@ -248,7 +251,7 @@ def expiry_audit(ctx: AppContext) -> dict[str, int]:
         expired += len(moved)
         insert_many_if_absent(conn, WORK, [
             work_item(ctx, key=f"evaluation|{case.key}|{case.expires_at.date()}", kind="evaluation", case_id=case.id,
-                      role=ctx.policy.doc.operations_role, reason="validity period ended", due_at=due) for case in moved], ["key"])
+                      role=ctx.policy.doc.operations_role, reason=coded_reason("validity_ended"), due_at=due) for case in moved], ["key"])
         names, operations = usernames(conn, (c.owner_id for c in moved)), users_with_role(
             conn, ctx.policy, ctx.policy.doc.operations_role)
         notices = []
@@ -304,7 +307,7 @@ def low_rating_rectification(ctx: AppContext) -> dict[str, int]:
                 start_by = now + timedelta(hours=rp.rectification_start_hours)
                 if not add_work_item(conn, ctx, key=f"rectification|{case.key}|{month}", kind="rectification",
                                      case_id=case.id, role=ctx.policy.doc.operations_role, due_at=start_by,
-                                     reason=f"average rating {avg:.1f} over {n} ratings"):
+                                     reason=coded_reason("low_rating", average=round(avg, 1), ratings=n)):
                     continue
                 created += 1
                 payload = {"case": case_ref(case, conn), "average": f"{avg:.1f}", "ratings": n,
@@ -372,7 +375,7 @@ def micro_case_watch(ctx: AppContext) -> dict[str, int]:
         for case in batch:
             if not add_work_item(conn, ctx, key=f"micro_not_live|{case.key}", kind="micro_not_live",
                                  case_id=case.id, role=role, due_at=now,
-                                 reason=f"micro-case not live within {hours} hours ({case.state})"):
+                                 reason=coded_reason("micro_not_live", hours=hours, state=case.state)):
                 continue
             alerts += 1
             for user in users_with_role(conn, ctx.policy, role):

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, tuple_
 
 from casebook.core.context import AppContext
+from casebook.core.reasons import reason as coded_reason
 from lifecycle import states as S
 from lifecycle.jobs import CASES, DueSet, add_work_item, claimed_batches, usernames
 from lifecycle.models import UPDATE_DUE_ONLY
@@ -114,8 +115,8 @@ def stale_recheck(ctx: AppContext) -> dict[str, int]:
             flagged = case.state_changed_at.astimezone(ctx.clock.tz).date().isoformat()
             if not add_work_item(conn, ctx, key=f"stale_recheck|{case.key}|{flagged}", kind="stale_recheck",
                                  case_id=case.id, role=role, due_at=due,
-                                 reason=f"flagged for update on {flagged}, not updated within "
-                                        f"{lp.stale_recheck_grace_days} days"):
+                                 reason=coded_reason("stale_recheck", flagged_on=flagged,
+                                               days=lp.stale_recheck_grace_days)):
                 continue
             created += 1
             payload = {"case": case_ref(case, conn), "flagged_on": flagged,

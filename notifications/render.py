@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from casebook.core.reasons import render as render_reason
 from casebook.core.users import Actor
 from notifications.audience import may_read
 from policies.loader import Policy
@@ -54,6 +55,7 @@ def _env() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, keep_trailing_newline=True,
                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False))
     env.globals["msg"] = msg
+    env.globals["reason_text"] = render_reason      # a reason the system stored (coded), in the template's locale
     return env
 
 

@@ -122,10 +122,10 @@ class Policy:
         return self.doc.review.chains[name]
 
     def label(self, code: str, locale: str) -> str | None:
-        """The policy's own label of a code in ``locale``: a library, role or review level (labelled where it is
-        defined), or a scenario, outcome, classification, clearance, tag facet or tag value (the ``labels``
+        """The policy's own label of a code in ``locale``: a library, role, department or review level (labelled
+        where it is defined), or a scenario, outcome, classification, clearance, tag facet or tag value (the ``labels``
         table). None when the policy has none."""
-        labelled = [self.doc.libraries.get(code), self.doc.roles.get(code),
+        labelled = [self.doc.libraries.get(code), self.doc.roles.get(code), self.doc.departments.get(code),
                     *(level for chain in self.doc.review.chains.values() for level in chain if level.name == code)]
         for item in labelled:
             if item is not None and item.labels:

@@ -47,6 +47,12 @@ class LibraryPolicy(Strict):
     review_chain: str
 
 
+class DepartmentPolicy(Strict):
+    """A department users and cases belong to; readers see its label, never its code."""
+
+    labels: Labels
+
+
 class TagFacet(Strict):
     open: bool = True
     values: list[str] = Field(default_factory=list)
@@ -382,6 +388,22 @@ class DisplayPolicy(Strict):
     """How figures are written for readers: money with its symbol (¥320,000) or counted in 萬/万 (32萬元)."""
 
     money: Literal["symbol", "wan"] = "symbol"
+    #: The sign written before an amount, per currency and locale (Babel's own would give CN¥ outside China).
+    currency_symbols: dict[str, Labels] = Field(
+        default_factory=lambda: {"CNY": {loc: "¥" for loc in LOCALES}})
+
+    @model_validator(mode="after")
+    def _symbols_complete(self) -> "DisplayPolicy":
+        """Every currency's symbol is given for every interface locale."""
+        errors = [f"display.currency_symbols.{code}: missing {', '.join(sorted(set(LOCALES) - set(signs)))}"
+                  for code, signs in self.currency_symbols.items() if not set(LOCALES) <= set(signs)]
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def symbol(self, currency: str, locale: str) -> str | None:
+        """The policy's sign for ``currency`` in ``locale``; None leaves it to Babel."""
+        return (self.currency_symbols.get(currency.upper()) or {}).get(locale)
 
 
 class ReportsPolicy(Strict):
@@ -435,13 +457,18 @@ class PolicyDocument(Strict):
     #: What readers see instead of a code (scenario, outcome, classification, clearance, tag facet or value):
     #: code -> {locale: text}. Libraries, roles and review levels carry their labels where they are defined.
     labels: dict[str, Labels] = Field(default_factory=dict)
+    #: The departments users and cases belong to (code -> labels); a department not listed is shown as stored.
+    departments: dict[str, DepartmentPolicy] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _labels_complete(self) -> "PolicyDocument":
-        """Every label gives every interface locale, so no reader falls back to a raw code."""
+        """Every label (the table's and each department's) gives every interface locale, so no reader falls
+        back to a raw code."""
 
-        errors = [f"labels.{code}: missing {', '.join(sorted(set(LOCALES) - set(texts)))}"
-                  for code, texts in self.labels.items() if not set(LOCALES) <= set(texts)]
+        labelled = [(f"labels.{code}", texts) for code, texts in self.labels.items()]
+        labelled += [(f"departments.{code}.labels", d.labels) for code, d in self.departments.items()]
+        errors = [f"{where}: missing {', '.join(sorted(set(LOCALES) - set(texts)))}"
+                  for where, texts in labelled if not set(LOCALES) <= set(texts)]
         if errors:
             raise ValueError("; ".join(errors))
         return self

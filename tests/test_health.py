@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from flows.registry import run_job
 from lifecycle.health import Live, select_candidates, share_of, structural_gaps
@@ -62,8 +62,9 @@ def test_restructure_means_gaps_in_the_document(policy) -> None:
     no_reflection = COMPLETE | {"body": COMPLETE["body"] | {"reflection": ""}}
     untraced = COMPLETE | {"metrics": [{"name": "ROI", "value": 3.2}], "data_sources": []}
     assert structural_gaps(COMPLETE) == []
-    assert structural_gaps(no_reflection) == ["section 'reflection' is empty"]
-    assert structural_gaps(untraced) == ["figures without a data source: ROI", "no data sources recorded"]
+    assert structural_gaps(no_reflection) == [{"code": "gap_section_empty", "section": "reflection"}]
+    assert structural_gaps(untraced) == [{"code": "gap_unsourced_figures", "names": ["ROI"]},
+                                         {"code": "gap_no_sources"}]
     live = [_live(1, document=no_reflection, rating=(1.0, 9)), _live(2, document=untraced),
             *[_live(i, rating=(1.0, 9)) for i in range(3, 11)]]     # low ratings alone are no structural gap
     found = select_candidates(policy, live, NOW, {"restructure": 0.30})
@@ -78,19 +79,58 @@ def test_update_proposes_data_older_than_policy_allows(policy) -> None:
     assert [c["case"]["key"] for c in found["update"]] == ["CB-000001", "CB-000002"]
 
 
-def test_health_check_tasks_carry_their_case(ctx, full_case, clock) -> None:
-    users = people(ctx)
+def one_case_without_sources(ctx, users, full_case, clock) -> tuple[list[str], int]:  # type: ignore[no-untyped-def]
+    """Four published cases, the first lacking its data sources (a structural gap), a month on: the keys and
+    the first case's id."""
     keys = [published_case(ctx, users, full_case, "internal") for _ in range(4)]
     versions = CaseVersion.__table__
-    with ctx.engine.begin() as conn:   # one published document lacks its figures' sources: a structural gap
+    with ctx.engine.begin() as conn:
         case_id = conn.execute(select(Case.__table__.c.id).where(Case.__table__.c.key == keys[0])).scalar_one()
         doc = conn.execute(select(versions.c.document).where(versions.c.case_id == case_id)).scalar_one()
         conn.execute(versions.update().where(versions.c.case_id == case_id).values(
             document=doc | {"data_sources": []}))
     clock.set(clock.now() + timedelta(days=30))
+    return keys, case_id
+
+
+def test_health_check_tasks_carry_their_case(ctx, full_case, clock) -> None:
+    users = people(ctx)
+    keys, case_id = one_case_without_sources(ctx, users, full_case, clock)
     counts = run_job(ctx, "yearly_health_check", deliver_after=False)
     with ctx.engine.connect() as conn:
         items = conn.execute(select(WorkItem.__table__)).all()
     assert counts["health_tasks"] == len(items) >= 1
     assert [(i.kind, i.case_id) for i in items] == [("health_restructure", case_id)]
     assert counts["health_tasks"] <= share_of(0.1, 4) + share_of(0.2, 4) + share_of(0.3, 4)
+
+
+def test_health_reasons_are_coded_and_read_in_each_language(ctx, full_case, clock) -> None:
+    """A proposal's reason is stored as a code; the report file speaks the policy's report language, the page
+    and the inbox the reader's; nothing English leaks into the Chinese ones."""
+    from casebook.core.reasons import decode
+    from tests.web_helpers import page_client
+
+    users = people(ctx)
+    one_case_without_sources(ctx, users, full_case, clock)
+    run_job(ctx, "yearly_health_check", deliver_after=False)
+    with ctx.engine.connect() as conn:
+        item = conn.execute(select(WorkItem.__table__)).one()
+    assert decode(item.reason) == [{"code": "gap_no_sources"}]
+    assert ctx.policy.doc.reports.locale == "zh-Hant"
+    period = item.key.rsplit("|", 1)[-1]
+    reports = ctx.settings.reports_dir or (ctx.settings.home / "reports")
+    written = (reports / f"yearly_health_check-{period}.md").read_text(encoding="utf-8")
+    assert f"# 年度健康檢查 {period}" in written and "建議補齊結構" in written and "未記錄數據來源" in written
+    assert "no data sources" not in written and "restructure" not in written
+    ops = page_client(ctx, "ops")
+    for locale, said in (("zh-Hant", "未記錄數據來源"), ("zh-Hans", "未记录数据来源"), ("en", "no data sources recorded")):
+        with ctx.engine.begin() as conn:
+            conn.execute(text("UPDATE users SET locale = :l WHERE username = 'ops'"), {"l": locale})
+        page = ops.get(f"/reports/health?period={period}").text
+        inbox = ops.get("/").text
+        assert said in page and said in inbox, locale
+        assert '{"code"' not in page and "gap_no_sources" not in inbox, locale
+    # a row written before reasons were coded is shown as it was stored
+    with ctx.engine.begin() as conn:
+        conn.execute(text("UPDATE work_items SET reason = 'data from 2019-01-01, older than 24 months'"))
+    assert "data from 2019-01-01, older than 24 months" in ops.get(f"/reports/health?period={period}").text

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
+from casebook.core.reasons import render as render_reason
+
 from casebook.core.errors import Forbidden, InvalidInput
 from flows.registry import run_job
 from library import links
@@ -120,7 +122,7 @@ def test_supersession_is_a_retirement_reason_beyond_the_share(policy) -> None:
     live = [_live(1, months_old=1, superseded_by="CB-000009"), *(_live(i, months_old=30) for i in range(2, 12))]
     found = select_candidates(policy, live, NOW, {"retire": 0.10})["retire"]
     keys = [c["case"]["key"] for c in found]
-    assert keys[0] == "CB-000001" and found[0]["reason"].startswith("superseded by CB-000009")
+    assert keys[0] == "CB-000001" and render_reason(found[0]["reason"], "en").startswith("superseded by CB-000009")
     assert len(found) == 1 + 1     # the share (a tenth of 11, rounded down) plus the superseded case
     # weight 0 turns the reason off: a fresh, used, well-rated case is then not proposed
     off = policy.doc.model_copy(update={"health_check": policy.doc.health_check.model_copy(
@@ -141,7 +143,8 @@ def test_the_next_quarterly_review_proposes_the_superseded_case(ctx, full_case, 
         old_id = conn.execute(text("SELECT id FROM cases WHERE key = :k"), {"k": old}).scalar()
     assert counts["health_tasks"] == 1
     assert [(i.kind, i.case_id) for i in items] == [("health_retire", old_id)]
-    assert items[0].reason.startswith(f"superseded by {new}")
+    assert render_reason(items[0].reason, "en").startswith(f"superseded by {new}")
+    assert render_reason(items[0].reason, "zh-Hant").startswith(f"已由 {new} 取代")
     assert run_job(ctx, "quarterly_review", deliver_after=False)["health_tasks"] == 0   # once per quarter
 
 

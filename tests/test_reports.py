@@ -227,14 +227,9 @@ def test_the_management_brief_links_last_months_reports(ctx, users, full_case, c
 
 
 def test_health_check_page_lists_each_task_linked_to_its_case(ctx, users, full_case, clock) -> None:
-    keys = [published_case(ctx, users, full_case, "internal") for _ in range(4)]
-    versions = CaseVersion.__table__
-    with ctx.engine.begin() as conn:   # one published document lacks its data sources: a structural gap
-        case_id = conn.execute(select(Case.__table__.c.id).where(Case.__table__.c.key == keys[0])).scalar_one()
-        doc = conn.execute(select(versions.c.document).where(versions.c.case_id == case_id)).scalar_one()
-        conn.execute(versions.update().where(versions.c.case_id == case_id).values(
-            document=doc | {"data_sources": []}))
-    clock.set(clock.now() + timedelta(days=30))
+    from tests.test_health import one_case_without_sources
+
+    keys, _ = one_case_without_sources(ctx, users, full_case, clock)   # one lacks its data sources: a gap
     run_job(ctx, "yearly_health_check", deliver_after=False)
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE users SET locale = 'en' WHERE username = 'ops'"))

@@ -24,12 +24,19 @@ ROLES = [("author", "staff", "marketing"), ("author_sales", "staff", "sales"), (
          ("exec", "executive", "board"), ("staff_sales", "staff", "sales")]
 
 
+#: Display names (pages show these, never the user names above).
+NAMES = {"author": "陳雅婷", "author_sales": "王建國", "spec": "李靜", "head": "林志明", "head_sales": "劉洋",
+         "com": "Grace Chow", "ops": "張偉", "intern": "黃小雯", "exec": "David Ho", "staff_sales": "吳家豪"}
+
+
 def people(ctx) -> dict[str, Actor]:
     users = make_users(ctx, *ROLES)
     for name in users:
         set_password(ctx, Actor.system("test"), name, PASSWORD)
     with ctx.engine.begin() as conn:
         conn.execute(text("UPDATE users SET email = username || '@example.test'"))
+        for name, shown in NAMES.items():
+            conn.execute(text("UPDATE users SET display_name = :n WHERE username = :u"), {"n": shown, "u": name})
     return users
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, cli_locale, console, context, guarded, print_json
 
 app = typer.Typer(help="Everything a person owes, and closing work items.")
 
@@ -24,7 +24,7 @@ def tasks(typer_ctx: typer.Context, as_user: AsOpt = None, json_out: JsonOpt = F
     ctx = context(now)
     items = inbox(ctx, acting(ctx, as_user))
     if json_out:
-        print_json([i.as_json(ctx.clock.tz) for i in items])
+        print_json([i.as_json(ctx.clock.tz, cli_locale()) for i in items])
         return
     if not items:
         console.print("nothing owed right now")

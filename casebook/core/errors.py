@@ -12,6 +12,7 @@ from dataclasses import dataclass, field as dc_field
 from typing import Any
 
 from casebook.core import i18n
+from casebook.core.reasons import StoredReason
 
 #: Where a catalog key for a field's label is looked up first (then the web pages' own label of that name).
 FIELD_PREFIX = "field_"
@@ -180,6 +181,8 @@ def _param(value: Any, locale: str) -> Any:
         return describe_problem(value, locale) if locale != "en" else str(value)
     if isinstance(value, Reason):
         return text(value.key, value.params, locale)
+    if isinstance(value, StoredReason):
+        return value.shown(locale)
     if isinstance(value, Coded):
         return str(value) if locale == "en" else value.labels.get(locale, str(value))
     if isinstance(value, (list, tuple, set, frozenset)):

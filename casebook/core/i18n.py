@@ -148,15 +148,21 @@ def format_percent(value: float, locale: str, *, digits: int = 0) -> str:
     return _fp(value, format=pattern, locale=babel_locale(locale))
 
 
-def format_money(amount: float | int | Decimal, currency: str, locale: str, *, style: str = "symbol") -> str:
+def format_money(amount: float | int | Decimal, currency: str, locale: str, *, style: str = "symbol",
+                 symbol: str | None = None) -> str:
     """Money as the locale writes it: ``style='symbol'`` gives ¥320,000; ``style='wan'`` gives 32萬元 in Chinese
-    locales (counted in 萬/万 and 億/亿) and the symbol form in English."""
+    locales (counted in 萬/万 and 億/亿) and the symbol form in English. ``symbol`` (the policy's sign for this
+    currency and locale) replaces Babel's, which writes CN¥ outside zh_Hans_CN."""
     from babel.numbers import format_currency
 
     loc = normalise_locale(locale)
     if style == "wan" and loc != "en" and currency.upper() == "CNY":
         return _wan(Decimal(str(amount)), loc)
-    whole = Decimal(str(amount)) == Decimal(str(amount)).to_integral_value()
+    value = Decimal(str(amount))
+    whole = value == value.to_integral_value()
+    if symbol:
+        figures = format_number(abs(value), loc, digits=0 if whole else 2)
+        return f"{'-' if value < 0 else ''}{symbol}{figures}"
     pattern = "¤#,##0" if whole else "¤#,##0.00"
     return format_currency(amount, currency.upper(), format=pattern, locale=babel_locale(loc), currency_digits=False)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -55,6 +56,33 @@ class Actor:
     @classmethod
     def system(cls, name: str = "system") -> "Actor":
         return cls(name, "system", "", "", None, True)
+
+
+def display_names(conn: Any, usernames: Iterable[str]) -> dict[str, str]:
+    """username -> display name of those users that exist (an empty name falls back to the username)."""
+    wanted = sorted({u for u in usernames if u})
+    if not wanted:
+        return {}
+    users = User.__table__
+    rows = conn.execute(select(users.c.username, users.c.display_name).where(users.c.username.in_(wanted))).all()
+    return {r.username: (r.display_name or "").strip() or r.username for r in rows}
+
+
+class People:
+    """Display names looked up when first asked for and kept, for one page or one export: readers see a
+    person's name, never the sign-in name (an unknown name is shown as it is)."""
+
+    def __init__(self, engine: Any) -> None:
+        self._engine = engine
+        self._known: dict[str, str] = {}
+
+    def name(self, username: str | None) -> str:
+        if not username:
+            return ""
+        if username not in self._known:
+            with self._engine.connect() as conn:
+                self._known[username] = display_names(conn, [username]).get(username, username)
+        return self._known[username]
 
 
 def validate_user(policy: Policy, *, username: str, role: str, department: str,

@@ -89,8 +89,12 @@ def me(actor: Actor = Depends(api_actor)) -> dict[str, Any]:
 @router.get("/me/tasks", tags=["auth"])
 def my_tasks(actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> list[dict[str, Any]]:
     """Everything the caller owes, of every kind, soonest due first (``id``, ``kind``, ``case``, ``due``,
-    ``status``, ``title`` at the caller's tier, ``actions``)."""
-    return [i.as_json(ctx.clock.tz) for i in inbox(ctx, actor)]
+    ``status``, ``title`` at the caller's tier, ``actions``; a system-written ``reason`` in the caller's language)."""
+    from casebook.core.users import get_user
+
+    with ctx.sessions() as session:
+        locale = get_user(session, actor.username).locale if not actor.is_system else None
+    return [i.as_json(ctx.clock.tz, locale) for i in inbox(ctx, actor)]
 
 
 @router.post("/work-items/{item_id}/close", tags=["work"])

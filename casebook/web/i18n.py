@@ -19,6 +19,7 @@ from casebook.core import i18n
 from casebook.core.errors import Problem, describe_problem
 from casebook.core.i18n import has, negotiate, normalise_locale, translator
 from casebook.core.locales import LOCALES
+from casebook.core.reasons import render as render_reason
 
 __all__ = ["LOCALE_COOKIE", "Writer", "has", "locale_choice", "translator"]
 
@@ -61,6 +62,8 @@ class Writer:
     locale: str
     policy: Any  # policies.loader.Policy (typed loosely: the shell reads it, nothing here depends on its class)
     tz: tzinfo | None = None
+    #: Display names of users (``casebook.core.users.People``); without it a user name is shown as stored.
+    people: Any = None
 
     def t(self, key: str, /, **params: Any) -> str:
         return i18n.gettext(key, self.locale, **params)
@@ -76,14 +79,17 @@ class Writer:
                                                             else number, self.locale)
 
     def money(self, amount: Any, currency: str | None) -> str:
-        """Money in the policy's style (``display.money``: ¥320,000 or 32萬元)."""
+        """Money in the policy's style (``display.money``: ¥320,000 or 32萬元) with the policy's sign for the
+        currency in this locale (``display.currency_symbols``)."""
         number = _decimal(amount)
         if number is None:
             return ""
         code = (currency or "CNY").upper()
         if not _CURRENCY.match(code):
             return f"{self.number(number)} {currency}"
-        return i18n.format_money(number, code, self.locale, style=self.policy.doc.display.money)
+        display = self.policy.doc.display
+        return i18n.format_money(number, code, self.locale, style=display.money,
+                                 symbol=display.symbol(code, self.locale))
 
     def budget(self, budget: dict[str, Any] | None) -> str:
         """A rendered budget: the range redaction chose for this reader, or the exact amount in the locale."""
@@ -146,6 +152,11 @@ class Writer:
             return self.t("case_is", state=self.t(f"state_{item.detail}"))
         return self.t(f"detail_{item.kind}") if has(f"detail_{item.kind}") else ""
 
+    def reason(self, stored: str | None) -> str:
+        """A reason the system stored (a work item's, a health-check proposal's, a freeze's) in words; an older
+        row's sentence as it is."""
+        return render_reason(stored, self.locale)
+
     def field_label(self, path: str) -> str:
         """A document path as the form names it: ``body.strategy`` -> 策略, ``metrics.0.value`` -> 數據 1 · 數值."""
         parts = [p for p in str(path).split(".") if p]
@@ -183,9 +194,11 @@ class Writer:
         return self.t("tier_own_department", tier=label) if rest else label
 
     def who(self, name: str | None) -> str:
-        """A person's user name as stored; the automatic actors (pre-checks, scheduled flows) in words."""
+        """A person by display name; the automatic actors (pre-checks, scheduled flows) in words."""
         key = f"actor_{name}"
-        return self.t(key) if has(key) else str(name or "")
+        if has(key):
+            return self.t(key)
+        return self.people.name(name) if self.people is not None and name else str(name or "")
 
     def value(self, path: str, text: Any) -> Any:
         """A document value as shown: channels and tags by their labels, everything else as written."""
@@ -208,5 +221,5 @@ class Writer:
         return self.t("audit_other")
 
 
-def writer(locale: str | None, policy: Any, tz: tzinfo | None = None) -> Writer:
-    return Writer(normalise_locale(locale), policy, tz)
+def writer(locale: str | None, policy: Any, tz: tzinfo | None = None, people: Any = None) -> Writer:
+    return Writer(normalise_locale(locale), policy, tz, people)

@@ -22,7 +22,7 @@ from notifications.preferences import CHANNELS, MODES, preferences, set_preferen
 from casebook.core.context import AppContext
 from casebook.core.db import reading
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem, describe, describe_problem
-from casebook.core.users import Actor, get_user
+from casebook.core.users import Actor, People, get_user
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms, nav, tables
@@ -74,7 +74,7 @@ def page(request: Request, ctx: AppContext, actor: Actor | None, name: str, stat
     """A template rendered in the reader's language (``locale`` when the page was asked for another one),
     with the navigation the reader's role may use."""
     locale = locale or _locale(request, ctx, actor)
-    w = writer(locale, ctx.policy, ctx.clock.tz)
+    w = writer(locale, ctx.policy, ctx.clock.tz, People(ctx.engine))
     if data.get("done") and not has(f"done_{data['done']}"):
         data["done"] = None              # a success message only for what the catalog names (the URL is typed)
 
