@@ -261,3 +261,25 @@ def test_invalid_input_lists_every_problem_with_the_field_label() -> None:
     assert "專案結束：不得早於專案開始" in shown and "關鍵數據 #1 數值：必須是有限的數字" in shown
     assert str(exc) == ("invalid case: project_end: must not be before project_start; "
                         "metrics.0.value: must be a finite number")
+
+
+def test_cli_tables_speak_the_acting_users_language_and_show_labels_not_codes(ctx, full_case) -> None:
+    from lifecycle.service import CaseService
+    from tests.conftest import make_users
+
+    users = make_users(ctx, ("mei", "staff", "marketing"))
+    _set_locale(ctx, "mei", "zh-Hant")
+    CaseService(ctx).create(users["mei"], full_case)
+    code, out = _cli_localised("case", "list", "--as", "mei")
+    assert code == 0, out
+    for heading in ("編號", "狀態", "案例庫", "部門", "標題"):
+        assert heading in out
+    assert "草稿" in out and ctx.policy.label(full_case["library"], "zh-Hant") in out
+    assert ctx.policy.label("marketing", "zh-Hant") in out
+    for code_word in ("draft", full_case["library"], "marketing"):   # no raw code in what a person reads
+        assert code_word not in out
+    _set_locale(ctx, "mei", "en")
+    code, out = _cli_localised("case", "list", "--as", "mei")
+    assert code == 0 and "Key" in out and "Draft" in out and "marketing" not in out, out
+    code, out = _cli_localised("case", "list", "--as", "mei", "--json")
+    assert code == 0 and '"state": "draft"' in out                    # programs keep the codes

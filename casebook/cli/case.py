@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document, say
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json,
+                                 read_document, say, table as cli_table)
 from lifecycle.document import SECTIONS
 from lifecycle.service import CaseService
 from redaction.render import shown_budget, shown_metric
@@ -111,10 +111,11 @@ def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: Now
         print_json({"versions": [v | {"at": v["at"].isoformat()} for v in versions],
                     "events": [e | {"at": e["at"].isoformat()} for e in events_]})
         return
-    table = Table("when", "who", "what", "state")
+    table = cli_table("when", "who", "what", "state")
     for e in events_:
         state = (e["after"] or {}).get("state", "")
-        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], e["action"], state)
+        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], e["action"],
+                      label(ctx, state, "state_") if state else "")
     console.print(table)
     console.print(f"{len(versions)} version(s)")
 
@@ -132,9 +133,10 @@ def list_cases(state: Annotated[str | None, typer.Option(help="Only this state."
     if not rows:
         console.print(say("cli_no_cases"))
         return
-    table = Table("key", "state", "library", "department", "title")
+    table = cli_table("key", "state", "library", "department", "title")
     for r in rows:
-        table.add_row(r["key"], r["state"], r["library"], r["department"], r["title"])
+        table.add_row(r["key"], label(ctx, r["state"], "state_"), label(ctx, r["library"]),
+                      label(ctx, r["department"]), r["title"])
     console.print(table)
 
 

@@ -67,6 +67,26 @@ def say(key: str, /, **params: Any) -> str:
     return gettext(key, cli_locale(), **params)
 
 
+def label(ctx: AppContext, code: Any, prefix: str = "") -> str:
+    """A code as a reader reads it, in the CLI's language: the policy's label (library, role, department, level,
+    scenario ...), else the catalog's (``prefix`` + code, e.g. ``status_`` or ``kind_``), else the code itself."""
+    from casebook.core.i18n import gettext, has
+
+    text, locale = str(code), cli_locale()
+    found = ctx.policy.label(text, locale)
+    if found:
+        return found
+    return gettext(prefix + text, locale) if has(prefix + text) else text
+
+
+def table(*columns: str) -> Any:
+    """A table whose headings are in the CLI's language (catalog ``col_<column>``; ``casebook/core/messages/
+    cli_columns.yaml``). JSON output (``--json``) keeps the codes: it is for programs."""
+    from rich.table import Table
+
+    return Table(*(say(f"col_{c}") for c in columns))
+
+
 def _remember_locale_of(username: str | None) -> None:
     """Best effort, for an error raised before ``acting`` ran: the ``--as`` user's locale from the store."""
     if not username or _state["locale"]:

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
-
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, say,
+                                 table as cli_table)
 app = typer.Typer(no_args_is_help=True, help="Learning paths, learning tasks, progress and the case of the day.")
 
 
@@ -27,10 +26,10 @@ def mine(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -
     if not tasks:
         console.print("no learning tasks")
         return
-    table = Table("task", "#", "case", "title", "due", "opened", "status")
+    table = cli_table("task", "position", "case", "title", "due", "opened", "status")
     for t in tasks:
-        table.add_row(str(t.id), str(t.position), t.case, t.title,
-                      t.due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d"), "yes" if t.opened else "no", t.status)
+        table.add_row(str(t.id), str(t.position), t.case, t.title, t.due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d"),
+                      say("cli_yes") if t.opened else say("cli_no"), label(ctx, t.status, "status_"))
     console.print(table)
 
 
@@ -57,9 +56,9 @@ def progress(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = Non
     if json_out:
         print_json([r.as_json(ctx.clock.tz) for r in rows])
         return
-    table = Table("learner", "department", "done", "overdue", "next due")
+    table = cli_table("learner", "department", "done", "overdue", "next_due")
     for r in rows:
-        table.add_row(r.username, r.department, f"{r.done}/{r.total}", str(r.overdue),
+        table.add_row(r.username, label(ctx, r.department), f"{r.done}/{r.total}", str(r.overdue),
                       r.next_due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d") if r.next_due else "")
     console.print(table if rows else "nobody you look after has learning tasks")
 

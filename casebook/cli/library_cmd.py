@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
-
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, table
+                                 as cli_table)
 app = typer.Typer(no_args_is_help=True, help="Search the library, export a case, read the dashboard.")
 
 
@@ -33,7 +32,7 @@ def search_cmd(query: Annotated[str, typer.Argument(help="Words to look for (Chi
     if not hits:
         console.print("no case matches")
         return
-    table = Table("key", "title", "snippet")
+    table = cli_table("key", "title", "snippet")
     for h in hits:
         table.add_row(str(h.get("key", "")), str(h.get("title", "")), str(h.get("snippet", "")))
     console.print(table)

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
-
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, table
+                                 as cli_table)
 app = typer.Typer(no_args_is_help=True, help="Links between cases.")
 KindArg = Annotated[str, typer.Argument(help="related, follow_up, supersedes or contradicts (policy links.kinds).")]
 
@@ -26,7 +25,7 @@ def list_links(case: Annotated[str, typer.Argument(help="The case key.")], as_us
     if json_out:
         print_json([link.as_json() for link in shown])
         return
-    table = Table("relation", "case", "title", "note")
+    table = cli_table("relation", "case", "title", "note")
     for link in shown:
         table.add_row(link.wording.replace("_", " "), link.other_key, link.other_title, link.note or "")
     console.print(table if shown else f"{case}: no linked cases")

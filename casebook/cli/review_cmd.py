@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, read_document,
-                                 say)
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json,
+                                 read_document, say, table as cli_table)
 from casebook.core.errors import InvalidInput, NotFound, Problem
 from review import decisions, queue
 from review.due import due_review_work
@@ -28,9 +28,9 @@ def show_queue(as_user: AsOpt = None, json_out: JsonOpt = False, limit: int = 50
     if json_out:
         print_json([i.as_json(ctx.clock.tz) for i in items])
         return
-    table = Table("task", "case", "level", "status", "due", "sla", "title")
+    table = cli_table("task", "case", "level", "status", "due", "sla", "title")
     for i in items:
-        table.add_row(str(i.task_id), i.case_key, f"{i.level} {i.level_name}", i.status,
+        table.add_row(str(i.task_id), i.case_key, f"{i.level} {label(ctx, i.level_name)}", label(ctx, i.status, "status_"),
                       i.due_at.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), i.sla, i.title)
     console.print(table)
 
@@ -147,9 +147,9 @@ def due(json_out: JsonOpt = False, now: NowOpt = None) -> None:
     if not rows:
         console.print(say("cli_nothing_due"))
         return
-    table = Table("task", "case", "level", "status", "next", "overdue wd")
+    table = cli_table("task", "case", "level", "status", "next", "overdue_wd")
     for r in rows:
-        table.add_row(str(r["task"]), r["case"], str(r["level"]), r["status"],
+        table.add_row(str(r["task"]), r["case"], str(r["level"]), label(ctx, r["status"], "status_"),
                       r["step"] + (f" ({r['notify_role']})" if r["notify_role"] else ""), str(r["overdue_working_days"]))
     console.print(table)
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, cli_locale, console, context, guarded, print_json
-
+from casebook.cli.common import (acting, AsOpt, cli_locale, console, context, guarded, JsonOpt, label, NowOpt,
+                                 print_json, table as cli_table)
 app = typer.Typer(help="Everything a person owes, and closing work items.")
 
 
@@ -29,10 +28,11 @@ def tasks(typer_ctx: typer.Context, as_user: AsOpt = None, json_out: JsonOpt = F
     if not items:
         console.print("nothing owed right now")
         return
-    table = Table("id", "kind", "case", "title", "due", "status", "next")
+    table = cli_table("id", "kind", "case", "title", "due", "status", "next")
     for i in items:
         due = i.due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M") if i.due else ""
-        table.add_row(i.id, i.kind, i.case or "", i.title, due, i.status, " / ".join(i.actions))
+        table.add_row(i.id, label(ctx, i.kind, "kind_"), i.case or "", i.title, due, label(ctx, i.status, "status_"),
+                      " / ".join(i.actions))
     console.print(table)
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, table
+                                 as cli_table)
 from casebook.core.errors import Forbidden
 from casebook.core.users import User, add_user
 
@@ -53,9 +53,10 @@ def list_users(json_out: JsonOpt = False, now: NowOpt = None) -> None:
     if json_out:
         print_json(rows)
         return
-    table = Table("username", "name", "role", "department", "clearance", "locale")
+    table = cli_table("username", "name", "role", "department", "clearance", "locale")
     for r in rows:
-        table.add_row(r["username"], r["name"], r["role"], r["department"], r["clearance"], r["locale"])
+        table.add_row(r["username"], r["name"], label(ctx, r["role"]), label(ctx, r["department"]),
+                      label(ctx, r["clearance"]), r["locale"])
     console.print(table)
 
 
