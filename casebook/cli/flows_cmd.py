@@ -6,9 +6,8 @@ from typing import Annotated
 
 import typer
 from rich.progress import Progress
-from rich.table import Table
 
-from casebook.cli.common import JsonOpt, NowOpt, console, context, guarded, print_json, say
+from casebook.cli.common import JsonOpt, NowOpt, console, context, guarded, print_json, say, table as cli_table
 from casebook.core.errors import InvalidInput, Problem
 
 app = typer.Typer(no_args_is_help=True, help="Scheduled flows: list them, or run one once at a given time.")
@@ -26,7 +25,7 @@ def list_flows(json_out: JsonOpt = False) -> None:
     if json_out:
         print_json(rows)
         return
-    table = Table("flow", "cron", "what")
+    table = cli_table("flow", "cron", "what")
     for r in rows:
         table.add_row(r["flow"], r["cron"] or "-", r["what"])
     console.print(table)
@@ -71,7 +70,7 @@ def simulate_cmd(cases: Annotated[int, typer.Option(min=1)] = 50, days: Annotate
     with Progress(console=console, transient=True) as progress:
         bar = progress.add_task("simulating days", total=days)
         result = simulate(cases, days, seed, db_url=db_url, progress=lambda d: progress.update(bar, completed=d))
-    table = Table("measure", "count")
+    table = cli_table("measure", "count")
     for k, v in result.items():
         table.add_row(k, str(v))
     console.print(table)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 from sqlalchemy import select
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json,
+                                 table as cli_table)
 from casebook.core.errors import InvalidInput, Problem
 from notifications.models import OutboxMessage, Preference
 from casebook.core.locales import LOCALES
@@ -84,7 +84,7 @@ def outbox(status: Annotated[str | None, typer.Option(help="pending, sending, se
     if json_out:
         print_json(data)
         return
-    table = Table("key", "status", "attempts", "error")
+    table = cli_table("key", "status", "attempts", "error")
     for d in data:
         table.add_row(d["key"], d["status"], str(d["attempts"]), (d["error"] or "")[:60])
     console.print(table)

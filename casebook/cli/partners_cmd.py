@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json,
+                                 table as cli_table)
 
 app = typer.Typer(no_args_is_help=True, help="Partner API keys (public cases at the public tier only).")
 
@@ -43,7 +43,7 @@ def list_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = Non
     if not rows:
         console.print("no partner keys yet: casebook partners add NAME --scope cases:read")
         return
-    table = Table("name", "key", "scopes", "expires", "status")
+    table = cli_table("name", "key", "scopes", "expires", "status")
     for r in rows:
         table.add_row(r["name"], r["hint"], ", ".join(r["scopes"]), r["expires_at"], r["status"])
     console.print(table)

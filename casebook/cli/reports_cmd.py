@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.table import Table
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json,
+                                 table as cli_table)
 
 app = typer.Typer(no_args_is_help=True, help="Monthly usage and effect reports, reuse marks and the NPS answer.")
 
@@ -48,7 +48,7 @@ def list_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = Non
     if not found:
         console.print("no monthly report has been written yet (casebook reports run writes last month's)")
         return
-    table = Table("report", "month", "formats")
+    table = cli_table("report", "month", "formats")
     for r in found:
         table.add_row(r["name"], r["month"], ", ".join(r["formats"]))
     console.print(table)
