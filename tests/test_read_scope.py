@@ -57,3 +57,18 @@ def test_readers_go_on_while_a_writer_holds_the_sqlite_write_lock(ctx, full_case
         holder.close()
         reader.join(timeout=40)
     assert done["view"] == key and done["search"] >= 1 and done["page"] == 200 and done["api"] == 200, done
+
+
+def test_a_queue_filled_inside_a_read_scope_writes_its_batch(ctx) -> None:
+    """A full batch is written where it fills up; inside ``reading()`` that is still its own write transaction."""
+    from casebook.core.queued import QueuedRows
+    from library.usage import SEARCHES
+
+    queue = QueuedRows(ctx.engine, SEARCHES, batch=2, interval=60)
+    row = {"at": ctx.clock.now(), "actor": "someone", "query": "快閃", "ms": 3, "results": 1}
+    with reading():
+        queue.add(row)
+        queue.add(row)                      # the batch is full: written now
+    with ctx.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM search_log")).scalar_one() == 2
+    queue.close()

@@ -50,6 +50,17 @@ def reading() -> Iterator[None]:
         _READING.reset(token)
 
 
+@contextmanager
+def writing() -> Iterator[None]:
+    """Leave a ``reading()`` scope for work that is its own write transaction (a queue's batch written while a
+    read path runs)."""
+    token = _READING.set(False)
+    try:
+        yield
+    finally:
+        _READING.reset(token)
+
+
 def reads(fn: Callable[P, R]) -> Callable[P, R]:
     """Mark a function that only reads the store (``reading()`` around its whole call)."""
     @wraps(fn)

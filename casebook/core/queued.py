@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 
+from casebook.core.db import writing
+
 
 class QueuedRows:
     """One process's queue of rows for one table."""
@@ -52,7 +54,7 @@ class QueuedRows:
                 if not rows:
                     return written
                 try:
-                    self._write(rows)
+                    self._write_batch(rows)
                 except Exception:
                     with self._lock:
                         self._pending[:0] = rows
@@ -62,6 +64,10 @@ class QueuedRows:
     def _write(self, rows: list[dict[str, Any]]) -> None:
         with self.engine.begin() as conn:
             conn.execute(self.table.insert(), rows)
+
+    def _write_batch(self, rows: list[dict[str, Any]]) -> None:
+        with writing():    # a batch is its own write transaction, even when a read path filled the queue
+            self._write(rows)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval):

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casebook.core import audit
 from casebook.core.audit import AuditContext
-from casebook.core.db import Base, UTCDateTime
+from casebook.core.db import Base, UTCDateTime, reading
 from casebook.core.errors import InvalidInput, NotFound, Problem
 from policies.loader import Policy
 from casebook.core.locales import LOCALES
@@ -80,7 +80,7 @@ class People:
         if not username:
             return ""
         if username not in self._known:
-            with self._engine.connect() as conn:
+            with reading(), self._engine.connect() as conn:
                 self._known[username] = display_names(conn, [username]).get(username, username)
         return self._known[username]
 
