@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from redaction.models import ADD, RedactionOverride
@@ -11,21 +11,14 @@ from redaction.render import Override
 TABLE = RedactionOverride.__table__
 
 
-# Built once with bound parameters: jobs load a version's overrides for every notice they write.
-_FOR_VERSION = select(TABLE).where(
-    TABLE.c.case_id == bindparam("b_case"),
-    or_(TABLE.c.version_no == bindparam("b_version"),
-        (TABLE.c.version_no < bindparam("b_version")) & (TABLE.c.action == ADD))).order_by(TABLE.c.id)
-
-
 def load_overrides(conn: Connection, case_id: int, version_no: int) -> list[Override]:
     """Overrides that apply to one version: its own, plus additions made on earlier versions."""
-    rows = conn.execute(_FOR_VERSION, {"b_case": case_id, "b_version": version_no}).all()
-    return [Override(r.field, r.action, r.entity_type, r.start, r.end, r.text) for r in rows]
+    return load_overrides_many(conn, [(case_id, version_no)])[(case_id, version_no)]
 
 
 def load_overrides_many(conn: Connection, versions: list[tuple[int, int]]) -> dict[tuple[int, int], list[Override]]:
-    """``load_overrides`` for many (case id, version) pairs in one query (jobs writing notices for a batch)."""
+    """The overrides that apply to each of many (case id, version) pairs, in one query (jobs writing notices for a
+    batch): a version's own, plus additions made on its case's earlier versions."""
     if not versions:
         return {}
     rows = conn.execute(select(TABLE).where(TABLE.c.case_id.in_({c for c, _ in versions})).order_by(TABLE.c.id)).all()

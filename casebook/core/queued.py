@@ -3,8 +3,9 @@ without waiting for SQLite's write lock or holding a transaction of its own.
 
 ``QueuedRows.add`` appends to a list under a lock; a background thread inserts what is queued every
 ``interval`` seconds (one transaction, one multi-row INSERT), at once when ``batch`` rows are waiting, and when
-the context closes (and at interpreter exit). Rows still queued when a process is killed are lost, so only
-statistics go this way, never a record the rules depend on (views and downloads: ``casebook.core.access_log``).
+the context closes (and at interpreter exit). Rows still queued when a process is killed are lost: the search log
+(statistics) accepts that; the access log (``casebook.core.access_log``, which extends this queue) does because a
+download's row, which the bulk-download rule counts, is written at once.
 """
 
 from __future__ import annotations
