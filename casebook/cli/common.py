@@ -70,13 +70,9 @@ def say(key: str, /, **params: Any) -> str:
 def label(ctx: AppContext, code: Any, prefix: str = "") -> str:
     """A code as a reader reads it, in the CLI's language: the policy's label (library, role, department, level,
     scenario ...), else the catalog's (``prefix`` + code, e.g. ``status_`` or ``kind_``), else the code itself."""
-    from casebook.core.i18n import gettext, has
+    from casebook.core.i18n import label as label_in
 
-    text, locale = str(code), cli_locale()
-    found = ctx.policy.label(text, locale)
-    if found:
-        return found
-    return gettext(prefix + text, locale) if has(prefix + text) else text
+    return label_in(ctx.policy, code, cli_locale(), prefix)
 
 
 def table(*columns: str) -> Any:

@@ -114,6 +114,16 @@ def gettext(key: str, locale: str, /, **params: Any) -> str:
     return text.format(**params) if params else text
 
 
+def label(policy: Any, code: Any, locale: str, prefix: str = "") -> str:
+    """A code as a reader reads it: the policy's label (library, role, department, level, scenario, tag ...), else
+    the catalog's message ``prefix`` + code (e.g. ``status_``, ``kind_``), else the code itself."""
+    text = str(code)
+    found = policy.label(text, locale)
+    if found:
+        return found
+    return gettext(prefix + text, locale) if has(prefix + text) else text
+
+
 def translator(locale: str) -> Translator:
     """A one-argument-plus-params function bound to ``locale`` (what templates call ``t``)."""
     locale = normalise_locale(locale)

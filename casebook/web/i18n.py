@@ -70,8 +70,7 @@ class Writer:
 
     def label(self, code: Any) -> str:
         """A code's label: the policy's (library, scenario, outcome, tag ...), else the catalog's, else the code."""
-        text = str(code)
-        return self.policy.label(text, self.locale) or (self.t(text) if has(text) else text)
+        return i18n.label(self.policy, code, self.locale)
 
     def number(self, value: Any) -> str:
         number = _decimal(value)
