@@ -173,9 +173,10 @@ def path_problems(ctx: AppContext) -> list[Problem]:
     out = []
     for role, i, key in sorted(listed):
         if key not in states:
-            out.append(Problem(f"learning.paths.{role}.cases.{i}", f"no case '{key}'"))
+            out.append(Problem.of(f"learning.paths.{role}.cases.{i}", "err_no_case", case=key))
         elif states[key] not in READABLE:
-            out.append(Problem(f"learning.paths.{role}.cases.{i}", f"'{key}' is {states[key]}: not offered to learners"))
+            out.append(Problem.of(f"learning.paths.{role}.cases.{i}", "err_case_not_for_learners",
+                                  case=key, state=states[key]))
     return out
 
 
@@ -283,7 +284,7 @@ def confirm(ctx: AppContext, actor: Actor, task_id: int, *, ip: str | None = Non
             raise Forbidden.of("err_no_longer_readable", user=actor.username, case=task.case_key)
         opened = task.opened_at or _viewed_since(conn, actor.username, task.case_key, task.assigned_at)
         if opened is None:
-            raise InvalidInput([Problem("case", f"open {task.case_key} before confirming you have studied it")],
+            raise InvalidInput([Problem.of("case", "err_open_before_confirming", case=task.case_key)],
                                "confirmation")
         won = conn.execute(TASKS.update().where(TASKS.c.id == task_id, TASKS.c.confirmed_at.is_(None))
                            .values(opened_at=opened, confirmed_at=now)).rowcount

@@ -70,7 +70,7 @@ def may_link(ctx: AppContext, actor: Actor) -> bool:
 def _case(conn: Connection, key: str, field: str) -> Any:
     row = conn.execute(select(CASES).where(CASES.c.key == key)).one_or_none()
     if row is None:
-        raise InvalidInput([Problem(field, f"no case '{key}'")], "link")
+        raise InvalidInput([Problem.of(field, "err_no_case", case=key)], "link")
     return row
 
 
@@ -79,9 +79,9 @@ def _checked(ctx: AppContext, conn: Connection, actor: Actor, source: str, kind:
     if not may_link(ctx, actor):
         raise Forbidden.of("err_may_not_link", role=actor.role)
     kinds = ctx.policy.doc.links.kinds
-    problems = [] if kind in kinds else [Problem("kind", f"must be one of {', '.join(kinds)} (got '{kind}')")]
+    problems = [] if kind in kinds else [Problem.of("kind", "err_one_of_got", allowed=list(kinds), value=kind)]
     if source == target:
-        problems.append(Problem("target", "a case cannot be linked to itself"))
+        problems.append(Problem.of("target", "err_link_to_itself"))
     if problems:
         raise InvalidInput(problems, "link")
     a, b = _case(conn, source, "case"), _case(conn, target, "target")
@@ -89,7 +89,7 @@ def _checked(ctx: AppContext, conn: Connection, actor: Actor, source: str, kind:
     for row, field in ((a, "case"), (b, "target")):
         if not service.may_view(conn, row, actor):
             # the same answer as a missing case: a link form must not confirm what exists beyond the actor's reach
-            raise InvalidInput([Problem(field, f"no case '{row.key}'")], "link")
+            raise InvalidInput([Problem.of(field, "err_no_case", case=row.key)], "link")
     return a, b
 
 
@@ -98,7 +98,7 @@ def link_cases(ctx: AppContext, actor: Actor, source: str, kind: str, target: st
     """Link ``source`` <kind> ``target``; True when the link is new (linking again changes nothing)."""
     note = (note or "").strip() or None
     if note is not None and len(note) > NOTE_MAX:
-        raise InvalidInput([Problem("note", f"at most {NOTE_MAX} characters")], "link")
+        raise InvalidInput([Problem.of("note", "err_at_most_chars", max=NOTE_MAX)], "link")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         a, b = _checked(ctx, conn, actor, source, kind, target)
@@ -122,7 +122,7 @@ def unlink_cases(ctx: AppContext, actor: Actor, source: str, kind: str, target: 
     """Remove a link (with a reason, audited); True when there was one."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput([Problem("reason", "is required: say why the link goes")], "unlink")
+        raise InvalidInput([Problem.of("reason", "err_unlink_reason_required")], "unlink")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         a, b = _checked(ctx, conn, actor, source, kind, target)

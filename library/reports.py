@@ -60,7 +60,7 @@ def require_reader(ctx: AppContext, actor: Actor) -> None:
 
 def check_month(month: str) -> str:
     if not MONTH.match(month or ""):
-        raise InvalidInput([Problem("month", f"must be a month as YYYY-MM (got '{month}')")], "report")
+        raise InvalidInput([Problem.of("month", "err_month_format", value=month)], "report")
     return month
 
 
@@ -348,9 +348,9 @@ def list_reports(ctx: AppContext, actor: Actor) -> list[dict[str, Any]]:
 
 def _path(ctx: AppContext, name: str, fmt: str) -> Path:
     if not NAME.match(name or ""):
-        raise InvalidInput([Problem("name", "must be usage-YYYY-MM or effect-YYYY-MM")], "report")
+        raise InvalidInput([Problem.of("name", "err_report_name")], "report")
     if fmt not in FORMATS:
-        raise InvalidInput([Problem("format", f"must be one of {', '.join(FORMATS)}")], "report")
+        raise InvalidInput([Problem.of("format", "err_one_of", allowed=list(FORMATS))], "report")
     path = folder(ctx) / f"{name}.{fmt}"
     if not path.exists():
         raise NotFound.of("err_no_report", name=name, fmt=fmt)
@@ -395,7 +395,7 @@ def health_report(ctx: AppContext, actor: Actor, run: str, period: str) -> dict[
 
     require(ctx.policy, actor, "reports.read")
     if run not in HEALTH_RUNS:
-        raise InvalidInput([Problem("run", f"must be one of {', '.join(HEALTH_RUNS)}")], "health report")
+        raise InvalidInput([Problem.of("run", "err_one_of", allowed=list(HEALTH_RUNS))], "health report")
     work = WorkItem.__table__
     groups: dict[str, list[dict[str, Any]]] = {}
     with ctx.engine.connect() as conn:

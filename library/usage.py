@@ -98,14 +98,15 @@ def mark_reuse(ctx: AppContext, actor: Actor, key: str, outcome: str, note: str 
     note = (note or "").strip() or None
     problems = []
     if outcome not in outcomes:
-        problems.append(Problem("outcome", f"must be one of {', '.join(outcomes)} (got '{outcome}')"))
+        problems.append(Problem.of("outcome", "err_one_of_got", allowed=[ctx.policy.coded(o) for o in outcomes],
+                                   value=outcome))
     if note is not None and (problem := text_problem(ctx.policy.doc.limits, "note", note)):
         problems.append(problem)
     if problems:
         raise InvalidInput(problems, "reuse mark")
     view = CaseService(ctx).view(actor, key)       # the read rule: only a reader of the case may mark it
     if view.published_version_no is None:
-        raise InvalidInput([Problem("case", "only a published case can be marked as reused")], "reuse mark")
+        raise InvalidInput([Problem.of("case", "err_reuse_published_only")], "reuse mark")
     now = ctx.clock.now()
     with ctx.engine.begin() as conn:
         upsert(conn, REUSE, {"case_id": view.case_id, "username": actor.username, "outcome": outcome,
@@ -130,7 +131,7 @@ def answer_nps(ctx: AppContext, actor: Actor, score: int, comment: str | None = 
     comment = (comment or "").strip() or None
     problems = []
     if not isinstance(score, int) or isinstance(score, bool) or not NPS_MIN <= score <= NPS_MAX:
-        problems.append(Problem("score", f"must be a whole number from {NPS_MIN} to {NPS_MAX}"))
+        problems.append(Problem.of("score", "err_whole_number_between", low=NPS_MIN, high=NPS_MAX))
     if comment is not None and (problem := text_problem(ctx.policy.doc.limits, "comment", comment)):
         problems.append(problem)
     if problems:

@@ -78,12 +78,13 @@ def _scenarios(ctx: AppContext, value: Any) -> tuple[list[str] | None, Problem |
     names = [v.strip() for v in value.split(",")] if isinstance(value, str) else \
         [str(v).strip() for v in value] if isinstance(value, (list, tuple)) else None
     if names is None:
-        return None, Problem("scenarios", "must be a list of scenario names")
+        return None, Problem.of("scenarios", "err_scenario_list")
     names = list(dict.fromkeys(n for n in names if n))
     known = ctx.policy.doc.scenarios
     unknown = [n for n in names if n not in known]
     if unknown:
-        return None, Problem("scenarios", f"unknown scenario(s) {', '.join(unknown)}; must be among {', '.join(known)}")
+        return None, Problem.of("scenarios", "err_unknown_scenarios", unknown=unknown,
+                                      known=[ctx.policy.coded(k) for k in known])
     return names, None
 
 

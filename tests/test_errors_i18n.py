@@ -4,6 +4,7 @@ pydantic's errors reach API and CLI users translated, and typical refusals read 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -23,16 +24,21 @@ PACKAGES = ("access", "library", "lifecycle", "review", "redaction", "notificati
 KEY = re.compile(r"^(err|cli)_[a-z0-9_]*[a-z0-9]$")
 
 
+@functools.cache
+def _code() -> list[tuple[str, list[ast.AST]]]:
+    """Every module of the packages (migrations aside) as its path and nodes, parsed once for the tests below."""
+    return [(str(path.relative_to(ROOT)), list(ast.walk(ast.parse(path.read_text(encoding="utf-8")))))
+            for package in PACKAGES for path in sorted((ROOT / package).rglob("*.py"))
+            if "migrations" not in path.parts]
+
+
 def _keys_in_code() -> dict[str, str]:
     """Every string literal in the code that is shaped like an error or CLI message key, with where it is."""
     found: dict[str, str] = {}
-    for package in PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            if "migrations" in path.parts:
-                continue
-            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value):
-                    found.setdefault(node.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    for where, nodes in _code():
+        for node in nodes:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and KEY.match(node.value):
+                found.setdefault(node.value, f"{where}:{node.lineno}")
     return found
 
 
@@ -62,6 +68,22 @@ def test_no_user_reachable_refusal_is_raised_with_english_text_only() -> None:
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if plain.search(line):
                     left.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not left, left
+
+
+def _literal_problems(nodes: list[ast.AST]) -> list[int]:
+    """Lines where ``Problem(field, "English text")`` is built with a literal rule instead of a catalog key."""
+    return [node.lineno for node in nodes
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Problem"
+            and len(node.args) >= 2 and isinstance(node.args[1], (ast.Constant, ast.JoinedStr))]
+
+
+def test_no_problem_is_built_with_english_text_only() -> None:
+    """Every validation problem names its rule by key (``Problem.of``), so a Chinese page never shows an English
+    rule; the finder itself is shown to catch both a plain and an f-string rule."""
+    sample = 'Problem("a", "must be x")\nProblem("b", f"at most {n}")\nProblem.of("c", "err_x")'
+    assert sorted(_literal_problems(list(ast.walk(ast.parse(sample))))) == [1, 2]
+    left = [f"{where}:{n}" for where, nodes in _code() for n in _literal_problems(nodes)]
     assert not left, left
 
 

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
+from casebook.core import errors
 from casebook.core.errors import Forbidden, InvalidInput
 from casebook.core.users import Actor
 from flows.registry import run_job
@@ -355,7 +356,9 @@ def test_a_new_user_learns_in_the_browser_and_the_head_sees_progress(ctx, server
     row = page.locator(f"li.learning-task[data-task='{first.id}']")
     with page.expect_response(lambda r: r.url.endswith("/confirm")) as refused:
         row.locator("form button").click()                                         # confirm before opening
-    assert refused.value.status == 422 and f"open {first.case_key} before confirming" in page.content()
+    locale = page.locator("html").get_attribute("lang")                              # the refusal in the page's language
+    assert refused.value.status == 422 and errors.text("err_open_before_confirming", {"case": first.case_key},
+                                                       locale) in page.content()
     page.goto(f"{server}/learning")
     page.locator(f"li.learning-task[data-task='{first.id}'] a.button").click()     # open the case
     page.wait_for_url(f"{server}/cases/{first.case_key}")

@@ -171,7 +171,7 @@ def switch_locale(request: Request, locale: str = Form(..., max_length=16), next
     """The language switch in the header: a signed-in user's preference is updated (audited, as on the
     preferences page); the choice is also kept in a cookie for the signed-out pages."""
     if locale not in LOCALES:
-        return _refused(request, ctx, actor, InvalidInput([Problem("locale", f"must be one of {', '.join(LOCALES)}")],
+        return _refused(request, ctx, actor, InvalidInput([Problem.of("locale", "err_one_of", allowed=list(LOCALES))],
                                                           "locale"))
     if actor is not None:
         current = {k: (v.strftime("%H:%M") if hasattr(v, "strftime") else v)
@@ -329,7 +329,7 @@ def signoff_change(key: str, request: Request, action: str = Form(""), field: st
         else:
             found = dict(text_fields(CaseService(ctx).view(actor, key).document)).get(field, "").find(text.strip())
             if not text.strip() or found < 0:
-                raise InvalidInput([Problem("text", "must be a passage of the chosen field")], "override")
+                raise InvalidInput([Problem.of("text", "err_passage_of_field")], "override")
             first, last = found, found + len(text.strip())
         signoff.override(ctx, actor, key, action=action, field=field, start=first, end=last,
                          entity_type=entity_type or None, ip=client_ip(request))
@@ -523,7 +523,7 @@ def fire_event(key: str, event: str, request: Request, reason: str = Form(""), c
     if actor is None:
         return _login_redirect()
     if event in IRREVERSIBLE and not confirm:
-        return _refused(request, ctx, actor, InvalidInput([Problem("confirm", "tick the box to confirm")], event))
+        return _refused(request, ctx, actor, InvalidInput([Problem.of("confirm", "err_tick_to_confirm")], event))
     try:
         CaseService(ctx).fire(actor, key, event, reason=reason.strip() or None, ip=client_ip(request))
     except CasebookError as exc:
