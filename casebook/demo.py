@@ -463,6 +463,7 @@ def _operations(w: World, d: int) -> None:
 
 def _readers(w: World, d: int) -> None:
     from library.feedback import rate, request_correction
+    from library.usage import mark_reuse
     from lifecycle.work import close_work_item
     from redaction.views import read_case
 
@@ -477,12 +478,41 @@ def _readers(w: World, d: int) -> None:
                 if w.attempt(f"read {plan.key}", read_case, w.ctx, actor, plan.key, via="web") is not None:
                     w.attempt(f"rate {plan.key}", rate, w.ctx, actor, plan.key, stars,
                               plan.story.comment(stars, plan.n + offset) if offset % 2 else None)
+                    if stars >= 3 and (plan.n + offset) % 3 == 0:   # some readers say what they did with it
+                        outcomes = w.ctx.policy.doc.reports.reuse_outcomes
+                        w.attempt(f"reuse {plan.key}", mark_reuse, w.ctx, actor, plan.key,
+                                  outcomes[(plan.n + offset) % len(outcomes)])
         for k, (offset, requester, answered) in enumerate(plan.corrections):
             if offset == after:
                 w.attempt(f"correction {plan.key}", request_correction, w.ctx, w.actors[requester], plan.key,
                           plan.story.correction(plan.n + k))
             elif answered and offset + 1 == after:
                 _answer(w, plan, k, close_work_item)
+
+
+#: What readers type into search over the last year (both scripts and English, as people do).
+QUERIES = ("會員召回", "会员", "燕麥拿鐵", "直播間", "launch", "Douyin", "快閃活動", "家長", "低糖", "community")
+#: Monthly NPS answers, picked in turn (mostly promoters, some passives, a detractor now and then).
+NPS_SCORES = (9, 10, 8, 6, 9, 7, 10, 9, 4, 8, 9, 10)
+USAGE_DAYS = 365
+
+
+def _usage(w: World, d: int) -> None:
+    """The last year of using the library through its services: a search on most working days, the monthly NPS
+    survey answered over the month, one reader every other day (so this month some have answered, some not yet)."""
+    from library.search import search
+    from library.usage import answer_nps
+
+    if d < w.end - USAGE_DAYS:
+        return
+    day = w.start + timedelta(days=d)
+    if day.weekday() < 5:
+        w.at(d, 9, 40)
+        w.attempt("search", search, w.ctx, w.actors[READERS[d % len(READERS)]], QUERIES[d % len(QUERIES)])
+    for i, reader in enumerate(READERS):
+        if day.day == 2 + 2 * i:                  # one reader after another through the month
+            w.at(d, 12, 10 + i)
+            w.attempt("nps", answer_nps, w.ctx, w.actors[reader], NPS_SCORES[(i + day.month) % len(NPS_SCORES)])
 
 
 def _answer(w: World, plan: Plan, k: int, close: Any) -> None:
@@ -623,6 +653,7 @@ def build(ctx: AppContext, *, seed: int = SEED, days: int = DAYS) -> dict[str, A
             _look(w, d)
             _readers(w, d)
             _access(w, d)
+            _usage(w, d)
             if d == days - 2:
                 _freeze(w, d)
             if d % DELIVER_EVERY == DELIVER_EVERY - 1:
@@ -634,6 +665,7 @@ def build(ctx: AppContext, *, seed: int = SEED, days: int = DAYS) -> dict[str, A
         _look(w, days, force=True)
         w.clock.current = now
         _deliver(w)
+        demo.flush_queues()                  # the year's searches, before the load's engine goes
         if "access_log" in demo.__dict__:
             demo.access_log.close()
         if engine is not ctx.engine:

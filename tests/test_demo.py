@@ -151,7 +151,8 @@ def check_every_demo_user_has_open_work(demo) -> None:
 
 
 def check_search_dashboard_and_ratings_have_something_to_show(demo) -> None:
-    from library.dashboard import figures
+    from casebook.demo import READERS
+    from library.dashboard import figures, month_bounds, month_key, period, trends
     from library.search import search
 
     ctx, _ = demo
@@ -163,6 +164,13 @@ def check_search_dashboard_and_ratings_have_something_to_show(demo) -> None:
     shown = figures(ctx)
     assert shown["overdue_submissions"] >= 1 and shown["stale"] >= 5 and shown["overdue_reviews"] >= 1
     assert sum(shown["ratings"].values()) >= 100 and shown["cycle_hours_by_level"]
+    # the usage charts too: a year of searches, the monthly survey (this month partly answered), reuse marks
+    assert sum(shown["reuse_by_outcome"].values()) >= 5
+    year = trends(ctx, 12)
+    assert all(n >= 5 for n in year["searches"][:-1]) and all(v is not None for v in year["search_ms_avg"][:-1])
+    assert sum(1 for v in year["nps"] if v is not None) >= 11
+    now = period(ctx, *month_bounds(ctx, month_key(ctx.clock.now(), ctx)))
+    assert 0 < now["nps_answers"] < len(READERS)
 
 
 def check_the_audit_chain_verifies_after_loading(demo, monkeypatch: pytest.MonkeyPatch) -> None:
