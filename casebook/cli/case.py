@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json,
-                                 read_document, say, table as cli_table)
+from casebook.cli.common import (acting, AsOpt, cli_locale, console, context, guarded, JsonOpt, label, NowOpt,
+                                 print_json, read_document, say, table as cli_table)
 
 app = typer.Typer(no_args_is_help=True, help="Capture and move cases through their lifecycle.")
 
@@ -126,10 +126,14 @@ def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: Now
         print_json({"versions": [v | {"at": v["at"].isoformat()} for v in versions],
                     "events": [e | {"at": e["at"].isoformat()} for e in events_]})
         return
+    from casebook.core.reasons import render as render_reason
+
     table = cli_table("when", "who", "what", "state")
     for e in events_:
         state = (e["after"] or {}).get("state", "")
-        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], e["action"],
+        why = (e["details"] or {}).get("reason")   # rendered at the reader's tier already; a coded one in words
+        what = e["action"] + (f" · {render_reason(why, cli_locale())}" if isinstance(why, str) and why else "")
+        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], escape(what),
                       label(ctx, state, "state_") if state else "")
     console.print(table)
     console.print(say("out_versions", count=len(versions)))
