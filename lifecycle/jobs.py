@@ -344,13 +344,14 @@ def _plain_batch(ctx: AppContext, where: Any) -> Iterator[tuple[Connection, list
 
 def archive_retired(ctx: AppContext) -> dict[str, int]:
     """Retired cases are archived once the policy's ``lifecycle.archive_after_retired_days`` have passed."""
-    cutoff = ctx.clock.now() - timedelta(days=ctx.policy.doc.lifecycle.archive_after_retired_days)
+    days = ctx.policy.doc.lifecycle.archive_after_retired_days
+    cutoff = ctx.clock.now() - timedelta(days=days)
+    why = coded_reason("archived_after_retirement", days=days)   # shown in each reader's language
     archived = 0
     for conn, batch in _plain_batch(ctx, (CASES.c.state == S.RETIRED) & (CASES.c.state_changed_at <= cutoff)):
         for case in batch:
             try:
-                CaseService(ctx).fire(FLOW_ACTOR, case.key, "archive", conn=conn,
-                                      reason="archived after the retirement period (lifecycle.archive_after_retired_days)")
+                CaseService(ctx).fire(FLOW_ACTOR, case.key, "archive", conn=conn, reason=why)
                 archived += 1
             except (IllegalTransition, ConcurrentModification):
                 continue   # moved meanwhile

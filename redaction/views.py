@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from casebook.core.db import reads
+from casebook.core.reasons import decode as decode_reason
 from casebook.core.context import AppContext
 from casebook.core.users import Actor
 from lifecycle.models import Case
@@ -58,8 +59,8 @@ def shown_history(ctx: AppContext, actor: Actor, key: str) -> tuple[list[dict[st
     versions, events = service.history(actor, key)
 
     def shown(value: Any) -> Any:
-        if isinstance(value, str):
-            return render_text(ctx.policy, value, audience)
+        if isinstance(value, str):   # a coded reason (written by the system, no case text) stays decodable
+            return value if decode_reason(value) is not None else render_text(ctx.policy, value, audience)
         if isinstance(value, list):
             return [shown(v) for v in value]
         if isinstance(value, dict):

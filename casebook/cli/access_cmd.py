@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import AsOpt, NowOpt, acting, console, context, guarded
+from casebook.cli.common import AsOpt, NowOpt, acting, console, context, guarded, label, say
 
 app = typer.Typer(no_args_is_help=True, help="Ask for access to a case, or decide a request.")
 
@@ -20,7 +20,7 @@ def request_cmd(key: str, reason: Annotated[str, typer.Option("--reason", help="
 
     ctx = context(now)
     rid = request_access(ctx, acting(ctx, as_user), key, reason)
-    console.print(f"access request {rid} sent for {key}")
+    console.print(say("out_access_sent", id=rid, case=key))
 
 
 @app.command("decide")
@@ -32,4 +32,4 @@ def decide_cmd(request_id: int, approve: Annotated[bool, typer.Option("--approve
 
     ctx = context(now)
     status = decide_access(ctx, acting(ctx, as_user), request_id, approve)
-    console.print(f"access request {request_id}: {status}")
+    console.print(say("out_access_decided", id=request_id, status=label(ctx, status, "status_")))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from casebook import store
-from casebook.cli.common import NowOpt, console, context, guarded
+from casebook.cli.common import NowOpt, console, context, guarded, label, say
 
 
 def register(app: typer.Typer) -> None:
@@ -37,13 +37,14 @@ def seed_cmd(cases: Annotated[int, typer.Option("--cases", min=1, max=5_000_000,
     start = time.perf_counter()
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
-        task = bar.add_task("seeding cases", total=cases)
+        task = bar.add_task(say("out_seeding"), total=cases)
         result = run_seed(ctx, cases, seed, published_share=published_share,
                           progress=lambda n: bar.advance(task, n))
-    console.print(f"seeded {result.cases} cases in {time.perf_counter() - start:.0f} s: {result.versions} versions, "
-                  f"{result.events} audit events ({result.views} views), {result.ratings} ratings")
-    console.print("states: " + ", ".join(f"{s} {n}" for s, n in sorted(result.states.items())), highlight=False)
-    console.print("users (no password yet: casebook users passwd NAME --password-stdin):")
+    console.print(say("out_seeded", cases=result.cases, seconds=f"{time.perf_counter() - start:.0f}",
+                      versions=result.versions, events=result.events, views=result.views, ratings=result.ratings))
+    states = ", ".join(f"{label(ctx, s, 'state_')} {n}" for s, n in sorted(result.states.items()))
+    console.print(say("out_seed_states", states=states), highlight=False)
+    console.print(say("out_seed_users"))
     for role, names in result.users.items():
         console.print(f"  {role}: {', '.join(names)}", highlight=False)
     ctx.close()
@@ -55,8 +56,8 @@ def init(now: NowOpt = None) -> None:
     ctx = context(now)
     before, after = store.upgrade(ctx.engine)
     _ = ctx.audit  # creates the audit key on first use
-    what = "created" if before is None else ("upgraded" if before != after else "already current")
-    console.print(f"store {what}: {ctx.engine.url.render_as_string(hide_password=True)} (schema {after})")
+    what = "created" if before is None else ("upgraded" if before != after else "current")
+    console.print(say(f"out_store_{what}", url=ctx.engine.url.render_as_string(hide_password=True), schema=after))
     ctx.close()
 
 
@@ -75,12 +76,12 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
     before, after = store.upgrade(ctx.engine)
     _ = ctx.audit
     check_channels(ctx.settings)
-    console.print(f"[bold]Casebook[/] store ready: {ctx.engine.url.render_as_string(hide_password=True)} "
-                  f"(schema {after}), policy {ctx.policy.version_tag}, timezone {ctx.policy.doc.timezone}")
+    console.print(say("out_store_ready", url=ctx.engine.url.render_as_string(hide_password=True), schema=after,
+                      policy=ctx.policy.version_tag, timezone=ctx.policy.doc.timezone))
     if demo:
         from casebook.demo import load_demo
 
-        console.print(f"demo data: {load_demo(ctx)}")
+        console.print(say("out_demo_data", summary=load_demo(ctx)))
     server = None
     if web:
         import threading
@@ -90,16 +91,16 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
         from casebook.web.app import create_app
 
         server = uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host=host), host=host, port=port, log_level="warning"))
-        console.print(f"web and API: http://{host}:{port}/ (OpenAPI at /api/v1/openapi.json)", highlight=False)
+        console.print(say("out_serving_web", host=host, port=port), highlight=False)
         if not flows:
-            console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
-            console.print("Ctrl-C stops.", highlight=False)
+            console.print(say("out_no_flows"))
+            console.print(say("out_ctrl_c"), highlight=False)
             server.run()
-            console.print("stopped.")
+            console.print(say("out_stopped"))
             return
         threading.Thread(target=server.run, name="web", daemon=True).start()
     if not flows:
-        console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
+        console.print(say("out_no_flows"))
         ctx.close()
         return
     from prefect import serve
@@ -107,8 +108,8 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
     from flows.definitions import deployments
 
     deps = deployments(ctx.policy)
-    console.print(f"serving {len(deps)} flows: " + ", ".join(d.name for d in deps), highlight=False)
-    console.print("Ctrl-C stops.", highlight=False)
+    console.print(say("out_serving_flows", count=len(deps), names=", ".join(d.name for d in deps)), highlight=False)
+    console.print(say("out_ctrl_c"), highlight=False)
     try:
         serve(*deps, print_starting_message=False)
     except KeyboardInterrupt:
@@ -116,4 +117,4 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
     if server is not None:
         server.should_exit = True
     ctx.close()
-    console.print("stopped.")
+    console.print(say("out_stopped"))

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from casebook.cli.common import JsonOpt, NowOpt, console, context, err_console, guarded, print_json
+from casebook.cli.common import JsonOpt, NowOpt, console, context, err_console, guarded, print_json, say
 from casebook.core import checkpoint, integrity
 from casebook.core.errors import InvalidInput, Problem
 from lifecycle.replay import replay
@@ -51,11 +52,11 @@ def verify(checkpoint_file: CheckpointOpt = None, json_out: JsonOpt = False) -> 
     else:
         for f in findings:
             if f.ok:
-                console.print(f"{f.part}: intact ({f.checked} checked{', ' + f.problem if f.problem else ''})",
-                              highlight=False)
+                console.print(say("out_audit_intact_note", part=f.part, checked=f.checked, note=f.problem)
+                              if f.problem else say("out_audit_intact", part=f.part, checked=f.checked), highlight=False)
             else:
-                err_console.print(f"[bold red]{f.part}: broken[/] at {f.problem} ({f.checked} verified before it)",
-                                  highlight=False)
+                broken = say("out_audit_broken", part=f.part, problem=f.problem, checked=f.checked)
+                err_console.print(f"[bold red]{escape(broken)}[/]", highlight=False)
     if not ok:
         raise typer.Exit(1)
 
@@ -74,4 +75,4 @@ def write_checkpoint(out: OutOpt = None, now: NowOpt = None) -> None:
         typer.echo(text)
     else:
         out.write_text(text + "\n")
-        console.print(f"checkpoint {doc['id']} written to {out}", highlight=False)
+        console.print(say("out_checkpoint_written", id=doc["id"], path=out), highlight=False)

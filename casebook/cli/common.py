@@ -107,7 +107,7 @@ def _problems(exc: InvalidInput) -> None:
 
     locale = cli_locale()
     if locale == "en":
-        err_console.print(f"[bold red]error:[/] invalid {exc.what}", highlight=False)
+        err_console.print(f"[bold red]{say('cli_error')}[/] {say('cli_invalid', what=exc.what)}", highlight=False)
         for p in exc.problems:
             err_console.print(f"  - [bold]{p.field}[/]: {p.rule}", highlight=False)
         return
@@ -274,7 +274,7 @@ def read_document(file: str, ctx: AppContext | None = None) -> Any:
         return yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else file
+        where = say("out_line_column", line=mark.line + 1, column=mark.column + 1) if mark else file
         raise InvalidInput([Problem.of(where, "err_not_yaml_json", detail=getattr(exc, "problem", exc))],
                            "input") from None
     except ValueError as exc:  # e.g. an integer with more digits than Python converts

@@ -15,16 +15,16 @@ def run_export(ctx: AppContext, actor: Actor, key: str | None, fmt: str, query: 
     """The export's bytes; a wrong combination of options is refused naming the option (exit 2)."""
     problems = []
     if fmt not in FORMATS:
-        problems.append(Problem.of("--format", "err_one_of", allowed=list(FORMATS)))
+        problems.append(Problem.of("--format", "err_one_of_got", allowed=", ".join(FORMATS), value=fmt))
     elif fmt == "csv" and query is None:
-        problems.append(Problem.of("--search", "err_search_required_for_csv"))
+        problems.append(Problem.of("--search", "err_csv_needs_search"))
     elif fmt != "csv" and query is not None:
-        problems.append(Problem.of("--format", "err_csv_with_search"))
+        problems.append(Problem.of("--format", "err_search_needs_csv"))
     elif fmt != "csv" and not key:
-        problems.append(Problem.of("KEY", "err_key_required_with_format", format=fmt))
+        problems.append(Problem.of("KEY", "err_key_needed_for_format", format=fmt))
     bad_tags = [t for t in tags or [] if ":" not in t]
     if bad_tags:
-        problems.append(Problem.of("--tag", "err_tag_shape", value=bad_tags[0]))
+        problems.append(Problem.of("--tag", "err_facet_value", value=bad_tags[0]))
     if problems:
         raise InvalidInput(problems, "export")
     try:

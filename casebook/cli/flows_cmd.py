@@ -53,7 +53,8 @@ def run_flow(name: str, now: NowOpt = None, json_out: JsonOpt = False,
     if json_out:
         print_json(counts)
         return
-    console.print(f"{name} at {ctx.clock.now().isoformat()}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    console.print(say("out_flow_ran", name=name, time=ctx.clock.now().isoformat(),
+                      counts=", ".join(f"{k} {v}" for k, v in counts.items())))
 
 
 def simulate_cmd(cases: Annotated[int, typer.Option(min=1)] = 50, days: Annotated[int, typer.Option(min=1)] = 120,
@@ -68,7 +69,7 @@ def simulate_cmd(cases: Annotated[int, typer.Option(min=1)] = 50, days: Annotate
         print_json(result)
         return
     with Progress(console=console, transient=True) as progress:
-        bar = progress.add_task("simulating days", total=days)
+        bar = progress.add_task(say("out_simulating"), total=days)
         result = simulate(cases, days, seed, db_url=db_url, progress=lambda d: progress.update(bar, completed=d))
     table = cli_table("measure", "count")
     for k, v in result.items():

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json
+from casebook.cli.common import AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, say
 
 
 @guarded
@@ -17,7 +17,7 @@ def follow_cmd(key: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
 
     ctx = context(now)
     new = follow(ctx, acting(ctx, as_user), key)
-    console.print(f"following {key}" if new else f"already following {key}", highlight=False)
+    console.print(say("out_following" if new else "out_already_following", case=key), highlight=False)
 
 
 @guarded
@@ -27,7 +27,7 @@ def unfollow_cmd(key: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
 
     ctx = context(now)
     gone = unfollow(ctx, acting(ctx, as_user), key)
-    console.print(f"no longer following {key}" if gone else f"not following {key}", highlight=False)
+    console.print(say("out_unfollowed" if gone else "out_not_following", case=key), highlight=False)
 
 
 @guarded
@@ -40,7 +40,7 @@ def following_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt 
     if json_out:
         print_json(keys)
         return
-    console.print("\n".join(keys) if keys else "you follow no case", highlight=False)
+    console.print("\n".join(keys) if keys else say("out_follow_none"), highlight=False)
 
 
 @guarded
@@ -56,7 +56,7 @@ def interests_cmd(set_to: Annotated[str | None, typer.Option(
     if json_out:
         print_json(chosen)
         return
-    console.print(", ".join(chosen) if chosen else "every scenario", highlight=False)
+    console.print(", ".join(chosen) if chosen else say("out_every_scenario"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from casebook.cli.common import JsonOpt, console, context, guarded, print_json
+from casebook.cli.common import JsonOpt, console, context, guarded, print_json, say
 from casebook.core import audit, crypto, rekey
 
 app = typer.Typer(no_args_is_help=True, help="Data keys of encryption at rest (confidential case content).")
@@ -81,9 +81,9 @@ def rotate_cmd(batch: Annotated[int, typer.Option(min=1, max=10_000, help="Value
     ring = crypto.keyring_of(ctx.engine)
     assert ring is not None
     with _bar() as bar:
-        task = bar.add_task("encrypting plain content", total=count_cases(ctx, ring))
+        task = bar.add_task(say("out_keys_encrypting"), total=count_cases(ctx, ring))
         sealed = seal_existing(ctx, ring, progress=lambda n: bar.advance(task, n))
-        task = bar.add_task(f"re-encrypting under {ring.current}", total=rekey.count_rows(ctx.engine, Base.metadata))
+        task = bar.add_task(say("out_keys_reencrypting", key=ring.current), total=rekey.count_rows(ctx.engine, Base.metadata))
         counts = rekey.rotate(ctx.engine, Base.metadata, ring, batch=batch, progress=lambda n: bar.advance(task, n))
     left = {kid: n for kid, n in rekey.key_use(ctx.engine, Base.metadata).items() if kid not in ("plain", ring.current)}
     retired: list[str] = []
@@ -107,11 +107,11 @@ def rotate_cmd(batch: Annotated[int, typer.Option(min=1, max=10_000, help="Value
     if json_out:
         print_json(result)
         return
-    console.print(f"current key {ring.current}: {counts['reencrypted']} of {counts['seen']} stored values "
-                  f"re-encrypted; plain content encrypted: {sealed}", highlight=False)
+    console.print(say("out_keys_rotated", key=ring.current, reencrypted=counts["reencrypted"], seen=counts["seen"],
+                      sealed=sealed), highlight=False)
     if retired:
-        console.print(f"retired keys removed from {ring.path}: {', '.join(retired)}", highlight=False)
+        console.print(say("out_keys_retired", path=ring.path, keys=", ".join(retired)), highlight=False)
     elif ring.path is None and len(ring.keys) > 1 and not left:
-        console.print("no stored value uses the older keys now: remove them from CASEBOOK_DATA_KEY", highlight=False)
+        console.print(say("out_keys_env_old"), highlight=False)
     if left:
-        console.print(f"still encrypted under older keys (run again): {left}", highlight=False)
+        console.print(say("out_keys_left", left=left), highlight=False)

@@ -24,7 +24,7 @@ def mine(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = None) -
         print_json([t.as_json(ctx.clock.tz) for t in tasks])
         return
     if not tasks:
-        console.print("no learning tasks")
+        console.print(say("out_no_learning"))
         return
     table = cli_table("task", "position", "case", "title", "due", "opened", "status")
     for t in tasks:
@@ -42,7 +42,7 @@ def confirm(case: Annotated[str, typer.Argument(help="The case key of the learni
 
     ctx = context(now)
     new = confirm_case(ctx, acting(ctx, as_user), case)
-    console.print(f"{case}: {'done' if new else 'already done'}")
+    console.print(say("out_learning_done" if new else "out_learning_already", case=case))
 
 
 @app.command("progress")
@@ -60,7 +60,7 @@ def progress(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = Non
     for r in rows:
         table.add_row(r.username, label(ctx, r.department), f"{r.done}/{r.total}", str(r.overdue),
                       r.next_due.astimezone(ctx.clock.tz).strftime("%Y-%m-%d") if r.next_due else "")
-    console.print(table if rows else "nobody you look after has learning tasks")
+    console.print(table if rows else say("out_no_team_learning"))
 
 
 @app.command("assign")
@@ -76,7 +76,7 @@ def assign(username: Annotated[str, typer.Argument(help="The user who gets their
     if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False) \
             and actor.role != ctx.policy.doc.operations_role:
         raise Forbidden.of("err_may_not_assign_paths", role=actor.role)
-    console.print(f"{username}: {assign_path(ctx, username, by=actor.username)} learning task(s) assigned")
+    console.print(say("out_learning_assigned", user=username, count=assign_path(ctx, username, by=actor.username)))
 
 
 @app.command("check")
@@ -90,7 +90,7 @@ def check(now: NowOpt = None) -> None:
     problems = path_problems(ctx)
     if problems:
         raise InvalidInput(problems, "learning paths")
-    console.print("learning paths: every listed case can be offered")
+    console.print(say("out_paths_ok"))
 
 
 @app.command("case-of-day")
@@ -104,5 +104,6 @@ def case_of_day(enable: Annotated[bool | None, typer.Option("--on/--off", help="
     actor = acting(ctx, as_user)
     enabled = case_of_day_enabled(ctx, actor) if enable is None else set_case_of_day(ctx, actor, enable)
     today = todays_case(ctx, actor)
-    console.print(f"case of the day: {'on' if enabled else 'off'}"
-                  + (f"; today {today.key} {today.title}" if today else ""))
+    onoff = say("out_on" if enabled else "out_off")
+    console.print(say("out_case_of_day_today", onoff=onoff, case=today.key, title=today.title) if today
+                  else say("out_case_of_day", onoff=onoff))

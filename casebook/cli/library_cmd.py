@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, table
-                                 as cli_table)
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, NowOpt, print_json, say,
+                                 table as cli_table)
 app = typer.Typer(no_args_is_help=True, help="Search the library, export a case, read the dashboard.")
 
 
@@ -30,7 +30,7 @@ def search_cmd(query: Annotated[str, typer.Argument(help="Words to look for (Chi
         print_json({"total": results.total, "page": results.page, "per_page": results.per_page, "results": hits})
         return
     if not hits:
-        console.print("no case matches")
+        console.print(say("out_no_match"))
         return
     table = cli_table("key", "title", "snippet")
     for h in hits:
@@ -54,7 +54,7 @@ def export_cmd(key: Annotated[str | None, typer.Argument(help="The case to expor
     data = run_export(ctx, acting(ctx, as_user), key, fmt, query, tag)
     if out is not None:
         out.write_bytes(data)
-        console.print(f"written {out} ({len(data)} bytes)", highlight=False)
+        console.print(say("out_written", path=out, bytes=len(data)), highlight=False)
     else:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

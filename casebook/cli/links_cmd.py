@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, table
-                                 as cli_table)
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, say,
+                                 table as cli_table)
 app = typer.Typer(no_args_is_help=True, help="Links between cases.")
 KindArg = Annotated[str, typer.Argument(help="related, follow_up, supersedes or contradicts (policy links.kinds).")]
 
@@ -28,7 +28,7 @@ def list_links(case: Annotated[str, typer.Argument(help="The case key.")], as_us
     table = cli_table("relation", "case", "title", "note")
     for link in shown:
         table.add_row(link.wording.replace("_", " "), link.other_key, link.other_title, link.note or "")
-    console.print(table if shown else f"{case}: no linked cases")
+    console.print(table if shown else say("out_no_links", case=case))
 
 
 @app.command("add")
@@ -42,7 +42,7 @@ def add(case: Annotated[str, typer.Argument(help="The source case (e.g. the newe
 
     ctx = context(now)
     new = link_cases(ctx, acting(ctx, as_user), case, kind, target, note=note)
-    console.print(f"{case} {kind} {target}: {'linked' if new else 'already linked'}")
+    console.print(say("out_linked" if new else "out_already_linked", case=case, kind=label(ctx, kind, "link_"), target=target))
 
 
 @app.command("remove")
@@ -56,4 +56,5 @@ def remove(case: Annotated[str, typer.Argument(help="The source case.")], kind: 
 
     ctx = context(now)
     gone = unlink_cases(ctx, acting(ctx, as_user), case, kind, target, reason=reason)
-    console.print(f"{case} {kind} {target}: {'removed' if gone else 'no such link'}")
+    console.print(say("out_link_removed" if gone else "out_no_such_link", case=case, kind=label(ctx, kind, "link_"),
+                      target=target))

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json,
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, label, print_json, say,
                                  table as cli_table)
 from casebook.core.errors import InvalidInput, Problem
 from notifications.models import OutboxMessage, Preference
@@ -63,8 +63,11 @@ def prefs(channel: Annotated[str | None, typer.Option(help="email, chat or both"
                 "chat": bool(pref.chat_url)}
     if json_out:
         print_json(data)
-    else:
-        console.print(data)
+        return
+    shown = {"channel": label(ctx, data["channel"], "channel_"), "mode": label(ctx, data["mode"], "mode_"),
+             "chat": say("cli_yes") if data["chat"] else say("cli_no")}
+    for name, value in data.items():
+        console.print(f"{say('col_' + name)}: {shown.get(name, value) or '-'}", highlight=False)
 
 
 @app.command("outbox")

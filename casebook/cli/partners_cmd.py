@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json,
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json, say,
                                  table as cli_table)
 
 app = typer.Typer(no_args_is_help=True, help="Partner API keys (public cases at the public tier only).")
@@ -26,7 +26,7 @@ def add_cmd(name: str, scope: Annotated[list[str], typer.Option("--scope", help=
         print_json({"id": key_id, "name": name, "key": secret})
         return
     typer.echo(secret)
-    console.print(f"partner '{name}': key {key_id} made; it is shown only this once", style="dim")
+    console.print(say("out_partner_made", name=name, id=key_id), style="dim")
 
 
 @app.command("list")
@@ -41,7 +41,7 @@ def list_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = Non
         print_json(rows)
         return
     if not rows:
-        console.print("no partner keys yet: casebook partners add NAME --scope cases:read")
+        console.print(say("out_no_partners"))
         return
     table = cli_table("name", "key", "scopes", "expires", "status")
     for r in rows:
@@ -57,4 +57,4 @@ def revoke_cmd(name: str, as_user: AsOpt = None, now: NowOpt = None) -> None:
 
     ctx = context(now)
     revoke_partner(ctx, acting(ctx, as_user), name)
-    console.print(f"partner '{name}': key revoked")
+    console.print(say("out_partner_revoked", name=name))

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 import yaml
 
-from casebook.cli.common import JsonOpt, console, err_console, guarded, print_json
+from casebook.cli.common import JsonOpt, console, err_console, guarded, print_json, say
 from casebook.core.settings import get_settings
 from policies.loader import check_policy_file, load_policy
 
@@ -25,7 +26,7 @@ def show(json_out: JsonOpt = False) -> None:
     if json_out:
         print_json({"path": str(path), "version_tag": policy.version_tag, "policy": data})
         return
-    console.print(f"# policy {policy.version_tag} from {path}", highlight=False)
+    console.print(say("out_policy_header", tag=policy.version_tag, path=path), highlight=False)
     console.print(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), highlight=False)
 
 
@@ -34,8 +35,8 @@ def check(file: Annotated[Path, typer.Argument(help="Policy file to check.")]) -
     """List every problem of a policy file with its path; exit 2 if there is any."""
     problems = check_policy_file(file)
     if problems:
-        err_console.print(f"[bold red]{file}: {len(problems)} problem(s)[/]")
+        err_console.print(f"[bold red]{escape(say('out_policy_problems', file=file, count=len(problems)))}[/]")
         for p in problems:
             err_console.print(f"  - [bold]{p.field}[/]: {p.rule}", highlight=False)
         raise typer.Exit(2)
-    console.print(f"{file}: ok (version {load_policy(file).version_tag})")
+    console.print(say("out_policy_ok", file=file, tag=load_policy(file).version_tag))

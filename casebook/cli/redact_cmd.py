@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from casebook.cli.common import JsonOpt, console, guarded, print_json, read_input
+from casebook.cli.common import JsonOpt, console, guarded, print_json, read_input, say
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.settings import get_settings
 from policies.loader import Policy, load_policy
@@ -44,10 +44,10 @@ def _lines(path: Path) -> Iterator[tuple[Any, str]]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
-            problems.append(Problem.of(f"line {n}", "err_not_json", detail=exc.msg))
+            problems.append(Problem.of(say("out_line", line=n), "err_not_json", detail=exc.msg))
             continue
         if not isinstance(obj, dict) or "id" not in obj or not isinstance(obj.get("text"), str):
-            problems.append(Problem.of(f"line {n}", "err_jsonl_item"))
+            problems.append(Problem.of(say("out_line", line=n), "err_jsonl_item"))
             continue
         items.append((obj["id"], obj["text"]))
     if problems:
@@ -88,7 +88,7 @@ def detect_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
         return
     for f in findings:
         console.print(f"{f.start:>6}-{f.end:<6} {f.entity_type:<14} {f.score:.2f}  {f.text}", highlight=False)
-    console.print(f"[dim]{len(findings)} finding(s)[/]")
+    console.print(f"[dim]{say('out_findings', count=len(findings))}[/]")
 
 
 @app.command("render")
@@ -129,7 +129,7 @@ def backfill(batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, he
     ctx = context(None)
     with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), TimeRemainingColumn(), console=console, transient=True) as bar:
-        task = bar.add_task(f"re-detecting (analyzer {ANALYZER_VERSION})", total=None)
+        task = bar.add_task(say("out_redetecting", version=ANALYZER_VERSION), total=None)
 
         def progress(total: int | None, done: int = 0) -> None:
             if total is not None:
@@ -138,5 +138,5 @@ def backfill(batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, he
                 bar.advance(task, done)
 
         counts = run(ctx, batch=batch, progress=progress)
-    console.print(f"re-detected {counts['detected']} versions (analyzer {ANALYZER_VERSION}), "
-                  f"indexed {counts['indexed']} published versions")
+    console.print(say("out_backfilled", detected=counts["detected"], version=ANALYZER_VERSION,
+                      indexed=counts["indexed"]))

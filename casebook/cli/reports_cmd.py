@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, print_json,
+from casebook.cli.common import (AsOpt, JsonOpt, NowOpt, acting, console, context, guarded, label, print_json, say,
                                  table as cli_table)
 
 app = typer.Typer(no_args_is_help=True, help="Monthly usage and effect reports, reuse marks and the NPS answer.")
@@ -29,9 +29,9 @@ def run_cmd(month: Annotated[str | None, typer.Option("--month", help="YYYY-MM; 
         print_json({"month": chosen, "written": written, "folder": str(reports.folder(ctx))})
         return
     if written:
-        console.print(f"wrote {', '.join(written)} in {reports.folder(ctx)}", highlight=False)
+        console.print(say("out_reports_written", names=", ".join(written), folder=reports.folder(ctx)), highlight=False)
     else:
-        console.print(f"the reports of {chosen} were already written (--force writes them again)", highlight=False)
+        console.print(say("out_reports_exist", month=chosen), highlight=False)
 
 
 @app.command("list")
@@ -46,7 +46,7 @@ def list_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt = Non
         print_json(found)
         return
     if not found:
-        console.print("no monthly report has been written yet (casebook reports run writes last month's)")
+        console.print(say("out_no_reports"))
         return
     table = cli_table("report", "month", "formats")
     for r in found:
@@ -80,7 +80,7 @@ def reuse_cmd(key: Annotated[str, typer.Argument(help="The case you reused.")],
     if json_out:
         print_json(result)
     else:
-        console.print(f"{key}: reuse recorded ({outcome})", highlight=False)
+        console.print(say("out_reuse", case=key, outcome=label(ctx, outcome)), highlight=False)
 
 
 @app.command("nps")
@@ -96,4 +96,4 @@ def nps_cmd(score: Annotated[int, typer.Argument(help="0-10: how likely you are 
     if json_out:
         print_json(result)
     else:
-        console.print(f"NPS answer for {result['month']} recorded: {score}", highlight=False)
+        console.print(say("out_nps", month=result["month"], score=score), highlight=False)

@@ -6,7 +6,6 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.table import Table
 
 from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json,
                                  read_document, say, table as cli_table)
@@ -45,12 +44,12 @@ def claim(task: Annotated[int | None, typer.Argument(help="Task id; omit with --
     actor = acting(ctx, as_user)
     if next_:
         got = queue.claim_next(ctx, actor)
-        console.print(f"claimed task {got}" if got else "nothing to claim")
+        console.print(say("out_claimed", task=got) if got else say("out_nothing_to_claim"))
         return
     if task is None:
         raise InvalidInput([Problem.of("task", "err_task_or_next")], "command")
     queue.claim(ctx, actor, task)
-    console.print(f"claimed task {task}")
+    console.print(say("out_claimed", task=task))
 
 
 @app.command("release")
@@ -59,7 +58,7 @@ def release(task: int, as_user: AsOpt = None, now: NowOpt = None) -> None:
     """Give a claimed task back to its group."""
     ctx = context(now)
     queue.release(ctx, acting(ctx, as_user), task)
-    console.print(f"released task {task}")
+    console.print(say("out_released", task=task))
 
 
 @app.command("reassign")
@@ -69,7 +68,7 @@ def reassign(task: int, to: Annotated[str, typer.Option("--to", help="The review
     """Hand a task to a named reviewer (operations)."""
     ctx = context(now)
     queue.reassign(ctx, acting(ctx, as_user), task, to)
-    console.print(f"task {task} now with {to}")
+    console.print(say("out_reassigned", task=task, user=to))
 
 
 def _pairs(values: list[str], option: str, sep: str) -> list[tuple[str, str]]:
@@ -108,7 +107,8 @@ def decide(task: int,
         raw = {"decision": decision, "scores": scores, "comment": comment,
                "reasons": [{"section": k, "text": v} for k, v in _pairs(reason, "--reason", ":")]}
     state = decisions.decide(ctx, acting(ctx, as_user), task, raw)
-    console.print(f"task {task}: {raw.get('decision')} -> case now {state}")
+    console.print(say("out_decided", task=task, decision=label(ctx, raw.get("decision"), "decision_"),
+                      state=label(ctx, state, "state_")))
 
 
 @app.command("prechecks")
@@ -182,17 +182,18 @@ def signoff_sheet(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, no
     if json_out:
         print_json(data)
         return
-    table = Table("field", "type", "span", "text", "score")
+    table = cli_table("field", "type", "span", "text", "score")
     for f in data["findings"]:
         table.add_row(f["field"], f["entity_type"], f"{f['start']}-{f['end']}", f["text"], f"{f['score']:.2f}")
-    console.print(f"[bold]{key}[/] version {data['version']}: {len(data['findings'])} finding(s), "
-                  f"{len(data['overrides'])} override(s)")
+    head = say("out_signoff_head", case=key, version=data["version"], findings=len(data["findings"]),
+               overrides=len(data["overrides"]))
+    console.print(f"[bold]{escape(head)}[/]")
     console.print(table)
     for tier, doc in data["renderings"].items():
-        console.print(f"\n[bold]{tier}[/]")
+        console.print(f"\n[bold]{escape(label(ctx, tier))}[/]")
         for section, text in (doc.get("body") or {}).items():
             if text:
-                console.print(f"  {section}: {text}", highlight=False)
+                console.print(f"  {label(ctx, section)}: {text}", highlight=False)
 
 
 @app.command("override")
@@ -212,5 +213,5 @@ def add_override(key: str,
     if json_out:
         print_json(row)
         return
-    console.print(f"{row['action']} {row['entity_type']} '{row['text']}' in {row['field']} "
-                  f"(version {row['version_no']})", highlight=False)
+    console.print(say("out_override", action=row["action"], entity=row["entity_type"], text=row["text"],
+                      field=row["field"], version=row["version_no"]), highlight=False)

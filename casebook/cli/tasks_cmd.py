@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from casebook.cli.common import (acting, AsOpt, cli_locale, console, context, guarded, JsonOpt, label, NowOpt,
-                                 print_json, table as cli_table)
+                                 print_json, say, table as cli_table)
 app = typer.Typer(help="Everything a person owes, and closing work items.")
 
 
@@ -26,7 +26,7 @@ def tasks(typer_ctx: typer.Context, as_user: AsOpt = None, json_out: JsonOpt = F
         print_json([i.as_json(ctx.clock.tz, cli_locale()) for i in items])
         return
     if not items:
-        console.print("nothing owed right now")
+        console.print(say("out_nothing_owed"))
         return
     table = cli_table("id", "kind", "case", "title", "due", "status", "next")
     for i in items:
@@ -48,7 +48,7 @@ def close(item: Annotated[int, typer.Argument(help="The work item's number (the 
 
     ctx = context(now)
     status = close_work_item(ctx, acting(ctx, as_user), item, decision, reason)
-    console.print(f"work-{item}: {decision} -> {status}")
+    console.print(say("out_work_closed", item=item, decision=label(ctx, decision, "decision_"), status=label(ctx, status, "status_")))
 
 
 @app.command("answer")
@@ -61,4 +61,4 @@ def answer(item: Annotated[int, typer.Argument(help="The correction request's wo
 
     ctx = context(now)
     close_work_item(ctx, acting(ctx, as_user), item, "answered", text)
-    console.print(f"work-{item}: answered")
+    console.print(say("out_work_answered", item=item))

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 from sqlalchemy import select
 
-from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, table
-                                 as cli_table)
+from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json, say,
+                                 table as cli_table)
 from casebook.core.errors import Forbidden
 from casebook.core.users import User, add_user
 
@@ -34,11 +34,12 @@ def add(username: str,
         user = add_user(session, ctx.policy, ctx.audit, ctx.clock.now(), actor=actor.username, username=username,
                         role=role, department=department, display_name=name, clearance=clearance, locale=locale,
                         email=email)
-    console.print(f"added {username} ({role}, {department}, clearance {user.clearance})")
+    console.print(say("out_user_added", user=username, role=label(ctx, role), department=label(ctx, department),
+                      clearance=label(ctx, user.clearance)))
     from library.learning import assign_path   # the role's learning path lands in the new user's inbox at once
 
     if (count := assign_path(ctx, username, by=actor.username)):
-        console.print(f"{username}: {count} learning task(s) assigned")
+        console.print(say("out_learning_assigned", user=username, count=count))
 
 
 @app.command("list")
@@ -75,10 +76,10 @@ def passwd(username: str,
     if not actor.is_system and not ctx.policy.may(actor.role, "users.manage", own=False) \
             and actor.username != username:
         raise Forbidden.of("err_not_own_password", user=actor.username)
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt("password", hide_input=True,
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(say("out_password_prompt"), hide_input=True,
                                                                                      confirmation_prompt=True)
     set_password(ctx, actor, username, password)
-    console.print(f"password set for {username}")
+    console.print(say("out_password_set", user=username))
 
 
 @app.command("unfreeze")
@@ -90,4 +91,4 @@ def unfreeze_cmd(username: str, reason: Annotated[str, typer.Option(help="Why th
 
     ctx = context(now)
     unfreeze(ctx, acting(ctx, as_user), username, reason)
-    console.print(f"{username}: unfrozen")
+    console.print(say("out_unfrozen", user=username))

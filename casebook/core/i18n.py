@@ -8,6 +8,7 @@ cannot ship. Babel is imported only where a figure or date is formatted, which k
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import date, datetime
 from decimal import Decimal
@@ -33,9 +34,61 @@ class CatalogError(ValueError):
 _PLACEHOLDER = re.compile(r"\{(\w+)[^}]*\}")
 
 
+#: Bump when what a cached catalog holds changes.
+_CACHE_FORMAT = "casebook-catalog-1"
+
+
+def _cache_file(texts: list[tuple[str, bytes]]) -> Path:
+    """Where the merged catalog of exactly these files is kept: the store's home (CASEBOOK_HOME, as the parsed
+    policy), named by a hash of the format, the Python version and every file's name and bytes."""
+    import hashlib
+    import os
+    import sys
+
+    digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{sys.version}".encode())
+    for name, data in texts:
+        digest.update(name.encode() + b"\0" + data + b"\0")
+    home = Path(os.environ.get("CASEBOOK_HOME") or Path.home() / ".casebook")
+    return home / "cache" / f"catalog-{digest.hexdigest()[:24]}.marshal"
+
+
+def _plain(data: Any) -> bool:
+    """Whether a cached catalog is what ``catalog()`` returns: key -> locale -> text, strings only."""
+    return isinstance(data, dict) and all(
+        isinstance(k, str) and isinstance(v, dict) and set(v) == set(LOCALES)
+        and all(isinstance(t, str) for t in v.values()) for k, v in data.items())
+
+
 @cache
 def catalog() -> dict[str, dict[str, str]]:
-    """Every message, merged from the area files; refuses duplicates, missing locales and mismatched placeholders."""
+    """Every message, merged from the area files; refuses duplicates, missing locales and mismatched placeholders.
+
+    The merged and checked catalog is kept (``marshal``, plain strings only) for the exact bytes of the files it
+    was made from: parsing and checking the YAML is a tenth of a second of CPU, which every command that prints a
+    message would pay. A cache that cannot be read or written is not used."""
+    import marshal
+
+    texts = [(path.name, path.read_bytes()) for path in sorted(MESSAGES_DIR.glob("*.yaml"))]
+    cached = _cache_file(texts)
+    try:
+        data = marshal.loads(cached.read_bytes())
+        if _plain(data):
+            return data
+    except (OSError, ValueError, EOFError, TypeError):
+        pass
+    merged = _merged(texts)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        partial = cached.with_suffix(f".{os.getpid()}.part")
+        partial.write_bytes(marshal.dumps(merged))
+        partial.replace(cached)   # whole or not at all, whichever process writes it
+    except OSError:
+        pass
+    return merged
+
+
+def _merged(texts: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
+    """The area files merged and checked (see ``catalog``)."""
     import yaml
 
     # libyaml's parser where PyYAML has it: a tenth of the pure-Python parser's time on these 100 kB, which every
@@ -43,21 +96,21 @@ def catalog() -> dict[str, dict[str, str]]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     merged: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
-    for path in sorted(MESSAGES_DIR.glob("*.yaml")):
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
+    for name, raw in texts:
+        data = yaml.load(raw.decode("utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
         for key, texts in data.items():
             key = str(key)
             if key in merged:
-                raise CatalogError(f"message {key!r} is defined in both {origin[key]} and {path.name}")
+                raise CatalogError(f"message {key!r} is defined in both {origin[key]} and {name}")
             if not isinstance(texts, dict) or set(texts) != set(LOCALES):
-                raise CatalogError(f"message {key!r} in {path.name} must give exactly {', '.join(LOCALES)}")
+                raise CatalogError(f"message {key!r} in {name} must give exactly {', '.join(LOCALES)}")
             if any(not isinstance(v, str) or not v.strip() for v in texts.values()):
-                raise CatalogError(f"message {key!r} in {path.name} has an empty translation")
+                raise CatalogError(f"message {key!r} in {name} has an empty translation")
             shapes = {loc: sorted(set(_PLACEHOLDER.findall(v))) for loc, v in texts.items()}
             if len({tuple(s) for s in shapes.values()}) != 1:
-                raise CatalogError(f"message {key!r} in {path.name} uses different placeholders per locale: {shapes}")
+                raise CatalogError(f"message {key!r} in {name} uses different placeholders per locale: {shapes}")
             merged[key] = {loc: texts[loc] for loc in LOCALES}
-            origin[key] = path.name
+            origin[key] = name
     return merged
 
 

@@ -68,6 +68,15 @@ def display_names(conn: Any, usernames: Iterable[str]) -> dict[str, str]:
     return {r.username: (r.display_name or "").strip() or r.username for r in rows}
 
 
+def owner_choices(conn: Any) -> list[tuple[str, str]]:
+    """(username, display name) of every active user, by display name: the people a case's owner is chosen from
+    (the capture form shows names; the domain checks the chosen one as it checks the API's and the CLI's)."""
+    users = User.__table__
+    rows = conn.execute(select(users.c.username, users.c.display_name).where(users.c.active.is_(True))).all()
+    named = [(r.username, (r.display_name or "").strip() or r.username) for r in rows]
+    return sorted(named, key=lambda pair: (pair[1], pair[0]))
+
+
 class People:
     """Display names looked up when first asked for and kept, for one page or one export: readers see a
     person's name, never the sign-in name (an unknown name is shown as it is)."""

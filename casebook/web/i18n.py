@@ -19,7 +19,7 @@ from casebook.core import i18n
 from casebook.core.errors import Problem, describe_problem
 from casebook.core.i18n import has, negotiate, normalise_locale, translator
 from casebook.core.locales import LOCALES
-from casebook.core.reasons import render as render_reason
+from casebook.core.reasons import decode as decode_reason, render as render_reason
 
 __all__ = ["LOCALE_COOKIE", "Writer", "has", "locale_choice", "translator"]
 
@@ -155,6 +155,11 @@ class Writer:
         """A reason the system stored (a work item's, a health-check proposal's, a freeze's) in words; an older
         row's sentence as it is."""
         return render_reason(stored, self.locale)
+
+    def system_reason(self, stored: Any) -> str:
+        """A coded reason the system wrote on an audit event (an archive after retirement ...) in words; anything
+        else (a person's free text, which is case text and shown only through redaction) as nothing."""
+        return render_reason(stored, self.locale) if isinstance(stored, str) and decode_reason(stored) else ""
 
     def field_label(self, path: str) -> str:
         """A document path as the form names it: ``body.strategy`` -> 策略, ``metrics.0.value`` -> 數據 1 · 數值."""

@@ -22,7 +22,7 @@ from notifications.preferences import CHANNELS, MODES, preferences, set_preferen
 from casebook.core.context import AppContext
 from casebook.core.db import reading
 from casebook.core.errors import CasebookError, Forbidden, InvalidInput, Problem, describe, describe_problem
-from casebook.core.users import Actor, People, get_user
+from casebook.core.users import Actor, People, get_user, owner_choices
 from casebook.web.csrf import PRESESSION_COOKIE, SESSION_COOKIE, csrf_input, remember_presession
 from casebook.web.deps import app_ctx, client_ip, csrf_guard, optional_actor, task_refusal
 from casebook.web import forms, nav, tables
@@ -414,9 +414,14 @@ def _capture(request: Request, ctx: AppContext, actor: Actor, *, action: str, va
         | {f"metric_{i}_{p}" for i in range(int(values["metric_rows"])) for p in ("name", "value", "unit", "kind", "source")} \
         | {f"source_{i}_{p}" for i in range(int(values["source_rows"]))
            for p in ("name", "kind", "validation_method", "interviewees")} | {"metrics", "data_sources", "budget"}
+    with reading(), ctx.engine.connect() as conn:
+        owners = dict(owner_choices(conn))
+    current = str(values.get("owner") or "")
+    if current and current not in owners:   # a name typed through the API or a user since made inactive: kept
+        owners[current] = current
     return page(request, ctx, actor, "capture.html", status=status, values=values, errors=errors or {},
                 policy=ctx.policy.doc, sections=SECTIONS, action=action, case_key=case_key, shown_fields=shown,
-                mandatory=_mandatory_inputs(ctx))
+                mandatory=_mandatory_inputs(ctx), owners=owners)
 
 
 def _posted_values(form: Any, facets: list[str]) -> dict[str, Any]:
