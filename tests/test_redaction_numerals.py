@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from redaction import operators as ops
 from redaction.analyzer import detect
-from redaction.numbers import parse_chinese_numeral
+from redaction.numbers import parse_chinese_numeral, standard_numeral
 from redaction.render import render_text
 from redaction.tiers import Audience
 
@@ -166,6 +166,32 @@ def test_chinese_numerals_read_by_cn2an_with_our_extensions() -> None:
     assert parse_chinese_numeral("两千") == 2000
     assert parse_chinese_numeral("俩") == 2
     assert parse_chinese_numeral("王某") is None
+
+
+def _cn2an(text: str) -> float | None:
+    import cn2an
+
+    try:
+        return float(cn2an.cn2an(text, "smart"))
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.integers(0, 10**12 - 1).map(lambda n: __import__("cn2an").an2cn(n, "low")),
+                 st.tuples(st.integers(0, 10**6), st.text("零一二三四五六七八九", min_size=1, max_size=3))
+                 .map(lambda p: __import__("cn2an").an2cn(p[0], "low") + "点" + p[1]),
+                 st.text("零〇一二两三四五六七八九十百千万亿点", min_size=1, max_size=8)))
+def test_standard_numerals_are_read_as_cn2an_reads_them(text: str) -> None:
+    """The fast reader of standard numerals gives cn2an's value for every text it accepts, and accepts what cn2an
+    writes for any integer below 10**12 (cn2an reads the rest)."""
+    fast = standard_numeral(text)
+    if fast is not None:
+        assert fast == pytest.approx(_cn2an(text), rel=1e-12), text
+    elif text.isascii() is False and "点" not in text and set(text) <= set("零一二三四五六七八九十百千万亿"):
+        import cn2an
+
+        assert cn2an.an2cn(int(_cn2an(text) or 0), "low") != text, text      # not cn2an's own written form
 
 
 # -- the fast paths (issue 18: a new span's first rendering is cheap) give exactly the general path's result ------

