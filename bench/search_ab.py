@@ -87,13 +87,14 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--store-dir", required=True)
     parser.add_argument("--db-url", default=None)
+    parser.add_argument("--db-prefix", default="casebook_read_", help="PostgreSQL store names: PREFIX<size>")
     parser.add_argument("--base", default="main")
     parser.add_argument("--queries", type=int, default=40)
     args = parser.parse_args()
     modules = {args.base: revision_module(args.base), "this": new_search}
     results = {}
     for size in args.sizes:
-        url = read_scale._pg_url(args.db_url, f"casebook_read_{size}") if args.db_url else \
+        url = read_scale._pg_url(args.db_url, f"{args.db_prefix}{size}") if args.db_url else \
             f"sqlite:///{Path(args.store_dir) / f'read_{size}.db'}"
         results[size] = measure(url, Path(args.store_dir), modules, args.queries)
     backend = "PostgreSQL" if args.db_url else "SQLite"
