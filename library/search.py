@@ -265,11 +265,13 @@ class _Query:
             self.where = [literal_column("search_fts").op("MATCH")(self.q)]
             self.relevance = -literal_column("bm25(search_fts, 1.0, 0.0)")
 
-    def window(self, bound: int) -> list[int]:
-        """The entry ids of the newest ``bound + 1`` matches, newest first (one more than the bound tells that
-        there are more): the index walks the matches from the newest and stops at the limit."""
+    def window(self, bound: int, offset: int = 0) -> list[int]:
+        """The entry ids of the newest ``bound + 1`` matches (after ``offset`` newer ones), newest first (one more
+        than the bound tells that there are more): the index walks the matches from the newest and stops at the
+        limit."""
         return [int(i) for (i,) in self.conn.execute(
-            select(self.id).select_from(self.source).where(*self.where).order_by(self.id.desc()).limit(bound + 1))]
+            select(self.id).select_from(self.source).where(*self.where).order_by(self.id.desc())
+            .limit(bound + 1).offset(offset))]
 
     def relevance_of(self, ids: list[int], words: Node) -> dict[int, float]:
         """The relevance of these entries (a window) to the query words. Ranked by the words alone: the fact
@@ -375,7 +377,7 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
             ordered = ids
         ranked = [(i, scores.get(i, 0.0)) for i in ordered[offset:offset + limit]]
         if not ranked and relation == "gte" and not scored and sort != "rating":
-            ranked = q.page("newest", limit, offset, False)  # past the window, newest first is still exact
+            ranked = [(i, 0.0) for i in q.window(limit - 1, offset)]  # past the window newest first is exact
         items = _hits(conn, ranked, words_)
         counts = q.facets(ids) if facets else {}
     total = len(ids)
