@@ -12,6 +12,7 @@ the stored renderings.
 
 from __future__ import annotations
 
+import json
 import re
 from time import perf_counter
 from collections import Counter
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import column, func, literal, literal_column, select, table
+from sqlalchemy import ARRAY, Integer, any_, column, func, literal, literal_column, select, table
 from sqlalchemy.engine import Connection
 
 from access.grants import APPROVED, AccessRequest
@@ -41,6 +42,9 @@ from lifecycle.service import CaseService
 CASES, VERSIONS, RATINGS, GRANTS = Case.__table__, CaseVersion.__table__, Rating.__table__, AccessRequest.__table__
 SORTS = ("relevance", "newest", "rating")
 MAX_PER_PAGE = 100
+#: The most matches one search sorts, counts and takes facets over: the newest ones. Bounds a broad query's work
+#: (a topic word can match a tenth of a large library) without ever leaving out a match of a narrower one.
+MATCH_WINDOW = 1000
 
 
 @dataclass(frozen=True)
@@ -80,10 +84,13 @@ class Results:
     facets: dict[str, dict[str, int]] = field(default_factory=dict)
     page: int = 1
     per_page: int = 20
+    #: "eq": ``total`` is the number of matches; "gte": there are more, ``total`` and the facets count the newest
+    #: ``MATCH_WINDOW`` of them (the names Elasticsearch uses).
+    total_relation: str = "eq"
 
     def as_json(self) -> dict[str, Any]:
-        return {"total": self.total, "page": self.page, "per_page": self.per_page,
-                "items": [h.as_json() for h in self.items], "facets": self.facets}
+        return {"total": self.total, "total_relation": self.total_relation, "page": self.page,
+                "per_page": self.per_page, "items": [h.as_json() for h in self.items], "facets": self.facets}
 
     # Lists of hits were the answer before paging: callers iterating over results keep working.
     def __iter__(self):  # type: ignore[no-untyped-def]
@@ -234,8 +241,12 @@ def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: in
 
 class _Query:
     """One full-text query and the SQL around it, per dialect. Every filter is a token of the expression, so
-    count, page and facets are answered by the full-text index (no case row is read); ``sort=rating`` reads the
-    entry's narrow ``search_ratings`` row."""
+    the index alone answers which entries match (no case row is read).
+
+    ``window`` is the one evaluation a search makes: the newest matches, up to a bound (``MATCH_WINDOW``), with
+    their relevance when the order needs it; the page, the total and the facet counts are then worked out from
+    those entry ids (``ratings`` and ``facets`` read narrow rows by id). So a search's work grows with its
+    matches up to the bound, never with the size of the library."""
 
     def __init__(self, ctx: AppContext, conn: Connection, expression: Node) -> None:
         self.ctx, self.conn = ctx, conn
@@ -254,8 +265,33 @@ class _Query:
             self.where = [literal_column("search_fts").op("MATCH")(self.q)]
             self.relevance = -literal_column("bm25(search_fts, 1.0, 0.0)")
 
-    def total(self) -> int:
-        return int(self.conn.execute(select(func.count()).select_from(self.source).where(*self.where)).scalar_one())
+    def window(self, bound: int, offset: int = 0) -> list[int]:
+        """The entry ids of the newest ``bound + 1`` matches (after ``offset`` newer ones), newest first (one more
+        than the bound tells that there are more): the index walks the matches from the newest and stops at the
+        limit."""
+        return [int(i) for (i,) in self.conn.execute(
+            select(self.id).select_from(self.source).where(*self.where).order_by(self.id.desc())
+            .limit(bound + 1).offset(offset))]
+
+    def relevance_of(self, ids: list[int], words: Node) -> dict[int, float]:
+        """The relevance of these entries (a window) to the query words. Ranked by the words alone: the fact
+        tokens of the full expression carry no weight in the rank, but SQLite's bm25 would read the whole
+        posting list of each of them first (its document frequencies), a cost that grows with the library. On
+        SQLite the words' matches are walked only over the window's id range, and bm25 runs for the window's ids
+        only; on PostgreSQL ``ts_rank`` reads the window's vectors only."""
+        if not ids:
+            return {}
+        words_q = literal(_render(words, self.conn.dialect.name))
+        if self.pg:
+            tsq = func.to_tsquery(literal_column("'simple'"), words_q)
+            stmt = select(ENTRIES.c.id, func.ts_rank(literal_column("search_entries.tsv"), tsq)) \
+                .where(self._among(ENTRIES.c.id, ids))
+        else:
+            rowid = literal_column("search_fts.rowid")
+            stmt = select(rowid, -literal_column("bm25(search_fts, 1.0, 0.0)")).select_from(self.source).where(
+                literal_column("search_fts").op("MATCH")(words_q), rowid.between(min(ids), max(ids)),
+                self._among(literal_column("+search_fts.rowid"), ids))  # "+": checked per row, not a lookup per id
+        return {int(i): float(score or 0) for i, score in self.conn.execute(stmt)}
 
     def page(self, sort: str, limit: int, offset: int, has_words: bool) -> list[tuple[int, float]]:
         if sort == "rating":  # unrated last, as if rated 0
@@ -270,9 +306,26 @@ class _Query:
                 .order_by(self.id.desc())
         return [(int(i), float(score or 0)) for i, score in self.conn.execute(stmt.limit(limit).offset(offset))]
 
-    def facets(self) -> dict[str, dict[str, int]]:
-        ids = select(self.id).select_from(self.source).where(*self.where)
-        lines = "\n".join(t for (t,) in self.conn.execute(select(ENTRIES.c.tags).where(ENTRIES.c.id.in_(ids))) if t)
+    def _among(self, col: Any, ids: list[int]) -> Any:
+        """``col`` is one of ``ids``, as one bound value (a JSON or integer array), not one per id: a window's
+        thousand ids would otherwise be a thousand parameters to compile and bind."""
+        if self.pg:
+            return col == any_(literal(ids, ARRAY(Integer)))
+        return col.in_(select(literal_column("value")).select_from(func.json_each(literal(json.dumps(ids)))))
+
+    def ratings(self, ids: list[int]) -> dict[int, float]:
+        """The average rating of these entries' cases (``search_ratings``; unrated entries are absent)."""
+        if not ids:
+            return {}
+        return {int(i): float(r) for i, r in self.conn.execute(
+            select(SEARCH_RATINGS.c.entry_id, SEARCH_RATINGS.c.rating).where(self._among(SEARCH_RATINGS.c.entry_id, ids)))}
+
+    def facets(self, ids: list[int]) -> dict[str, dict[str, int]]:
+        """Tag value counts over these entries (their ``tags`` lines: on SQLite from a covering index, so the
+        wide entry rows are not read)."""
+        if not ids:
+            return {}
+        lines = "\n".join(t for (t,) in self.conn.execute(select(ENTRIES.c.tags).where(self._among(ENTRIES.c.id, ids))) if t)
         out: dict[str, dict[str, int]] = {}
         for line, count in sorted(Counter(lines.split("\n") if lines else ()).items(),
                                   key=lambda kv: (kv[0].partition("=")[0], -kv[1], kv[0])):
@@ -294,24 +347,44 @@ def search(ctx: AppContext, actor: Actor, query: str = "", tags: dict[str, str] 
            *, filters: Filters | None = None, sort: str = "relevance", page: int = 1,
            facets: bool = True) -> Results:
     """One page of the cases the viewer may read that match the words, tags and filters, with the total and
-    the tag facets (value counts over all matches)."""
+    the tag facets (value counts over the matches).
+
+    Bounded like Elasticsearch's ``track_total_hits``: a search sorts, pages and counts the newest
+    ``MATCH_WINDOW`` matches. A query with fewer matches gets all of them, exactly (``total_relation`` "eq");
+    one with more says so (``total`` is the bound, ``total_relation`` "gte", facet counts are over those
+    newest matches), and pages past the window are served newest first."""
     filters = filters or Filters()
     _check(ctx, filters, sort, page, limit)
     started = perf_counter()
     words_ = terms(query) if query else []
+    scored = sort == "relevance" and bool(words_)
+    offset = (page - 1) * limit
     with reading(), ctx.engine.connect() as conn:
         words_node = _word_groups(index_key(ctx.audit.key), words_) if words_ else None
         expression = _visible(ctx, actor, _all(words_node, _audience(ctx, conn, actor),
                                                 *_fact_filters(filters, tags)))
         q = _Query(ctx, conn, expression)
-        ranked = q.page(sort, limit, (page - 1) * limit, bool(words_))
-        total = q.total() if len(ranked) == limit or page > 1 else len(ranked)
+        ids = q.window(MATCH_WINDOW)
+        relation = "gte" if len(ids) > MATCH_WINDOW else "eq"
+        ids = ids[:MATCH_WINDOW]
+        scores = q.relevance_of(ids, words_node) if scored and words_node is not None else {}
+        if sort == "rating":  # unrated last, as if rated 0; ties newest first
+            rated = q.ratings(ids)
+            ordered = sorted(ids, key=lambda i: (-rated.get(i, 0.0), -i))
+        elif scored:
+            ordered = sorted(ids, key=lambda i: (-scores.get(i, 0.0), -i))
+        else:
+            ordered = ids
+        ranked = [(i, scores.get(i, 0.0)) for i in ordered[offset:offset + limit]]
+        if not ranked and relation == "gte" and not scored and sort != "rating":
+            ranked = [(i, 0.0) for i in q.window(limit - 1, offset)]  # past the window newest first is exact
         items = _hits(conn, ranked, words_)
-        counts = q.facets() if facets else {}
+        counts = q.facets(ids) if facets else {}
+    total = len(ids)
     if page == 1 and (query.strip() or tags):   # a person's search (paging on is the same search): for the reports
         shown = " ".join([query.strip(), *(f"{k}:{v}" for k, v in (tags or {}).items())]).strip()
         record_search(ctx, actor, shown, (perf_counter() - started) * 1000, total)
-    return Results(total, items, counts, page, limit)
+    return Results(total, items, counts, page, limit, relation)
 
 
 def _hits(conn: Connection, ranked: list[tuple[int, float]], words_: list[str]) -> list[Hit]:

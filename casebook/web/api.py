@@ -110,7 +110,7 @@ def list_cases(q: str = Query("", max_length=200), page: int = Query(1, ge=1, le
                per_page: int = Query(20, ge=1, le=search.MAX_PER_PAGE), actor: Actor = Depends(api_actor),
                ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
     """Published cases the caller may read, newest first or by relevance to ``q`` (titles and snippets at the
-    caller's tier): ``{"total": n, "items": [...]}``."""
+    caller's tier): ``{"total": n, "total_relation": "eq" or "gte", "items": [...]}``."""
     return search.search(ctx, actor, q, limit=per_page, page=page, facets=False).as_json()
 
 
@@ -232,7 +232,8 @@ def search_cases(q: str = Query("", max_length=200), tag: list[str] = Query(defa
                  actor: Actor = Depends(api_actor), ctx: AppContext = Depends(app_ctx)) -> dict[str, Any]:
     """Keyword (Chinese-aware, Traditional and Simplified alike) and tag search over what the caller may read,
     at the caller's tier. ``tag`` is facet:value, repeatable; filters narrow; ``sort`` is relevance, newest or
-    rating. Answers ``{"total": n, "items": [...], "facets": {facet: {value: count}}, "page", "per_page"}``."""
+    rating. Answers ``{"total": n, "total_relation", "items": [...], "facets": {facet: {value: count}}, "page",
+    "per_page"}``; ``total_relation`` "gte" when more cases match than ``search.MATCH_WINDOW`` (see there)."""
     tags = dict(t.split(":", 1) for t in tag if ":" in t)
     filters = search.Filters(library, scenario, outcome, state, department, published_from, published_to)
     return search.search(ctx, actor, q, tags, limit=per_page, filters=filters, sort=sort, page=page).as_json()
