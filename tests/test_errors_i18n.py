@@ -63,8 +63,6 @@ def test_no_user_reachable_refusal_is_raised_with_english_text_only() -> None:
     left = []
     for package in PACKAGES:
         for path in (ROOT / package).rglob("*.py"):
-            if path.name == "pages.py":   # the pages are the web helper's (they show errors through describe)
-                continue
             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
                 if plain.search(line):
                     left.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
@@ -305,3 +303,21 @@ def test_cli_tables_speak_the_acting_users_language_and_show_labels_not_codes(ct
     assert code == 0 and "Key" in out and "Draft" in out and "marketing" not in out, out
     code, out = _cli_localised("case", "list", "--as", "mei", "--json")
     assert code == 0 and '"state": "draft"' in out                    # programs keep the codes
+
+
+def test_cli_figures_read_as_labels_not_code_names(ctx, full_case) -> None:
+    """``library dashboard`` and ``review stats`` print each figure by its label, nested counts too."""
+    from tests.conftest import make_users
+
+    make_users(ctx, ("ops1", "operations", "ops"))
+    _set_locale(ctx, "ops1", "zh-Hant")
+    code, out = _cli_localised("library", "dashboard", "--as", "ops1")
+    assert code == 0, out
+    assert "逾期未提交" in out and "各狀態的案例數" in out and "本月" in out
+    for code_word in ("overdue_submissions", "by_state", "cycle_hours_by_level", "reuse_by_outcome", "applied_as_is"):
+        assert code_word not in out, code_word
+    from casebook.cli import app
+
+    result = CliRunner().invoke(app, ["review", "stats"], env={"CASEBOOK_LOCALE": "zh-Hans"})
+    assert result.exit_code == 0 and "各决定的次数" in result.output, result.output
+    assert "by_decision" not in result.output and "overdue_open_tasks_by_level" not in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import functools
 import getpass
 import json
@@ -81,6 +83,37 @@ def table(*columns: str) -> Any:
     from rich.table import Table
 
     return Table(*(say(f"col_{c}") for c in columns))
+
+
+def figures_table(ctx: AppContext, data: dict[str, Any], prefix: str = "rpt.fig.") -> Any:
+    """Named figures (a dashboard's, review statistics) as a two-column table in the CLI's language: each name
+    by its catalog label (``prefix`` + name) or policy label, nested counts as labelled pairs, no raw code names."""
+    from casebook.core.i18n import has
+
+    def name(code: Any) -> str:
+        """The figure's label, else the code's: a policy label (level, role, section ...), a state, a reuse
+        outcome or a catalog word such as a decision; the code itself only when none knows it."""
+        code = str(code)
+        numbered = re.fullmatch(r"(\d+) (\w+)", code)        # "2 department_head": a level and who holds it
+        if numbered:
+            return f"{numbered[1]} {name(numbered[2])}"
+        for key in (prefix + code, "state_" + code, "rpt.outcome." + code, code):
+            if has(key) and not ctx.policy.label(code, cli_locale()):
+                return say(key)
+        return label(ctx, code)
+
+    def value(v: Any) -> str:
+        if isinstance(v, dict):
+            return "; ".join(f"{name(k)}: {value(x)}" for k, x in v.items()) or "-"
+        if isinstance(v, (list, tuple)):
+            return ", ".join(f"{x[0]} ({x[1]})" if isinstance(x, (list, tuple)) and len(x) == 2 else str(x)
+                             for x in v) or "-"
+        return "-" if v is None else str(v)
+
+    shown = table("figure", "value")
+    for key, v in data.items():
+        shown.add_row(name(key), value(v))
+    return shown
 
 
 def _remember_locale_of(username: str | None) -> None:

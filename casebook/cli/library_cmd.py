@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, NowOpt, print_json, say,
+from casebook.cli.common import (acting, AsOpt, console, context, figures_table, guarded, JsonOpt, NowOpt, print_json, say,
                                  table as cli_table)
 app = typer.Typer(no_args_is_help=True, help="Search the library, export a case, read the dashboard.")
 
@@ -71,5 +71,4 @@ def dashboard_cmd(as_user: AsOpt = None, json_out: JsonOpt = False, now: NowOpt 
     if json_out:
         print_json(data)
         return
-    for name, value in data.items():
-        console.print(f"{name}: {value}")
+    console.print(figures_table(ctx, data), highlight=False)

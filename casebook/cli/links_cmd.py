@@ -27,7 +27,7 @@ def list_links(case: Annotated[str, typer.Argument(help="The case key.")], as_us
         return
     table = cli_table("relation", "case", "title", "note")
     for link in shown:
-        table.add_row(link.wording.replace("_", " "), link.other_key, link.other_title, link.note or "")
+        table.add_row(label(ctx, link.wording, "link_"), link.other_key, link.other_title, link.note or "")
     console.print(table if shown else say("out_no_links", case=case))
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from casebook.cli.common import (acting, AsOpt, console, context, guarded, JsonOpt, label, NowOpt, print_json,
+from casebook.cli.common import (acting, AsOpt, console, context, figures_table, guarded, JsonOpt, label, NowOpt, print_json,
                                  read_document, say, table as cli_table)
 from casebook.core.errors import InvalidInput, NotFound, Problem
 from review import decisions, queue
@@ -164,8 +164,7 @@ def stats(json_out: JsonOpt = False, now: NowOpt = None) -> None:
     if json_out:
         print_json(data)
         return
-    for k, v in data.items():
-        console.print(f"{k}: {v}", highlight=False)
+    console.print(figures_table(ctx, data), highlight=False)
 
 
 @app.command("signoff")

@@ -460,7 +460,8 @@ def new_case_form(request: Request, actor: Actor | None = Depends(optional_actor
     if actor is None:
         return _login_redirect()
     if not ctx.policy.may(actor.role, "case.create", own=False):   # refused before the form is filled, not after
-        return _refused(request, ctx, actor, Forbidden(f"role '{actor.role}' may not create cases"))
+        return _refused(request, ctx, actor, Forbidden.of("err_lacks_permission", role=actor.role,
+                                                                  permission="case.create"))
     return _capture(request, ctx, actor, action="/cases/new",
                     values={"department": actor.department or "", "owner": actor.username, "budget_currency": "CNY"})
 
@@ -491,8 +492,10 @@ def edit_case_form(key: str, request: Request, actor: Actor | None = Depends(opt
     try:
         view = CaseService(ctx).view(actor, key)
         # the form holds the stored (unredacted) text: only someone who may edit the case now sees it
-        if view.state not in EDITABLE_STATES or not ctx.policy.may(actor.role, "case.edit", own=view.viewer_is_author):
-            raise Forbidden(f"{actor.username} may not edit {key} now ({view.state})")
+        if view.state not in EDITABLE_STATES:
+            raise Forbidden.of("err_edit_states", states=sorted(EDITABLE_STATES))
+        if not ctx.policy.may(actor.role, "case.edit", own=view.viewer_is_author):
+            raise Forbidden.of("err_lacks_permission_on", role=actor.role, permission="case.edit", case=key)
     except CasebookError as exc:
         return _refused(request, ctx, actor, exc)
     values = forms.form_values(view.document, list(ctx.policy.doc.tag_facets))
