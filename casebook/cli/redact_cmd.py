@@ -139,4 +139,5 @@ def backfill(batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, he
 
         counts = run(ctx, batch=batch, progress=progress)
     console.print(f"re-detected {counts['detected']} versions (analyzer {ANALYZER_VERSION}), "
-                  f"indexed {counts['indexed']} published versions")
+                  f"indexed {counts['indexed']} published versions, "
+                  f"fingerprinted {counts['similar']} for similar cases")
