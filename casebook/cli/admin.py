@@ -83,21 +83,17 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
         console.print(f"demo data: {load_demo(ctx)}")
     server = None
     if web:
-        import threading
+        from casebook.web.serving import serve, serve_in_background, worker_count
 
-        import uvicorn
-
-        from casebook.web.app import create_app
-
-        server = uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host=host), host=host, port=port, log_level="warning"))
-        console.print(f"web and API: http://{host}:{port}/ (OpenAPI at /api/v1/openapi.json)", highlight=False)
+        console.print(f"web and API: http://{host}:{port}/ (OpenAPI at /api/v1/openapi.json), "
+                      f"{worker_count(ctx.settings)} worker(s)", highlight=False)
         if not flows:
             console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
             console.print("Ctrl-C stops.", highlight=False)
-            server.run()
+            serve(ctx, host, port, now=now)
             console.print("stopped.")
             return
-        threading.Thread(target=server.run, name="web", daemon=True).start()
+        server = serve_in_background(ctx, host, port, now=now)
     if not flows:
         console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
         ctx.close()
@@ -114,6 +110,7 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
     except KeyboardInterrupt:
         pass
     if server is not None:
-        server.should_exit = True
+        server.terminate()
+        server.join()
     ctx.close()
     console.print("stopped.")
