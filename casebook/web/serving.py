@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import Any
 
 from casebook.core.context import AppContext
@@ -58,8 +59,20 @@ def serve(ctx: AppContext, host: str, port: int, *, workers: int | None = None, 
                                       log_level="warning")).run()
         return
     os.environ.update(settings_environment(ctx.settings) | {ENV_HOST: host, ENV_NOW: now or ""})
+    _stdin_for_workers()
     uvicorn.run("casebook.web.serving:worker_app", factory=True, host=host, port=port, workers=count,
                 log_level="warning")
+
+
+def _stdin_for_workers() -> None:
+    """uvicorn hands its workers this process's stdin by number; in a process started by ``multiprocessing``
+    stdin is a private ``/dev/null`` file the workers cannot inherit (they would fail to start): give none."""
+    try:
+        inherited = sys.stdin is not None and sys.stdin.fileno() == 0
+    except (AttributeError, OSError, ValueError):
+        inherited = False
+    if not inherited:
+        sys.stdin = None  # type: ignore[assignment]
 
 
 def _serve_settings(settings: Settings, host: str, port: int, workers: int, now: str | None) -> None:
