@@ -290,7 +290,7 @@ class Indexer:
         bulk_insert(conn, stored.RENDERINGS, renderings)
         insert_entries(conn, entries)
         refresh_ratings(conn, list(dict.fromkeys(e["case_id"] for e in entries)))
-        similar.remember(conn, dict.fromkeys((e["case_id"], e["version_no"]) for e in entries))
+        similar.remember(conn, [(e["case_id"], e["version_no"]) for e in entries])
 
 
 def unindex(conn: Connection, case_ids: int | list[int]) -> None:

@@ -1,14 +1,10 @@
-"""Similar cases through the MinHash LSH index: signatures estimate trigram similarity, the index follows
-publication and the backfill, and the box keeps to what the viewer may read (never archived, never itself)."""
+"""Similar cases through the MinHash LSH index: signatures estimate trigram similarity and bucket by band (the
+box itself, publication, the backfill and archived cases: tests/test_read_scale.py)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from casebook.core.textnorm import fingerprint, fingerprint_set, jaccard
 from library import similar_index
-from library.similar import similar
-from tests.web_helpers import people, published_case
 
 
 def test_signatures_estimate_trigram_similarity() -> None:
@@ -28,31 +24,3 @@ def similarity_index_signature(blob: bytes) -> bytes:
     sig = similar_index.signature(blob)
     assert sig is not None and len(sig) == 4 * similar_index.SIGNATURE
     return sig
-
-
-def test_similar_cases_follow_publication_backfill_and_the_read_rule(ctx, full_case) -> None:
-    users = people(ctx)
-    near = published_case(ctx, users, full_case, "public")
-    twin = published_case(ctx, users, full_case | {"title": full_case["title"] + "二期"}, "public")
-    published_case(ctx, users, {**full_case, "target_users": "hardware store owners", "body": {
-        k: f"A quarterly postal newsletter for hardware stores ({k})." for k in full_case["body"]}}, "public")
-    found = [h.key for h in similar(ctx, users["intern"], near)]
-    assert found[0] == twin and near not in found   # the twin first: its text is nearly the same
-    assert found and all(h.title for h in similar(ctx, users["intern"], near))
-    # A store from before the index: the backfill writes what publication would have, once.
-    with ctx.engine.begin() as conn:
-        conn.execute(similar_index.BANDS_TABLE.delete())
-        conn.execute(similar_index.SIGNATURES.delete())
-    assert similar(ctx, users["intern"], near) == []
-    assert similar_index.backfill(ctx) == 3 and similar_index.backfill(ctx) == 0
-    assert twin in [h.key for h in similar(ctx, users["intern"], near)]
-    with ctx.engine.connect() as conn:
-        bands = conn.execute(select(func.count()).select_from(similar_index.BANDS_TABLE)).scalar_one()
-    assert bands == 3 * similar_index.BANDS
-    # Archived cases are never recommended, even to those who may still find them.
-    from lifecycle.service import CaseService
-
-    svc = CaseService(ctx)
-    svc.fire(users["com"], twin, "retire", reason="out of date")
-    svc.fire(users["ops"], twin, "archive")
-    assert twin not in [h.key for h in similar(ctx, users["ops"], near)]
