@@ -90,4 +90,20 @@ def serve_in_background(ctx: AppContext, host: str, port: int, *, now: str | Non
         target=_serve_settings, args=(ctx.settings, host, port, worker_count(ctx.settings), now),
         name="web", daemon=False)
     proc.start()
+    _wait_listening(proc, host, port)
     return proc
+
+
+def _wait_listening(proc: Any, host: str, port: int, timeout: float = 120.0) -> None:
+    """Return once the server accepts connections (so what is printed next is true), or its process ended."""
+    import socket
+    import time
+
+    address = "127.0.0.1" if host in ("0.0.0.0", "") else "::1" if host == "::" else host
+    deadline = time.monotonic() + timeout
+    while proc.is_alive() and time.monotonic() < deadline:
+        try:
+            socket.create_connection((address, port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.2)
