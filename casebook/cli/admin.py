@@ -98,19 +98,20 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
         console.print("flows not served here (--no-flows); run workers against Prefect server instead.")
         ctx.close()
         return
-    from prefect import serve
-
-    from flows.definitions import deployments
-
-    deps = deployments(ctx.policy)
-    console.print(f"serving {len(deps)} flows: " + ", ".join(d.name for d in deps), highlight=False)
-    console.print("Ctrl-C stops.", highlight=False)
     try:
+        from prefect import serve
+
+        from flows.definitions import deployments
+
+        deps = deployments(ctx.policy)
+        console.print(f"serving {len(deps)} flows: " + ", ".join(d.name for d in deps), highlight=False)
+        console.print("Ctrl-C stops.", highlight=False)
         serve(*deps, print_starting_message=False)
     except KeyboardInterrupt:
         pass
-    if server is not None:
-        server.terminate()
-        server.join()
+    finally:  # the web server process (and its workers) stop with the flows, whatever stopped those
+        if server is not None:
+            server.terminate()
+            server.join()
     ctx.close()
     console.print("stopped.")
