@@ -2,9 +2,9 @@
 (``casebook seed``), through a real HTTP server, side by side with the 100k/10k ratio.
 
 Measured per store size: search API p50/p95 for keyword, tag and keyword + filter queries (one reader,
-sequential), case page p50/p95 (sequential), and 16 concurrent readers on case pages (req/s, p99). The server
-is one uvicorn process serving ``casebook.web.app`` on the store; the readers are threads with their own
-HTTP connections. Goals (issue 15): search p95 < 150 ms and case page p95 < 100 ms at 100,000 cases, each
+sequential), case page p50/p95 (sequential), and 16 concurrent readers on case pages (req/s, p99). The application is served as ``casebook up``
+serves it (``casebook.web.serving``: one uvicorn worker per core unless --workers); the readers are threads with
+their own HTTP connections. Goals (issue 15): search p95 < 150 ms and case page p95 < 100 ms at 100,000 cases, each
 within 1.5x of its 10,000 figure; 16 concurrent readers p99 < 500 ms.
 
 Usage: python bench/read_scale.py [--sizes 10000 100000] [--db-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
@@ -86,13 +86,13 @@ def prepare(size: int, args: argparse.Namespace) -> str:
     return url
 
 
-def serve(url: str, home: str, port: int) -> None:
-    import uvicorn
+def serve(url: str, home: str, port: int, workers: int) -> None:
+    """As ``casebook up`` serves (``casebook.web.serving``): ``workers`` processes, 0 for the setting's default
+    (one per core)."""
+    from casebook.web.serving import serve as serve_web
 
-    from casebook.web.app import create_app
-
-    ctx = build_context(settings=_settings(url, Path(home)))
-    uvicorn.run(create_app(ctx), host="127.0.0.1", port=port, log_level="warning")
+    settings = _settings(url, Path(home)).model_copy(update={"web_workers": workers})
+    serve_web(build_context(settings=settings), "127.0.0.1", port)
 
 
 def _percentile(values: list[float], q: float) -> float:
@@ -114,7 +114,8 @@ def queries(rng: random.Random, policy: Any, n: int) -> dict[str, list[dict[str,
 
 def measure(url: str, args: argparse.Namespace) -> dict[str, float]:
     port = free_port()
-    proc = multiprocessing.get_context("spawn").Process(target=serve, args=(url, args.store_dir, port), daemon=True)
+    proc = multiprocessing.get_context("spawn").Process(target=serve, args=(url, args.store_dir, port, args.workers),
+                                                       daemon=False)
     proc.start()
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
@@ -191,6 +192,7 @@ def main() -> None:
     parser.add_argument("--readers", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--reseed", action="store_true")
+    parser.add_argument("--workers", type=int, default=0, help="web worker processes (0: one per core, as casebook up)")
     args = parser.parse_args()
     results = {}
     for size in args.sizes:

@@ -14,10 +14,11 @@ from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating, WorkItem
 from notifications.models import CaseFollow, OutboxMessage, Preference
 from library.models import SearchEntry
+from library.similar_models import SimilarBand, SimilarSignature
 from library.usage import NpsAnswer, ReuseMark, SearchRecord
 from library.learning_models import CaseLink, CaseOfDayChoice, CaseOfDayShown, LearningTask
 from redaction.models import RedactionOverride, VersionFindings, VersionRendering
 from review.models import PrecheckResult, ReviewDecision, ReviewTask
 
-__all__ = ["CaseLink", "CaseOfDayChoice", "CaseOfDayShown", "LearningTask", "AccessEntry", "CaseFollow", "AccessHead", "AuditCheckpoint", "JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "SearchEntry", "VersionFindings", "VersionRendering", "ReviewDecision", "ReviewTask",
+__all__ = ["CaseLink", "CaseOfDayChoice", "CaseOfDayShown", "LearningTask", "AccessEntry", "CaseFollow", "AccessHead", "AuditCheckpoint", "JobRun", "PartnerKey", "AccessRequest", "AuthToken", "Download", "OutboxMessage", "Preference", "Rating", "WorkItem", "AuditEvent", "AuditHead", "Base", "Case", "CaseVersion", "PrecheckResult", "RedactionOverride", "SearchEntry", "SimilarBand", "SimilarSignature", "VersionFindings", "VersionRendering", "ReviewDecision", "ReviewTask",
            "SignInFailure", "SignInLockout", "User", "NpsAnswer", "ReuseMark", "SearchRecord"]

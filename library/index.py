@@ -33,6 +33,7 @@ from lifecycle.worklist import Rating
 from library.models import SearchEntry, SearchRating
 from policies.loader import Policy
 from redaction import stored
+from library import similar_index as similar
 
 ENTRIES, CASES, VERSIONS = SearchEntry.__table__, Case.__table__, CaseVersion.__table__
 SEARCH_RATINGS, RATINGS = SearchRating.__table__, Rating.__table__
@@ -255,6 +256,7 @@ class Indexer:
         unindex(conn, ids)
         bulk_insert(conn, ENTRIES, entries)
         refresh_ratings(conn, ids)
+        similar.remember(conn, [(case_id, number) for case_id, number, _ in items])
 
     def build_versions(self, versions: Iterable[tuple[int, int, dict[str, Any]]], cases: dict[int, dict[str, Any]]
                        ) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
@@ -288,6 +290,7 @@ class Indexer:
         bulk_insert(conn, stored.RENDERINGS, renderings)
         insert_entries(conn, entries)
         refresh_ratings(conn, list(dict.fromkeys(e["case_id"] for e in entries)))
+        similar.remember(conn, [(e["case_id"], e["version_no"]) for e in entries])
 
 
 def unindex(conn: Connection, case_ids: int | list[int]) -> None:
@@ -387,7 +390,8 @@ def _unindexed(conn: Connection, after: int, limit: int) -> list[tuple[int, int]
 
 def backfill(ctx: AppContext, *, batch: int = 200, progress: Any = None) -> dict[str, int]:
     """Re-detect every version whose findings are missing or from an older analyzer (re-rendering its tiers and
-    re-indexing it when it is its case's published version), then index published versions never indexed.
+    re-indexing it when it is its case's published version), then index published versions never indexed, then
+    fingerprint for "similar cases" the published versions without a signature (``library.similar_index``).
 
     A batch per transaction: stopping half-way loses at most one batch, and running again continues where it
     stopped (what is done no longer matches); a second run finds nothing to do. ``progress(total)`` is called
@@ -434,4 +438,5 @@ def backfill(ctx: AppContext, *, batch: int = 200, progress: Any = None) -> dict
             break
         counts["indexed"] += len(todo)
         last = todo[-1][0]
+    counts["similar"] = similar.backfill(ctx, batch=batch)
     return counts

@@ -1,4 +1,4 @@
-"""Search and "similar cases" over the full-text index (``library.index``): SQLite FTS5 or PostgreSQL
+"""Search over the full-text index (``library.index``): SQLite FTS5 or PostgreSQL
 tsvector + GIN, one entry per case and display tier.
 
 A query only ever meets the entries of the viewer's own display tier for each case (worked out in SQL from
@@ -6,7 +6,8 @@ the case's classification, department and the viewer's relation to it), and only
 so matching, ranking, counts, facets and snippets see exactly the text the viewer is shown, and a figure the
 viewer sees only as a range cannot be found by searching for it. Readers find the published version, also
 while the next one is in review; archived (and retired) cases only by the roles policy names, marked, and
-never among similar cases. Nothing here runs the analyzer or renders a case: titles and snippets come from
+never among similar cases (``library.similar``, which keeps its hits to a viewer's readable cases with
+``_audience``). Nothing here runs the analyzer or renders a case: titles and snippets come from
 the stored renderings.
 """
 
@@ -24,7 +25,7 @@ from sqlalchemy import ARRAY, Integer, any_, column, func, literal, literal_colu
 from sqlalchemy.engine import Connection
 
 from access.grants import APPROVED, AccessRequest
-from casebook.core.db import reading, reads
+from casebook.core.db import reading
 from casebook.core.context import AppContext
 from casebook.core.errors import InvalidInput, Problem
 from casebook.core.textnorm import to_simplified
@@ -36,8 +37,7 @@ from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating
 from redaction.stored import RENDERINGS, apply_patch, tier_key
-from redaction.tiers import Audience, audience_for
-from lifecycle.service import CaseService
+from redaction.tiers import Audience
 
 CASES, VERSIONS, RATINGS, GRANTS = Case.__table__, CaseVersion.__table__, Rating.__table__, AccessRequest.__table__
 SORTS = ("relevance", "newest", "rating")
@@ -431,38 +431,3 @@ def snippet(document: dict[str, Any], words_: list[str], width: int = 90) -> str
             pos = min(positions)
             return re.sub(r"\s+", " ", text[max(0, pos - width // 3):pos + width * 2 // 3])
     return re.sub(r"\s+", " ", fields[0][:width]) if fields else ""
-
-
-@reads
-def similar(ctx: AppContext, actor: Actor, key: str, limit: int = 5) -> list[Hit]:
-    """Cases that share the most distinctive words with this one, by full-text rank over the viewer's own
-    tier of each case (never a scan, never an archived case). Empty when the viewer has no entry for it."""
-    with ctx.engine.connect() as conn:
-        case = conn.execute(select(CASES).where(CASES.c.key == key)).one_or_none()
-        if case is None or not CaseService(ctx).may_view(conn, case, actor):
-            return []
-        # the reader's own tier of it: the same rule that renders the case for them (no full-text work)
-        tier = tier_key(ctx.policy, audience_for(ctx.policy, actor, classification=case.classification,
-                                                 department=case.department,
-                                                 is_author=actor.user_id in (case.owner_id, case.author_id)))
-        row = conn.execute(select(ENTRIES.c.terms, ENTRIES.c.facts)
-                           .where(ENTRIES.c.case_id == case.id, ENTRIES.c.tier == tier)).first()
-        if row is None:
-            return []
-        indexed, facts = row
-        case_id = case.id
-        picked = _distinctive(indexed.split())
-        if not picked:
-            return []
-        scenario = next((_tok(t) for t in facts.split() if t.startswith("qs")), None)  # the same marketing scenario
-        expression = _visible(ctx, actor, _all(_any([_tok(w) for w in picked]), scenario, _audience(ctx, conn, actor)),
-                              recommend=True)
-        ranked = _Query(ctx, conn, _but(expression, _tok(fact("i", case_id)))).page(
-            "relevance", limit, 0, True)
-        return _hits(conn, ranked, [])
-
-
-def _distinctive(indexed: list[str], count: int = 8) -> list[str]:
-    """The longest distinct indexed words (longer words are rarer), numbers left out."""
-    seen = [w for w in dict.fromkeys(indexed) if len(w) >= 2 and not re.fullmatch(r"[\d.,%-]+", w)]
-    return sorted(seen, key=lambda w: (-len(w), w))[:count]

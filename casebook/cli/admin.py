@@ -84,37 +84,36 @@ def up(demo: Annotated[bool, typer.Option(help="Load sample users and cases (wri
         console.print(say("out_demo_data", summary=load_demo(ctx)))
     server = None
     if web:
-        import threading
+        from casebook.web.serving import serve, serve_in_background, worker_count
 
-        import uvicorn
-
-        from casebook.web.app import create_app
-
-        server = uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host=host), host=host, port=port, log_level="warning"))
-        console.print(say("out_serving_web", host=host, port=port), highlight=False)
+        console.print(say("out_serving_web", host=host, port=port, workers=worker_count(ctx.settings)),
+                      highlight=False)
         if not flows:
             console.print(say("out_no_flows"))
             console.print(say("out_ctrl_c"), highlight=False)
-            server.run()
+            serve(ctx, host, port, now=now)
             console.print(say("out_stopped"))
             return
-        threading.Thread(target=server.run, name="web", daemon=True).start()
+        server = serve_in_background(ctx, host, port, now=now)
     if not flows:
         console.print(say("out_no_flows"))
         ctx.close()
         return
-    from prefect import serve
-
-    from flows.definitions import deployments
-
-    deps = deployments(ctx.policy)
-    console.print(say("out_serving_flows", count=len(deps), names=", ".join(d.name for d in deps)), highlight=False)
-    console.print(say("out_ctrl_c"), highlight=False)
     try:
-        serve(*deps, print_starting_message=False)
+        from prefect import serve as serve_flows
+
+        from flows.definitions import deployments
+
+        deps = deployments(ctx.policy)
+        console.print(say("out_serving_flows", count=len(deps), names=", ".join(d.name for d in deps)),
+                      highlight=False)
+        console.print(say("out_ctrl_c"), highlight=False)
+        serve_flows(*deps, print_starting_message=False)
     except KeyboardInterrupt:
         pass
-    if server is not None:
-        server.should_exit = True
+    finally:  # the web server process (and its workers) stop with the flows, whatever stopped those
+        if server is not None:
+            server.terminate()
+            server.join()
     ctx.close()
     console.print(say("out_stopped"))

@@ -139,4 +139,4 @@ def backfill(batch: Annotated[int, typer.Option("--batch", min=1, max=10_000, he
 
         counts = run(ctx, batch=batch, progress=progress)
     console.print(say("out_backfilled", detected=counts["detected"], version=ANALYZER_VERSION,
-                      indexed=counts["indexed"]))
+                      indexed=counts["indexed"], similar=counts["similar"]))

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     mail_from: str = "casebook@localhost"
     # Chat groups: role -> apprise URL (wecombot://…, dingtalk://…, feishu://…, lark://…, slack://…), as JSON.
     chat_groups: dict[str, str] = Field(default_factory=dict)
+    # Web server processes for ``casebook up`` (casebook.web.serving); 0 means one per core.
+    web_workers: int = Field(default=0, ge=0, le=64)
     # The session cookie's Secure flag: unset means on, unless the web server listens on loopback only.
     cookie_secure: bool | None = None
     # Origins (scheme://host[:port]) besides the request's own that may post forms, e.g. behind a proxy.

@@ -13,6 +13,7 @@ from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 from library import search
+from library.similar import similar as similar_cases
 from access.requests import decide_access, request_access, requestable
 from library.inbox import inbox
 from lifecycle.work import close_work_item
@@ -579,7 +580,7 @@ def case_page(key: str, request: Request, actor: Actor | None = Depends(optional
     diffs = [(v.number, section_diffs(prev, doc)) for (_, prev), (v, doc) in zip(rendered, rendered[1:])]
     trail = events if shows_trail else []
     try:
-        similar = search.similar(ctx, actor, key)
+        similar = similar_cases(ctx, actor, key)
     except CasebookError:
         similar = []
     events = [e for e in svc.allowed_events(actor, key) if e not in REVIEW_EVENTS]
