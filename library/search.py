@@ -6,8 +6,8 @@ the case's classification, department and the viewer's relation to it), and only
 so matching, ranking, counts, facets and snippets see exactly the text the viewer is shown, and a figure the
 viewer sees only as a range cannot be found by searching for it. Readers find the published version, also
 while the next one is in review; archived (and retired) cases only by the roles policy names, marked, and
-never among similar cases (``library.similar``, which keeps its hits to a viewer's readable cases with
-``_audience``). Nothing here runs the analyzer or renders a case: titles and snippets come from
+never among similar cases (``library.similar``: an LSH index over stored fingerprints, its hits kept to the
+cases the viewer may read). Nothing here runs the analyzer or renders a case: titles and snippets come from
 the stored renderings.
 """
 
@@ -292,19 +292,6 @@ class _Query:
                 literal_column("search_fts").op("MATCH")(words_q), rowid.between(min(ids), max(ids)),
                 self._among(literal_column("+search_fts.rowid"), ids))  # "+": checked per row, not a lookup per id
         return {int(i): float(score or 0) for i, score in self.conn.execute(stmt)}
-
-    def page(self, sort: str, limit: int, offset: int, has_words: bool) -> list[tuple[int, float]]:
-        if sort == "rating":  # unrated last, as if rated 0
-            source = self.source.outerjoin(SEARCH_RATINGS, SEARCH_RATINGS.c.entry_id == self.id)
-            stmt = select(self.id, self.relevance).select_from(source).where(*self.where) \
-                .order_by(func.coalesce(SEARCH_RATINGS.c.rating, 0).desc(), self.id.desc())
-        elif sort == "relevance" and has_words:
-            stmt = select(self.id, self.relevance).select_from(self.source).where(*self.where) \
-                .order_by(self.relevance.desc(), self.id.desc())
-        else:  # newest: entries are written when a version is published, so the newest has the highest id
-            stmt = select(self.id, self.relevance).select_from(self.source).where(*self.where) \
-                .order_by(self.id.desc())
-        return [(int(i), float(score or 0)) for i, score in self.conn.execute(stmt.limit(limit).offset(offset))]
 
     def _among(self, col: Any, ids: list[int]) -> Any:
         """``col`` is one of ``ids``, as one bound value (a JSON or integer array), not one per id: a window's
