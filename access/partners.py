@@ -131,14 +131,17 @@ def list_partners(ctx: AppContext, actor: Actor) -> list[dict[str, Any]]:
 
 
 class _Limiter:
-    """A moving one-minute window per key, in this process's memory (each web process counts its own calls,
-    so N web processes admit at most N × the policy's rate)."""
+    """A moving one-minute window per key, in this process's memory. When the web is served by several worker
+    processes (``casebook.web.serving`` sets ``processes``), each admits its share of the key's rate, so together
+    they never admit more than the policy says (a little less when one worker gets most of a key's calls)."""
 
-    def __init__(self) -> None:
+    def __init__(self, processes: int = 1) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.processes = processes
 
     def hit(self, key_id: int, per_minute: int) -> bool:
-        return self._limiter.hit(RateLimitItemPerMinute(per_minute), "partner", str(key_id))
+        share = max(1, per_minute // max(1, self.processes))
+        return self._limiter.hit(RateLimitItemPerMinute(share), "partner", str(key_id))
 
 
 LIMITER = _Limiter()

@@ -20,7 +20,7 @@ from casebook.core.settings import Settings
 
 #: How the serving process hands the listen address and an injected "now" to its workers (settings go as
 #: ``CASEBOOK_*`` variables, which every worker's ``Settings()`` reads).
-ENV_HOST, ENV_NOW = "CASEBOOK_SERVE_HOST", "CASEBOOK_SERVE_NOW"
+ENV_HOST, ENV_NOW, ENV_WORKERS = "CASEBOOK_SERVE_HOST", "CASEBOOK_SERVE_NOW", "CASEBOOK_SERVE_WORKERS"
 
 
 def worker_count(settings: Settings) -> int:
@@ -39,9 +39,11 @@ def settings_environment(settings: Settings) -> dict[str, str]:
 
 def worker_app() -> Any:
     """uvicorn's application factory in each worker process: a context of its own from the environment."""
+    from access.partners import LIMITER
     from casebook.assembly import build_context
     from casebook.web.app import create_app
 
+    LIMITER.processes = int(os.environ.get(ENV_WORKERS) or 1)   # each worker admits its share of a partner's rate
     return create_app(build_context(now=os.environ.get(ENV_NOW) or None),
                       listen_host=os.environ.get(ENV_HOST))
 
@@ -58,7 +60,8 @@ def serve(ctx: AppContext, host: str, port: int, *, workers: int | None = None, 
         uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host=host), host=host, port=port,
                                       log_level="warning")).run()
         return
-    os.environ.update(settings_environment(ctx.settings) | {ENV_HOST: host, ENV_NOW: now or ""})
+    os.environ.update(settings_environment(ctx.settings) | {ENV_HOST: host, ENV_NOW: now or "",
+                                                            ENV_WORKERS: str(count)})
     _stdin_for_workers()
     uvicorn.run("casebook.web.serving:worker_app", factory=True, host=host, port=port, workers=count,
                 log_level="warning")
