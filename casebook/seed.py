@@ -421,12 +421,14 @@ def _build_chunk(start: int) -> _Chunk:
             "state": S.DRAFT, "review_level": 0, "version": 1, "key": key})
         versions = [(1, doc, created)]
         review_round, chain_len, edits = 0, len(policy.chain_for(library, False)), 0
+        changed_at = content_at = created  # what lifecycle.replay derives from the events: keep the row equal
         for event in path:
             at = at + timedelta(hours=rng.randrange(2, 96))
             before = {"state": state, "review_level": level, "version": current}
             state, level, review_round, pub = _step(policy, state, event, level, library, review_round, chain_len)
+            changed_at = at
             if pub:
-                published_no, published_at = current, at
+                published_no, published_at, content_at = current, at, at
             if event == "submit":
                 submitted_at = at
             actor = author.username if event in ("submit", "start_update", "withdraw") else \
@@ -443,6 +445,7 @@ def _build_chunk(start: int) -> _Chunk:
                 before = {"state": state, "review_level": level, "version": current}
                 current += 1
                 versions.append((current, doc2, at))
+                content_at = at
                 edits += 1
                 chain.add(at=at, actor=author.username, action="case.edit", subject_id=key, before=before,
                           after=before | {"version": current}, details={"fields": ["body"], "note": None})
@@ -456,8 +459,8 @@ def _build_chunk(start: int) -> _Chunk:
             "author_id": author.user_id, "micro": False, "project_start": _date(doc["project_start"]),
             "project_end": _date(doc["project_end"]), "submission_due": None,
             "submitted_at": submitted_at, "current_version_no": current, "published_version_no": published_no,
-            "published_at": published_at, "content_updated_at": versions[-1][2], "expires_at": expires,
-            "state_changed_at": at, "policy_version": policy.version_tag, "created_at": created,
+            "published_at": published_at, "content_updated_at": content_at, "expires_at": expires,
+            "state_changed_at": changed_at, "policy_version": policy.version_tag, "created_at": created,
             "updated_at": at, "row_version": 1 + len(path) + edits})
         for number, document, written in versions:
             out.versions.append({"case_id": cid, "number": number, "document": document,

@@ -15,6 +15,7 @@ from casebook.core.textnorm import PartsMemo, fingerprint, fingerprint_of_parts
 from library.index import SearchEntry, entry_terms, index_key
 from lifecycle.document import document_fingerprint
 from lifecycle.models import Case, CaseVersion
+from lifecycle.replay import replay
 from redaction import stored
 from redaction.api import detect_fields
 from redaction.render import document_findings, render_patch
@@ -47,6 +48,8 @@ def test_seeded_rows_equal_what_the_services_compute(ctx) -> None:
         views = conn.execute(select(AccessEntry.action, AccessEntry.via)).all()
         audited_views = conn.execute(text("SELECT count(*) FROM audit_events WHERE action = 'case.view'")).scalar()
         assert all(f.ok for f in check(conn, ctx.audit.key))
+        replayed = replay(conn, ctx.policy)                        # what ``casebook audit verify`` replays
+        assert replayed.ok and replayed.checked == 40, replayed.problems
     by_case: dict[int, list] = {}
     for v in versions:
         by_case.setdefault(v.case_id, []).append(v)
