@@ -2,7 +2,7 @@
 side by side for this checkout and another one (``--against /work/main``), each in its own process.
 
 Usage: python bench/seed_scale.py [--cases 20000] [--against /work/main] [--store-dir DIR]
-       [--db-url postgresql+psycopg://postgres@127.0.0.1:5432/test]   (databases <prefix>_<n> are made and dropped)
+       [--db-url postgresql+psycopg://postgres@127.0.0.1:5432/test [--db-prefix P]]   (databases made and dropped)
 What bench/read_scale.py calls: seed(ctx, round(size / 0.9), 1, published_share=0.9) with the same audit key.
 """
 
@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--against", type=Path, help="another checkout, measured in the same run")
     parser.add_argument("--store-dir", type=Path, default=Path("/tmp/seed-scale"))
     parser.add_argument("--db-url", help="a PostgreSQL server URL (a database per run is made and dropped)")
+    parser.add_argument("--db-prefix", default="seed_scale", help="name prefix of those databases")
     args = parser.parse_args()
     here = Path(__file__).resolve().parents[1]
     rows = []
@@ -59,7 +60,7 @@ def main() -> None:
         if args.db_url:
             from sqlalchemy import create_engine
 
-            name = f"seed_scale_{label}_{args.cases}"
+            name = f"{args.db_prefix}_{label}_{args.cases}"
             admin = create_engine(args.db_url, isolation_level="AUTOCOMMIT")
             with admin.connect() as conn:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
