@@ -41,6 +41,8 @@ CASES, VERSIONS, EVENTS, HEAD = Case.__table__, CaseVersion.__table__, audit.Aud
 RATINGS, TASKS, USERS = Rating.__table__, ReviewTask.__table__, User.__table__
 DEPARTMENTS = ("marketing", "sales", "brand", "retail")
 CHUNK = 2000
+#: Fewest texts per field and language: every pool text is detected up front, whatever the number of cases.
+MIN_POOL = 40
 
 # ----- text: Casebook's own phrase templates (Traditional; Simplified is derived with OpenCC) -----
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴范方宋"
@@ -280,7 +282,7 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
     from library.index import Indexer
 
     users = seed_users(ctx)
-    pools = make_pools(random.Random(seed), per_field=max(40, min(400, cases // 50)))
+    pools = make_pools(random.Random(seed), per_field=max(MIN_POOL, min(400, cases // 50)))
     with ctx.engine.begin() as conn:
         first_id = (conn.execute(select(func.max(CASES.c.id))).scalar() or 0) + 1
         next_task = (conn.execute(select(func.max(TASKS.c.id))).scalar() or 0) + 1
