@@ -15,7 +15,8 @@ import json
 import multiprocessing
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -23,11 +24,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from casebook.core import audit
+from casebook.core import access_log, audit
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.crypto import seal_for
 from casebook.core.db import bulk_insert
+from casebook.core.textnorm import PartsMemo
 from casebook.core.users import Actor, User, add_user
 from lifecycle import states as S
 from lifecycle.document import SECTIONS, document_fingerprint
@@ -39,6 +41,8 @@ CASES, VERSIONS, EVENTS, HEAD = Case.__table__, CaseVersion.__table__, audit.Aud
 RATINGS, TASKS, USERS = Rating.__table__, ReviewTask.__table__, User.__table__
 DEPARTMENTS = ("marketing", "sales", "brand", "retail")
 CHUNK = 2000
+#: Fewest texts per field and language: every pool text is detected up front, whatever the number of cases.
+MIN_POOL = 40
 
 # ----- text: Casebook's own phrase templates (Traditional; Simplified is derived with OpenCC) -----
 SURNAMES = "陳林黃張李王吳劉蔡楊許鄭謝郭洪曾邱廖賴周徐蘇葉莊呂江何蕭羅高潘簡朱鍾彭游詹胡施沈余盧梁趙顏柯翁魏孫戴范方宋"
@@ -90,6 +94,15 @@ class Pools:
     """Distinct field texts per language; a document picks one per field."""
 
     texts: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+    interviewees: list[str] = field(default_factory=list)
+
+    def all_texts(self, policy: Any) -> list[str]:
+        """Every distinct text a document built from these pools can hold (what detection runs on)."""
+        facets = policy.doc.tag_facets
+        fixed = ["營收", "Revenue", "ROI", "財務系統", "Finance ledger", "system", "offline_store"]
+        fixed += [value for spec in facets.values() for value in spec.values]
+        texts = [t for pool in self.texts.values() for t in pool] + self.interviewees + fixed
+        return list(dict.fromkeys(texts))
 
 
 def _fill(rng: random.Random, template: str) -> str:
@@ -114,6 +127,8 @@ def make_pools(rng: random.Random, per_field: int) -> Pools:
         pools.texts[("zh-Hant", name)] = hant
         pools.texts[("zh-Hans", name)] = [t2s.convert(t) for t in hant]
         pools.texts[("en", name)] = [_fill(rng, rng.choice(EN[name])) for _ in range(per_field)]
+    pools.interviewees = list(dict.fromkeys(rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+                                            for _ in range(4 * per_field)))
     return pools
 
 
@@ -128,7 +143,7 @@ def make_document(rng: random.Random, policy: Any, pools: Pools, *, owner: str, 
     budget = rng.choice(BUDGETS)
     revenue = budget * rng.choice(RETURNS)
     source = "財務系統" if lang != "en" else "Finance ledger"
-    interviewee = rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, 2))
+    interviewee = rng.choice(pools.interviewees)
     start = (project_end - timedelta(days=rng.randrange(20, 120))).date()
     return {
         "title": pick("title"), "library": library, "scenario": rng.choice(policy.doc.scenarios),
@@ -234,7 +249,7 @@ class _Plan:
     published_share: float
     now: datetime
     indexer: Any
-    trigram_memo: dict[str, int] = field(default_factory=dict)
+    fingerprints: PartsMemo = field(default_factory=PartsMemo)
 
 
 @dataclass
@@ -250,7 +265,7 @@ class _Chunk:
     renderings: list[dict[str, Any]]
     entries: list[dict[str, Any]]
     states: dict[str, int]
-    views: int
+    views: list[dict[str, Any]]
 
 
 _PLAN: _Plan | None = None
@@ -267,12 +282,13 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
     from library.index import Indexer
 
     users = seed_users(ctx)
-    pools = make_pools(random.Random(seed), per_field=max(40, min(400, cases // 50)))
+    pools = make_pools(random.Random(seed), per_field=max(MIN_POOL, min(400, cases // 50)))
     with ctx.engine.begin() as conn:
         first_id = (conn.execute(select(func.max(CASES.c.id))).scalar() or 0) + 1
         next_task = (conn.execute(select(func.max(TASKS.c.id))).scalar() or 0) + 1
     _PLAN = _Plan(ctx, seed, cases, first_id, pools, users, published_share,
                   ctx.clock.now().astimezone(timezone.utc), Indexer(ctx))
+    _prepare(_PLAN)
     starts = list(range(0, cases, CHUNK))
     workers = min(workers or os.cpu_count() or 1, len(starts))
     counts: dict[str, int] = {}
@@ -280,30 +296,83 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
     pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
     try:
         built = pool.imap(_build_chunk, starts) if pool else map(_build_chunk, starts)
-        for chunk in built:
-            for task in chunk.tasks:
-                task["id"], next_task = next_task, next_task + 1
-            with ctx.engine.begin() as conn:
-                _seal(conn, chunk)
-                for table, rows in ((CASES, chunk.cases), (VERSIONS, chunk.versions), (TASKS, chunk.tasks),
-                                    (RATINGS, chunk.ratings)):
-                    bulk_insert(conn, table, rows)
-                audit.record_many(conn, ctx.audit, chunk.events)
-                _PLAN.indexer.write_built(conn, chunk.findings, chunk.renderings, chunk.entries)
-            for state, n in chunk.states.items():
-                counts[state] = counts.get(state, 0) + n
-            totals["versions"] += len(chunk.versions)
-            totals["events"] += len(chunk.events)
-            totals["ratings"] += len(chunk.ratings)
-            totals["views"] += chunk.views
-            if progress:
-                progress(len(chunk.cases))
+        with ctx.engine.connect() as conn, _bulk_load(conn):
+            for number, chunk in enumerate(built):
+                for task in chunk.tasks:
+                    task["id"], next_task = next_task, next_task + 1
+                with conn.begin():
+                    _write(conn, ctx, chunk, number)
+                for state, n in chunk.states.items():
+                    counts[state] = counts.get(state, 0) + n
+                totals["versions"] += len(chunk.versions)
+                totals["events"] += len(chunk.events)
+                totals["ratings"] += len(chunk.ratings)
+                totals["views"] += len(chunk.views)
+                if progress:
+                    progress(len(chunk.cases))
+            if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
+                with conn.begin():
+                    for table in (CASES, TASKS):
+                        conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                                             f"(SELECT max(id) FROM {table.name}))")
     finally:
         if pool:
             pool.terminate()
         _PLAN = None
     return Seeded({role: [a.username for a in actors] for role, actors in users.items()}, cases, counts,
                   totals["versions"], totals["events"], totals["ratings"], totals["views"])
+
+
+def _write(conn: Connection, ctx: AppContext, chunk: "_Chunk", number: int) -> None:
+    """One chunk's rows in the caller's transaction: the audit events chained on the shard of the chunk's first
+    subject (as ``audit.record_many`` chains a transaction's events), the views on an access-log shard of their own
+    (batches rotate over the shards, as ``AccessLog`` writes them)."""
+    assert _PLAN is not None
+    _seal(conn, chunk)
+    for table, rows in ((CASES, chunk.cases), (VERSIONS, chunk.versions), (TASKS, chunk.tasks),
+                        (RATINGS, chunk.ratings)):
+        bulk_insert(conn, table, rows)
+    audit.record_many(conn, ctx.audit, chunk.events)
+    if chunk.views:
+        access_log.CHAIN.append(conn, ctx.audit.key, number % ctx.audit.shards, chunk.views)
+        bulk_insert(conn, access_log.AccessEntry.__table__, chunk.views)
+    _PLAN.indexer.write_built(conn, chunk.findings, chunk.renderings, chunk.entries)
+
+
+@contextmanager
+def _bulk_load(conn: Connection) -> Iterator[None]:
+    """SQLite: this connection's commits skip the fsync and it keeps a large page cache while seeding (a store
+    being filled is thrown away if the machine fails meanwhile); both are restored afterwards."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    driver = conn.connection.driver_connection
+    synchronous = driver.execute("PRAGMA synchronous").fetchone()[0]
+    cache = driver.execute("PRAGMA cache_size").fetchone()[0]
+    driver.execute("PRAGMA synchronous=OFF")
+    driver.execute("PRAGMA cache_size=-262144")
+    try:
+        yield
+    finally:
+        driver.execute(f"PRAGMA synchronous={int(synchronous)}")
+        driver.execute(f"PRAGMA cache_size={int(cache)}")
+
+
+def _prepare(plan: _Plan) -> None:
+    """What every worker would otherwise repeat, done once here before they fork (they inherit it): detection
+    of every text the pools hold (so the analyzer runs once per distinct text, as it does per version), each
+    text's trigrams, and the tables script detection and the segmenter load on first use."""
+    from library.index import indexed_words
+    from redaction.api import detect_text
+    from redaction.operators import script_of
+
+    policy, findings = plan.ctx.policy, plan.indexer.findings
+    for text in plan.pools.all_texts(policy):
+        if text not in findings:
+            findings[text] = detect_text(policy, text)
+        plan.fingerprints.part(text)
+    script_of("預熱")
+    indexed_words("預熱")
 
 
 def _seal(conn: Connection, chunk: _Chunk) -> None:
@@ -333,11 +402,12 @@ def _build_chunk(start: int) -> _Chunk:
     classifications = policy.doc.classifications
     n = min(CHUNK, cases - start)
     chain = _Chain()
-    out = _Chunk([], [], [], [], chain.rows, [], [], [], {}, 0)
+    out = _Chunk([], [], [], [], chain.rows, [], [], [], {}, [])
     for i in range(n):
         cid = plan.first_id + start + i
         key = f"CB-{cid:06d}"
-        label = rng.choices(state_names, weights)[0]
+        # The library's first cases take every state once (so any seed of 15 cases or more holds them all).
+        label = state_names[start + i] if start + i < len(state_names) else rng.choices(state_names, weights)[0]
         library = rng.choice(batch_libraries if label == S.SCHEDULED and batch_libraries else libraries)
         author = rng.choice(authors)
         classification = rng.choices(classifications, [0.3, 0.55, 0.15][:len(classifications)] or None)[0]
@@ -352,19 +422,15 @@ def _build_chunk(start: int) -> _Chunk:
         chain.add(at=at, actor=author.username, action="case.create", subject_id=key, after={
             "state": S.DRAFT, "review_level": 0, "version": 1, "key": key})
         versions = [(1, doc, created)]
-        review_round, chain_len = 0, len(policy.chain_for(library, False))
+        review_round, chain_len, edits = 0, len(policy.chain_for(library, False)), 0
+        changed_at = content_at = created  # what lifecycle.replay derives from the events: keep the row equal
         for event in path:
             at = at + timedelta(hours=rng.randrange(2, 96))
             before = {"state": state, "review_level": level, "version": current}
-            if event == "start_update":
-                current += 1
-                doc2 = json.loads(json.dumps(doc))
-                doc2["body"]["reflection"] = rng.choice(pools.texts[(
-                    "en" if doc["title"].isascii() else rng.choice(LANGS[:2]), "reflection")])
-                versions.append((current, doc2, at))
             state, level, review_round, pub = _step(policy, state, event, level, library, review_round, chain_len)
+            changed_at = at
             if pub:
-                published_no, published_at = current, at
+                published_no, published_at, content_at = current, at, at
             if event == "submit":
                 submitted_at = at
             actor = author.username if event in ("submit", "start_update", "withdraw") else \
@@ -373,6 +439,18 @@ def _build_chunk(start: int) -> _Chunk:
             after = before | {"state": state, "review_level": level}
             chain.add(at=at, actor=actor, action=f"case.{event}", subject_id=key, before=before, after=after,
                       details={"reason": reason} if reason else None)
+            if event == "start_update":  # the update itself: a new version, as ``CaseService.edit`` records it
+                at = at + timedelta(hours=rng.randrange(1, 48))
+                doc2 = json.loads(json.dumps(doc))
+                reflections = pools.texts[("en" if doc["title"].isascii() else rng.choice(LANGS[:2]), "reflection")]
+                doc2["body"]["reflection"] = rng.choice([t for t in reflections if t != doc["body"]["reflection"]])
+                before = {"state": state, "review_level": level, "version": current}
+                current += 1
+                versions.append((current, doc2, at))
+                content_at = at
+                edits += 1
+                chain.add(at=at, actor=author.username, action="case.edit", subject_id=key, before=before,
+                          after=before | {"version": current}, details={"fields": ["body"], "note": None})
         expires = None
         if published_at is not None:
             expires = add_months(published_at, policy.doc.libraries[library].validity_months)
@@ -383,14 +461,14 @@ def _build_chunk(start: int) -> _Chunk:
             "author_id": author.user_id, "micro": False, "project_start": _date(doc["project_start"]),
             "project_end": _date(doc["project_end"]), "submission_due": None,
             "submitted_at": submitted_at, "current_version_no": current, "published_version_no": published_no,
-            "published_at": published_at, "content_updated_at": versions[-1][2], "expires_at": expires,
-            "state_changed_at": at, "policy_version": policy.version_tag, "created_at": created,
-            "updated_at": at, "row_version": 1 + len(path)})
+            "published_at": published_at, "content_updated_at": content_at, "expires_at": expires,
+            "state_changed_at": changed_at, "policy_version": policy.version_tag, "created_at": created,
+            "updated_at": at, "row_version": 1 + len(path) + edits})
         for number, document, written in versions:
             out.versions.append({"case_id": cid, "number": number, "document": document,
                                  "created_by": author.username, "created_at": written,
                                  "note": "captured" if number == 1 else None, "policy_version": policy.version_tag,
-                                 "shingles": document_fingerprint(document, plan.trigram_memo)})
+                                 "shingles": document_fingerprint(document, plan.fingerprints)})
         if state.startswith("review_l"):
             step = policy.chain_for(library, False)[level - 1]
             out.tasks.append({"case_id": cid, "case_key": key, "round": review_round, "level": level,
@@ -404,12 +482,11 @@ def _build_chunk(start: int) -> _Chunk:
                 out.ratings.append({"case_id": cid, "username": reader.username,
                                     "stars": rng.choices(range(1, 6), [1, 2, 4, 6, 5])[0], "comment": None,
                                     "rated_at": published_at + timedelta(days=rng.randrange(1, 60))})
-            for _ in range(rng.randrange(0, 3)):
-                viewer = rng.choice(readers)
-                chain.add(at=published_at + timedelta(days=rng.randrange(1, 90)), actor=viewer.username,
-                          action="case.view", subject_id=key, ip="10.0.0.%d" % rng.randrange(1, 250),
-                          details={"via": "seed"})
-                out.views += 1
+            for _ in range(rng.randrange(0, 3)):  # reads are kept in the access log (casebook.core.access_log)
+                out.views.append({"at": published_at + timedelta(days=rng.randrange(1, 90)),
+                                  "actor": rng.choice(readers).username, "action": "view", "case_key": key,
+                                  "version": published_no, "ip": "10.0.0.%d" % rng.randrange(1, 250),
+                                  "via": rng.choice(("page", "api"))})
         out.states[state] = out.states.get(state, 0) + 1
     out.findings, out.renderings, out.entries = plan.indexer.build_versions(
         [(r["case_id"], r["number"], r["document"]) for r in out.versions], {r["id"]: r for r in out.cases})

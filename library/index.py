@@ -175,21 +175,26 @@ def hashes_terms(policy: Policy, classification: str, tier: str) -> bool:
 
 
 def entry_terms(policy: Policy, key: bytes, document: dict[str, Any], classification: str, tier: str,
-                memo: dict[str, list[str]] | None = None) -> str:
+                memo: dict[str, list[Any]] | None = None) -> str:
     """The indexed text of one rendered document: its words, or their keyed hashes for an exact tier of a case
-    of the highest classification."""
-    out: list[str] = []
+    of the highest classification. ``memo`` remembers each text's words as indexed (joined, and hashed once
+    asked) for many documents sharing texts."""
     texts = [text for _path, text in text_fields(document)]
     texts += [str(value) for values in (document.get("tags") or {}).values() for value in values]
+    hashes = hashes_terms(policy, classification, tier)
+    out: list[str] = []
     for text in texts:
         found = memo.get(text) if memo is not None else None
         if found is None:
-            found = indexed_words(text)
+            words = indexed_words(text)
+            found = [words, " ".join(words), None]
             if memo is not None:
                 memo[text] = found
-        out += found
-    if hashes_terms(policy, classification, tier):
-        out = [hashed(key, w) for w in out]
+        if hashes and found[2] is None:
+            found[2] = " ".join(hashed(key, w) for w in found[0])
+        part = found[2] if hashes else found[1]
+        if part:
+            out.append(part)
     return " ".join(out)
 
 
@@ -203,7 +208,7 @@ class Indexer:
         self.ctx = ctx
         self.policy = ctx.policy
         self.key = index_key(ctx.audit.key)
-        self.words: dict[str, list[str]] = {}
+        self.words: dict[str, list[Any]] = {}
         self.findings: dict[str, Any] = {}
         self.rendered: dict[Any, Any] = {}
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic_core import PydanticCustomError
 
 from casebook.core.errors import InvalidInput, Problem, pydantic_problem
-from casebook.core.textnorm import fingerprint
+from casebook.core.textnorm import PartsMemo, fingerprint, fingerprint_of_parts
 from lifecycle.bounds import document_problems, number_problem
 from policies.loader import Policy
 
@@ -245,6 +245,8 @@ def text_fields(document: dict[str, Any]) -> list[tuple[str, str]]:
     return [(path, text) for path, text in out if text]
 
 
-def document_fingerprint(document: dict[str, Any], memo: dict[str, int] | None = None) -> bytes:
-    """Trigram fingerprint of the document's text fields (what the near-duplicate pre-check compares)."""
-    return fingerprint("".join(text for _, text in text_fields(document)), memo)
+def document_fingerprint(document: dict[str, Any], memo: PartsMemo | None = None) -> bytes:
+    """Trigram fingerprint of the document's text fields (what the near-duplicate pre-check compares); ``memo``
+    remembers each field text's trigrams across documents that share texts (bulk seeding), same result."""
+    texts = [text for _, text in text_fields(document)]
+    return fingerprint("".join(texts)) if memo is None else fingerprint_of_parts(texts, memo)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from casebook.core.chain import GENESIS, Chain, ChainCheck, ChainedRow, ShardHead, row_hash, shard_of
-from casebook.core.db import Base, UTCDateTime, insert_many
+from casebook.core.db import Base, UTCDateTime, bulk_insert, insert_many
 
 __all__ = ["GENESIS", "AuditEvent", "AuditHead", "AuditContext", "record", "record_many", "verify", "events_for",
            "compute_hash", "CHAIN"]
@@ -103,7 +103,10 @@ def record_many(conn: Connection, ctx: AuditContext, events: list[dict[str, Any]
              "subject_id": e["subject_id"], "ip": e.get("ip"), "before": e.get("before"), "after": e.get("after"),
              "details": e.get("details"), "policy_version": ctx.policy_version} for e in events]
     CHAIN.append(conn, ctx.key, _shard(conn, ctx, full[0]["subject_type"], full[0]["subject_id"]), full)
-    insert_many(conn, AuditEvent.__table__, full)   # one statement for the batch
+    if conn.dialect.name == "sqlite":
+        bulk_insert(conn, AuditEvent.__table__, full)  # the driver's executemany: no per-row statement work
+    else:
+        insert_many(conn, AuditEvent.__table__, full)  # one statement for the batch
     return full
 
 

@@ -75,23 +75,67 @@ def _trigram_hash(trigram: str) -> int:
     return int.from_bytes(hashlib.blake2b(trigram.encode(), digest_size=8).digest(), "little")
 
 
-def fingerprint(text: str, memo: dict[str, int] | None = None) -> bytes:
+def fingerprint(text: str) -> bytes:
     """The trigram set as sorted 64-bit hashes, little-endian: stored with each case version, so similarity
-    checks compare integers instead of re-reading and re-normalising every other document. ``memo`` remembers
-    trigram hashes across many texts (bulk seeding)."""
-    if memo is None:
-        found = {_trigram_hash(t) for t in trigrams(text)}
-    else:
-        found = set()
-        for t in trigrams(text):
-            h = memo.get(t)
-            if h is None:
-                h = memo[t] = _trigram_hash(t)
-            found.add(h)
-    hashes = array("Q", sorted(found))
+    checks compare integers instead of re-reading and re-normalising every other document."""
+    return _packed({_trigram_hash(t) for t in trigrams(text)})
+
+
+def _packed(hashes: set[int]) -> bytes:
+    out = array("Q", sorted(hashes))
     if sys.byteorder == "big":
-        hashes.byteswap()
-    return hashes.tobytes()
+        out.byteswap()
+    return out.tobytes()
+
+
+class PartsMemo:
+    """What ``fingerprint_of_parts`` remembers across many documents built from the same texts: each text's
+    normalised form and the hashes of the trigrams inside it, and the hash of every trigram met."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, tuple[str, Any]] = {}
+        self.trigrams: dict[str, int] = {}
+
+    def part(self, text: str) -> tuple[str, Any]:
+        """(normal form, its trigrams' hashes as a numpy uint64 array)."""
+        found = self.parts.get(text)
+        if found is None:
+            import numpy as np
+
+            norm = re.sub(r"\s+", "", to_simplified(text))
+            hashes = np.array([self.hash(norm[i:i + 3]) for i in range(len(norm) - 2)], dtype=np.uint64)
+            found = self.parts[text] = (norm, hashes)
+        return found
+
+    def hash(self, trigram: str) -> int:
+        h = self.trigrams.get(trigram)
+        if h is None:
+            h = self.trigrams[trigram] = _trigram_hash(trigram)
+        return h
+
+
+def fingerprint_of_parts(texts: list[str], memo: PartsMemo) -> bytes:
+    """``fingerprint("".join(texts))`` from each text's remembered trigrams plus the few that span two texts
+    (normalising is character by character, so the joined text normalises to the joined normal forms): for
+    documents assembled from a small set of texts (``casebook seed``), one sort of remembered hashes instead of
+    a pass over every character."""
+    import numpy as np
+
+    parts = [memo.part(text) for text in texts]
+    joined = "".join([norm for norm, _ in parts])
+    last, offset, spanning = len(joined) - 3, 0, []
+    for norm, _ in parts[:-1]:        # a trigram at i spans the boundary at ``b`` when b - 2 <= i < b
+        offset += len(norm)
+        if 2 <= offset <= last + 1:
+            spanning.append(memo.hash(joined[offset - 2:offset + 1]))
+            spanning.append(memo.hash(joined[offset - 1:offset + 2]))
+        else:
+            spanning += [memo.hash(joined[i:i + 3]) for i in (offset - 2, offset - 1) if 0 <= i <= last]
+    hashes = np.concatenate([h for _, h in parts] + [np.array(spanning, dtype=np.uint64)])
+    hashes.sort()
+    if len(hashes) > 1:
+        hashes = hashes[np.concatenate(([True], hashes[1:] != hashes[:-1]))]
+    return hashes.astype("<u8", copy=False).tobytes()
 
 
 def fingerprint_set(blob: bytes) -> set[int]:
