@@ -332,7 +332,7 @@ def _write(conn: Connection, ctx: AppContext, chunk: "_Chunk", number: int) -> N
     for table, rows in ((CASES, chunk.cases), (VERSIONS, chunk.versions), (TASKS, chunk.tasks),
                         (RATINGS, chunk.ratings)):
         bulk_insert(conn, table, rows)
-    audit.record_many(conn, ctx.audit, chunk.events)
+    audit.record_many(conn, ctx.audit, chunk.events, bulk=True)
     if chunk.views:
         access_log.CHAIN.append(conn, ctx.audit.key, number % ctx.audit.shards, chunk.views)
         bulk_insert(conn, access_log.AccessEntry.__table__, chunk.views)

@@ -37,15 +37,15 @@ def test_capture_to_renewal_in_the_browser(ctx, server, browser, full_case) -> N
     author = sign_in(browser, server, "author")
     author.goto(f"{server}/cases/new")
     f = full_case
-    for name, value in {"title": f["title"], "owner": "author",
+    for name, value in {"title": f["title"],
                         "project_start": str(f["project_start"]), "project_end": str(f["project_end"]),
                         "target_users": f["target_users"], "budget_amount": "480000",
                         "channels": "offline_store, xiaohongshu",
                         **{f"body_{k}": v for k, v in f["body"].items()}}.items():
         author.fill(f"[name={name}]", value)
     for name, value in {"library": "industry_benchmark", "scenario": f["scenario"], "outcome": f["outcome"],
-                        "classification": "internal", "department": "marketing"}.items():
-        author.select_option(f"select[name={name}]", value)
+                        "classification": "internal", "department": "marketing", "owner": "author"}.items():
+        author.select_option(f"select[name={name}]", value)     # the owner too: picked by display name
     for i, m in enumerate(f["metrics"]):
         for part in ("name", "value", "unit", "source"):
             author.fill(f"[name=metric_{i}_{part}]", str(m[part]))

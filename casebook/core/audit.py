@@ -94,16 +94,19 @@ def record(db: Session | Connection, ctx: AuditContext, *, at: datetime, actor: 
     return event
 
 
-def record_many(conn: Connection, ctx: AuditContext, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def record_many(conn: Connection, ctx: AuditContext, events: list[dict[str, Any]], *,
+                bulk: bool = False) -> list[dict[str, Any]]:
     """Append several events (each given as ``record``'s keyword arguments) inside the caller's transaction,
-    chained in the order given on the transaction's shard: its head moves once for the whole batch."""
+    chained in the order given on the transaction's shard: its head moves once for the whole batch. ``bulk``
+    (loading a store: ``casebook seed``) hands the rows to SQLite's driver in one executemany, past SQLAlchemy's
+    statement events; the services' batches stay one statement that those events see."""
     if not events:
         return []
     full = [{"at": e["at"], "actor": e["actor"], "action": e["action"], "subject_type": e["subject_type"],
              "subject_id": e["subject_id"], "ip": e.get("ip"), "before": e.get("before"), "after": e.get("after"),
              "details": e.get("details"), "policy_version": ctx.policy_version} for e in events]
     CHAIN.append(conn, ctx.key, _shard(conn, ctx, full[0]["subject_type"], full[0]["subject_id"]), full)
-    if conn.dialect.name == "sqlite":
+    if bulk and conn.dialect.name == "sqlite":
         bulk_insert(conn, AuditEvent.__table__, full)  # the driver's executemany: no per-row statement work
     else:
         insert_many(conn, AuditEvent.__table__, full)  # one statement for the batch
