@@ -199,6 +199,9 @@ def entry_terms(policy: Policy, key: bytes, document: dict[str, Any], classifica
 
 
 SEAL_AS = "_seal_as"   # a built rendering row's classification, read (and dropped) when it is written
+#: Texts whose indexed words an indexer remembers (a seed's pool texts are a few thousand); past this the memo starts
+#: again, so a long-running server's memory does not grow with every text it ever publishes.
+WORDS_MEMO_MAX = 50_000
 
 
 class Indexer:
@@ -216,6 +219,8 @@ class Indexer:
              patches: dict[str, dict[str, Any]], state: str) -> list[dict[str, Any]]:
         """One entry per display tier; ``case`` holds the row facts (id, classification, department, owner_id,
         author_id, library)."""
+        if len(self.words) > WORDS_MEMO_MAX:
+            self.words.clear()
         tags = "\n".join(f"{facet}={value}" for facet, values in sorted((document.get("tags") or {}).items())
                          for value in values)
         day = published_day(case.get("published_at"), self.ctx.clock.tz)

@@ -94,3 +94,21 @@ def test_state_date_and_rating_come_from_the_index(ctx, full_case, clock) -> Non
     index_statements = [s for s in seen if "MATCH" in s or "@@" in s]
     assert len(index_statements) == 1, index_statements  # one evaluation: page, count and facets use its ids
     assert not [s for s in index_statements if " cases" in s or "case_ratings" in s]
+
+
+def test_an_indexers_word_memo_stays_bounded(ctx, full_case, monkeypatch) -> None:
+    """The words remembered per text (for a seed's shared pool texts) start again past the bound: a server that
+    publishes for months does not keep every text it ever indexed."""
+    from library import index
+
+    monkeypatch.setattr(index, "WORDS_MEMO_MAX", 5)
+    indexer = index.Indexer(ctx)
+    case = {"id": 1, "classification": "public", "department": "marketing", "owner_id": None, "author_id": None,
+            "library": full_case["library"], "published_at": None}
+    sizes = []
+    for n in range(4):
+        document = dict(full_case, title=f"{full_case['title']} {n}",
+                        body={k: f"{v} {n}" for k, v in full_case["body"].items()})
+        indexer.rows(case, 1, document, "public", {"public": {}}, "published")
+        sizes.append(len(indexer.words))
+    assert sizes[0] > 5 and max(sizes) == sizes[0]   # never more than one document's texts (unbounded: 23 → 44)
