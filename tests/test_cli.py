@@ -168,3 +168,19 @@ def test_library_and_access_twins_of_the_pages(cli, ctx, monkeypatch) -> None:
     assert actions.count("case.correction_request") == 1
     code, _, err = cli("access", "decide", "999", "--approve", "--as", "head")
     assert code == 5, err
+
+
+def test_case_show_prints_case_text_as_written_not_as_terminal_markup(ctx, full_case, cli) -> None:
+    """Square brackets in a case ("[sic]", "[/b]") are text, not the terminal's markup: shown as written."""
+    from lifecycle.service import CaseService
+    from tests.conftest import make_users
+
+    users = make_users(ctx, ("alice", "staff", "marketing"))
+    doc = dict(full_case, body=dict(full_case["body"], reflection="報名頁寫成 [sic] 報名[/b]，下次先校對。"))
+    key = CaseService(ctx).create(users["alice"], doc)
+    code, out, err = cli("case", "show", key, "--as", "alice")
+    assert code == 0, err
+    assert "[sic]" in out and "報名[/b]" in out
+    CaseService(ctx).edit(users["alice"], key, {"title": "新品首發[/b] 復盤"})
+    code, out, err = cli("case", "list", "--as", "alice")             # tables too: a title is a cell's text
+    assert code == 0 and "新品首發[/b]" in out, err

@@ -106,11 +106,11 @@ def show(key: str, version: Annotated[int | None, typer.Option(help="A specific 
     if budget:
         console.print(say("out_show_budget", budget=shown_budget(budget)), highlight=False)
     for metric in doc.get("metrics") or []:
-        console.print(f"  {metric.get('name')}: {shown_metric(metric)}", highlight=False)
+        console.print(f"  {escape(str(metric.get('name')))}: {escape(shown_metric(metric))}", highlight=False)
     for section in SECTIONS:
         text = (doc.get("body") or {}).get(section)
         if text:
-            console.print(f"\n[bold]{label(ctx, section)}[/]\n{text}", highlight=False)
+            console.print(f"\n[bold]{escape(label(ctx, section))}[/]\n{escape(text)}", highlight=False)
     console.print(f"\n[dim]{say('out_show_tier', tier=label(ctx, audience.clearance))}[/]", highlight=False)
 
 
@@ -133,7 +133,7 @@ def history(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: Now
         state = (e["after"] or {}).get("state", "")
         why = (e["details"] or {}).get("reason")   # rendered at the reader's tier already; a coded one in words
         what = e["action"] + (f" · {render_reason(why, cli_locale())}" if isinstance(why, str) and why else "")
-        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], escape(what),
+        table.add_row(e["at"].astimezone(ctx.clock.tz).strftime("%Y-%m-%d %H:%M"), e["actor"], what,
                       label(ctx, state, "state_") if state else "")
     console.print(table)
     console.print(say("out_versions", count=len(versions)))

@@ -81,8 +81,16 @@ def table(*columns: str) -> Any:
     """A table whose headings are in the CLI's language (catalog ``col_<column>``; ``casebook/core/messages/
     cli_columns.yaml``). JSON output (``--json``) keeps the codes: it is for programs."""
     from rich.table import Table
+    from rich.text import Text
 
-    return Table(*(say(f"col_{c}") for c in columns))
+    class PlainTable(Table):
+        """String cells shown as written: a case title such as "新品[/b]" is text, not the terminal's markup
+        (rich would read it as a closing tag and refuse to print the table)."""
+
+        def add_row(self, *cells: Any, **options: Any) -> None:
+            super().add_row(*(Text(c) if isinstance(c, str) else c for c in cells), **options)
+
+    return PlainTable(*(say(f"col_{c}") for c in columns))
 
 
 def figures_table(ctx: AppContext, data: dict[str, Any], prefix: str = "rpt.fig.") -> Any:

@@ -42,7 +42,6 @@ def _cache_file(texts: list[tuple[str, bytes]]) -> Path:
     """Where the merged catalog of exactly these files is kept: the store's home (CASEBOOK_HOME, as the parsed
     policy), named by a hash of the format, the Python version and every file's name and bytes."""
     import hashlib
-    import os
     import sys
 
     digest = hashlib.sha256(f"{_CACHE_FORMAT}\0{sys.version}".encode())
@@ -87,7 +86,7 @@ def catalog() -> dict[str, dict[str, str]]:
     return merged
 
 
-def _merged(texts: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
+def _merged(files: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
     """The area files merged and checked (see ``catalog``)."""
     import yaml
 
@@ -96,7 +95,7 @@ def _merged(texts: list[tuple[str, bytes]]) -> dict[str, dict[str, str]]:
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     merged: dict[str, dict[str, str]] = {}
     origin: dict[str, str] = {}
-    for name, raw in texts:
+    for name, raw in files:
         data = yaml.load(raw.decode("utf-8"), Loader=loader) or {}  # noqa: S506 - a safe loader
         for key, texts in data.items():
             key = str(key)
