@@ -184,3 +184,12 @@ def test_case_show_prints_case_text_as_written_not_as_terminal_markup(ctx, full_
     CaseService(ctx).edit(users["alice"], key, {"title": "新品首發[/b] 復盤"})
     code, out, err = cli("case", "list", "--as", "alice")             # tables too: a title is a cell's text
     assert code == 0 and "新品首發[/b]" in out, err
+
+
+def test_brackets_in_a_users_input_do_not_break_the_error_line(cli, ctx) -> None:
+    """An error echoing what was typed ("CB-[/b]") is printed as text: a refusal with its exit code, no traceback."""
+    from tests.conftest import make_users
+
+    make_users(ctx, ("alice", "staff", "marketing"))
+    code, out, err = cli("case", "show", "CB-[/b]", "--as", "alice")
+    assert code != 0 and "CB-[/b]" in err and "Traceback" not in out + err and "MarkupError" not in out + err

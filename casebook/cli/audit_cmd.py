@@ -56,7 +56,7 @@ def verify(checkpoint_file: CheckpointOpt = None, json_out: JsonOpt = False) -> 
                               if f.problem else say("out_audit_intact", part=f.part, checked=f.checked), highlight=False)
             else:
                 broken = say("out_audit_broken", part=f.part, problem=f.problem, checked=f.checked)
-                err_console.print(f"[bold red]{escape(broken)}[/]", highlight=False)
+                err_console.print(f"[bold red]{escape(broken)}[/]", highlight=False, markup=True)
     if not ok:
         raise typer.Exit(1)
 

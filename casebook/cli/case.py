@@ -99,19 +99,21 @@ def show(key: str, version: Annotated[int | None, typer.Option(help="A specific 
     where = say("out_show_state_published", state=state, number=view.version_no,
                 published=view.published_version_no) if view.published_version_no else \
         say("out_show_state", state=state, number=view.version_no)
-    console.print(f"[bold]{escape(view.key)}[/] {escape(str(doc.get('title')))}  [dim]{escape(where)}[/]")
+    console.print(f"[bold]{escape(view.key)}[/] {escape(str(doc.get('title')))}  [dim]{escape(where)}[/]",
+                  markup=True)
     facts = {k: label(ctx, doc.get(k)) for k in ("library", "scenario", "outcome", "classification", "department")}
     console.print(say("out_show_facts", **facts, owner=doc.get("owner")), highlight=False)
     budget = doc.get("budget")
     if budget:
         console.print(say("out_show_budget", budget=shown_budget(budget)), highlight=False)
     for metric in doc.get("metrics") or []:
-        console.print(f"  {escape(str(metric.get('name')))}: {escape(shown_metric(metric))}", highlight=False)
+        console.print(f"  {metric.get('name')}: {shown_metric(metric)}", highlight=False)
     for section in SECTIONS:
         text = (doc.get("body") or {}).get(section)
         if text:
-            console.print(f"\n[bold]{escape(label(ctx, section))}[/]\n{escape(text)}", highlight=False)
-    console.print(f"\n[dim]{say('out_show_tier', tier=label(ctx, audience.clearance))}[/]", highlight=False)
+            console.print(f"\n[bold]{escape(label(ctx, section))}[/]\n{escape(text)}", highlight=False, markup=True)
+    console.print(f"\n[dim]{escape(say('out_show_tier', tier=label(ctx, audience.clearance)))}[/]", highlight=False,
+                  markup=True)
 
 
 @app.command("history")

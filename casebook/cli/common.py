@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from casebook.core.errors import CasebookError, IllegalTransition, InvalidInput, Problem
 
@@ -23,8 +24,11 @@ if TYPE_CHECKING:   # imported where used: the CLI starts without the store, pyd
     from casebook.core.context import AppContext
     from casebook.core.users import Actor
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+# Plain by default: what is printed is mostly data (case titles and texts, names, a user's input echoed in an
+# error), which rich would otherwise read as markup ("[/b]" fails as a closing tag). The few styled lines pass
+# markup=True and escape what they interpolate.
+console = Console(soft_wrap=True, markup=False)
+err_console = Console(stderr=True, soft_wrap=True, markup=False)
 
 NowOpt = Annotated[str | None, typer.Option("--now", envvar="CASEBOOK_NOW",
                                             help="Act as if it were this ISO time (policy timezone if naive).")]
@@ -148,24 +152,26 @@ def _problems(exc: InvalidInput) -> None:
 
     locale = cli_locale()
     if locale == "en":
-        err_console.print(f"[bold red]{say('cli_error')}[/] {say('cli_invalid', what=exc.what)}", highlight=False)
+        err_console.print(f"[bold red]{escape(say('cli_error'))}[/] {escape(say('cli_invalid', what=exc.what))}",
+                          highlight=False, markup=True)
         for p in exc.problems:
-            err_console.print(f"  - [bold]{p.field}[/]: {p.rule}", highlight=False)
+            err_console.print(f"  - [bold]{escape(p.field)}[/]: {escape(p.rule)}", highlight=False, markup=True)
         return
     from casebook.core.i18n import gettext
 
-    err_console.print(f"[bold red]{say('cli_error')}[/]{gettext('err_invalid_input', locale)}", highlight=False)
+    err_console.print(f"[bold red]{escape(say('cli_error'))}[/]{escape(gettext('err_invalid_input', locale))}",
+                      highlight=False, markup=True)
     for p in exc.problems:
         label = field_label(p.field, locale)
         where = p.field if label == p.field else f"{p.field}（{label}）"
         rule = text(p.key, p.params, locale) if p.key else p.rule
-        err_console.print(f"  - [bold]{where}[/]：{rule}", highlight=False)
+        err_console.print(f"  - [bold]{escape(where)}[/]：{escape(rule)}", highlight=False, markup=True)
 
 
 def print_error(message: str, label: str = "cli_error") -> None:
     """One error line on stderr: the label (error:, refused:) in the reader's language, then ``message``."""
     gap = " " if cli_locale() == "en" else ""
-    err_console.print(f"[bold red]{say(label)}[/]{gap}{message}", highlight=False)
+    err_console.print(f"[bold red]{escape(say(label))}[/]{gap}{escape(message)}", highlight=False, markup=True)
 
 
 def report(exc: CasebookError) -> None:

@@ -35,8 +35,9 @@ def check(file: Annotated[Path, typer.Argument(help="Policy file to check.")]) -
     """List every problem of a policy file with its path; exit 2 if there is any."""
     problems = check_policy_file(file)
     if problems:
-        err_console.print(f"[bold red]{escape(say('out_policy_problems', file=file, count=len(problems)))}[/]")
+        err_console.print(f"[bold red]{escape(say('out_policy_problems', file=file, count=len(problems)))}[/]",
+                          markup=True)
         for p in problems:
-            err_console.print(f"  - [bold]{p.field}[/]: {p.rule}", highlight=False)
+            err_console.print(f"  - [bold]{escape(p.field)}[/]: {escape(p.rule)}", highlight=False, markup=True)
         raise typer.Exit(2)
     console.print(say("out_policy_ok", file=file, tag=load_policy(file).version_tag))

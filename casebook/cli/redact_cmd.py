@@ -88,7 +88,7 @@ def detect_cmd(file: Annotated[str, typer.Argument(help="A text file, or - for s
         return
     for f in findings:
         console.print(f"{f.start:>6}-{f.end:<6} {f.entity_type:<14} {f.score:.2f}  {f.text}", highlight=False)
-    console.print(f"[dim]{say('out_findings', count=len(findings))}[/]")
+    console.print(f"[dim]{say('out_findings', count=len(findings))}[/]", markup=True)
 
 
 @app.command("render")

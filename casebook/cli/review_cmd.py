@@ -124,10 +124,11 @@ def prechecks(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, now: N
         return
     for r in results:
         colour = {"pass": "green", "fail": "red" if r["severity"] == "block" else "yellow"}.get(r["status"], "magenta")
-        console.print(f"[{colour}]{r['status']:8}[/] {escape(str(r['check']))} ({escape(str(r['severity']))})")
+        console.print(f"[{colour}]{r['status']:8}[/] {escape(str(r['check']))} ({escape(str(r['severity']))})",
+                      markup=True)
         for f in r["findings"]:   # finding texts are case text: never read as rich markup
             where = f.get("field") or f.get("case")
-            console.print(escape(f"    - {str(where) + ': ' if where else ''}{f.get('rule', '')}"), highlight=False)
+            console.print(f"    - {str(where) + ': ' if where else ''}{f.get('rule', '')}", highlight=False)
 
 
 @app.command("due")
@@ -186,10 +187,10 @@ def signoff_sheet(key: str, as_user: AsOpt = None, json_out: JsonOpt = False, no
         table.add_row(f["field"], f["entity_type"], f"{f['start']}-{f['end']}", f["text"], f"{f['score']:.2f}")
     head = say("out_signoff_head", case=key, version=data["version"], findings=len(data["findings"]),
                overrides=len(data["overrides"]))
-    console.print(f"[bold]{escape(head)}[/]")
+    console.print(f"[bold]{escape(head)}[/]", markup=True)
     console.print(table)
     for tier, doc in data["renderings"].items():
-        console.print(f"\n[bold]{escape(label(ctx, tier))}[/]")
+        console.print(f"\n[bold]{escape(label(ctx, tier))}[/]", markup=True)
         for section, text in (doc.get("body") or {}).items():
             if text:
                 console.print(f"  {label(ctx, section)}: {text}", highlight=False)
