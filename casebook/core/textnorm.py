@@ -64,10 +64,16 @@ def to_simplified(text: str) -> str:
     return text.translate(_LAZY)
 
 
+def _normal(text: str) -> str:
+    """The text trigrams are taken from: Simplified, without whitespace (character by character, so the normal
+    form of joined texts is the join of their normal forms)."""
+    return re.sub(r"\s+", "", to_simplified(text))
+
+
 def trigrams(text: str) -> set[str]:
     """Character trigrams of the Simplified text without whitespace: the similarity measure behind the
     near-duplicate pre-check and "similar cases"."""
-    text = re.sub(r"\s+", "", to_simplified(text))
+    text = _normal(text)
     return {text[i:i + 3] for i in range(max(len(text) - 2, 0))}
 
 
@@ -102,7 +108,7 @@ class PartsMemo:
         if found is None:
             import numpy as np
 
-            norm = re.sub(r"\s+", "", to_simplified(text))
+            norm = _normal(text)
             hashes = np.array([self.hash(norm[i:i + 3]) for i in range(len(norm) - 2)], dtype=np.uint64)
             found = self.parts[text] = (norm, hashes)
         return found
