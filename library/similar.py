@@ -22,7 +22,7 @@ from casebook.core.users import Actor
 from lifecycle.service import CaseService
 from library.index import ENTRIES, fact, visibility
 from library.search import Hit, _hits
-from library.similar_index import BANDS, BANDS_TABLE, CASES, SIGNATURES, buckets
+from library.similar_index import BANDS, BANDS_TABLE, CASES, SIGNATURES, buckets, estimates
 from redaction.stored import tier_key
 from redaction.tiers import audience_for
 
@@ -46,18 +46,14 @@ _MEMBERS = union_all(*(select(q.c.case_id) for q in (
 def _candidates(conn: Connection, case_id: int, sig: bytes) -> tuple[list[int], dict[int, float]]:
     """Ids of the cases sharing a bucket with this signature, most similar (estimated) first, and their
     estimated similarity."""
-    import numpy as np
-
     params = {f"b{band}": bucket for band, bucket in enumerate(buckets(sig))} | {"b_case": case_id}
     found = {r[0] for r in conn.execute(_MEMBERS, params)}
     if not found:
         return [], {}
     ids, sigs = zip(*conn.execute(select(SIGNATURES.c.case_id, SIGNATURES.c.signature)
                                   .where(SIGNATURES.c.case_id.in_(list(found)))).all())
-    theirs = np.frombuffer(b"".join(sigs), dtype="<u4").reshape(len(ids), -1)
-    shares = (theirs == np.frombuffer(sig, dtype="<u4")).mean(axis=1)
-    return [ids[i] for i in sorted(range(len(ids)), key=lambda i: (-shares[i], -ids[i]))], \
-        {ids[i]: float(shares[i]) for i in range(len(ids))}
+    share = dict(zip(ids, estimates(sig, list(sigs))))
+    return sorted(share, key=lambda i: (-share[i], -i)), share
 
 
 def _scenario(facts: str | None) -> str | None:

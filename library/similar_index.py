@@ -66,11 +66,20 @@ def buckets(sig: bytes) -> list[int]:
                                            digest_size=8).digest(), "little", signed=True) for band in range(BANDS)]
 
 
-def estimate(a: bytes, b: bytes) -> float:
-    """Estimated Jaccard similarity of two signatures: the share of equal minima."""
+def estimates(sig: bytes, others: list[bytes]) -> list[float]:
+    """Estimated Jaccard similarity of a signature to each of ``others``: the share of equal minima (one vector
+    operation for them all)."""
     import numpy as np
 
-    return float(np.mean(np.frombuffer(a, dtype="<u4") == np.frombuffer(b, dtype="<u4")))
+    if not others:
+        return []
+    theirs = np.frombuffer(b"".join(others), dtype="<u4").reshape(len(others), -1)
+    return [float(x) for x in (theirs == np.frombuffer(sig, dtype="<u4")).mean(axis=1)]
+
+
+def estimate(a: bytes, b: bytes) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return estimates(a, [b])[0]
 
 
 # ----- writing: when a version is published (library.index), seeding, and the backfill -----
