@@ -109,10 +109,11 @@ def figures_table(ctx: AppContext, data: dict[str, Any], prefix: str = "rpt.fig.
         numbered = re.fullmatch(r"(\d+) (\w+)", code)        # "2 department_head": a level and who holds it
         if numbered:
             return f"{numbered[1]} {name(numbered[2])}"
-        for key in (prefix + code, "state_" + code, "rpt.outcome." + code, code):
-            if has(key) and not ctx.policy.label(code, cli_locale()):
-                return say(key)
-        return label(ctx, code)
+        if not ctx.policy.label(code, cli_locale()):
+            for key in (prefix + code, "state_" + code, "rpt.outcome." + code):
+                if has(key):
+                    return say(key)
+        return label(ctx, code)   # the policy's label, else the catalog's word for the code, else the code
 
     def value(v: Any) -> str:
         if isinstance(v, dict):
