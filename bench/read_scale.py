@@ -8,7 +8,8 @@ their own HTTP connections. Goals (issue 15): search p95 < 150 ms and case page 
 within 1.5x of its 10,000 figure; 16 concurrent readers p99 < 500 ms.
 
 Usage: python bench/read_scale.py [--sizes 10000 100000] [--db-url postgresql+psycopg://postgres@127.0.0.1:5432/test]
-Seeded stores are kept (SQLite files under --store-dir, PostgreSQL databases casebook_read_<size>) and reused;
+Seeded stores are kept (SQLite files under --store-dir, PostgreSQL databases casebook_read_<size>, or
+--db-prefix<size>) and reused;
 --reseed builds them again.
 """
 
@@ -52,7 +53,7 @@ def prepare(size: int, args: argparse.Namespace) -> str:
     """The store's URL, seeded with ``size`` live published cases (reused when already there)."""
     cases = round(size / LIVE_SHARE)
     if args.db_url:
-        name = f"casebook_read_{size}"
+        name = f"{args.db_prefix}{size}"
         admin = create_engine(args.db_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             present = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
@@ -187,6 +188,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--db-url", default=None, help="PostgreSQL server (admin database URL); SQLite if absent")
+    parser.add_argument("--db-prefix", default="casebook_read_", help="PostgreSQL store names: PREFIX<size>")
     parser.add_argument("--store-dir", default=str(Path(tempfile.gettempdir()) / "casebook-read-scale"))
     parser.add_argument("--queries", type=int, default=60)
     parser.add_argument("--readers", type=int, default=16)

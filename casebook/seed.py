@@ -279,7 +279,7 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
     Chunks are built by ``workers`` processes (default: one per core) while this process writes the finished
     ones, each in its own transaction (audit events chained here, in chunk order)."""
     global _PLAN
-    from library.index import Indexer
+    from library.index import Indexer, bulk_entries
 
     users = seed_users(ctx)
     pools = make_pools(random.Random(seed), per_field=max(MIN_POOL, min(400, cases // 50)))
@@ -296,7 +296,7 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
     pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
     try:
         built = pool.imap(_build_chunk, starts) if pool else map(_build_chunk, starts)
-        with ctx.engine.connect() as conn, _bulk_load(conn):
+        with ctx.engine.connect() as conn, _bulk_load(conn), bulk_entries(conn):
             for number, chunk in enumerate(built):
                 for task in chunk.tasks:
                     task["id"], next_task = next_task, next_task + 1

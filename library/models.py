@@ -15,7 +15,10 @@ from casebook.core.db import Base
 UNMANAGED_TABLES = frozenset({"search_fts", "search_fts_data", "search_fts_idx", "search_fts_docsize",
                               "search_fts_config", "search_fts_content"})
 UNMANAGED_COLUMNS = frozenset({("search_entries", "tsv")})
-UNMANAGED_INDEXES = frozenset({"ix_search_entries_tsv"})
+#: PostgreSQL's GIN index over ``search_entries.tsv`` and each entry's id period (``library.index.INDEXED_TSV``; no
+#: pending list: migration 0022, ``library.index.bulk_entries``); before 0022, ``ix_search_entries_tsv``.
+GIN_INDEX = "ix_search_entries_tsv_period"
+UNMANAGED_INDEXES = frozenset({"ix_search_entries_tsv", GIN_INDEX})
 
 
 class SearchEntry(Base):

@@ -14,6 +14,7 @@ the stored renderings.
 from __future__ import annotations
 
 import json
+import math
 import re
 from time import perf_counter
 from collections import Counter
@@ -31,8 +32,9 @@ from casebook.core.errors import InvalidInput, Problem
 from casebook.core.textnorm import to_simplified
 from casebook.core.users import Actor
 from library.usage import record_search
-from library.index import (ARCHIVED_STATES, ENTRIES, SEARCH_RATINGS, date_range_facts, fact, hashed, index_key,
-                           query_words)
+from library.index import (ARCHIVED_STATES, ENTRIES, FIRST_PERIODS, INDEXED_TSV, MAX_PERIODS,
+                           PERIOD_BITS, SEARCH_RATINGS,
+                           date_range_facts, fact, hashed, index_key, period_token, query_words)
 from lifecycle.document import text_fields
 from lifecycle.models import Case, CaseVersion
 from lifecycle.worklist import Rating
@@ -239,6 +241,50 @@ def _check(ctx: AppContext, filters: Filters, sort: str, page: int, per_page: in
         raise InvalidInput(problems, "search")
 
 
+def _pg_match(expression: Node) -> Any:
+    """``expression`` against PostgreSQL's GIN index (its indexed expression, ``library.index.INDEXED_TSV``)."""
+    tsq = func.to_tsquery(literal_column("'simple'"), literal(_render(expression, "postgresql")))
+    return literal_column(INDEXED_TSV).op("@@")(tsq)
+
+
+def _pg_window(conn: Connection, expression: Node, need: int) -> list[int]:
+    """The ids of the newest ``need`` entries matching ``expression``, newest first, on PostgreSQL.
+
+    A GIN index hands back every match unordered: ``ORDER BY id DESC LIMIT n`` then reads and sorts every match,
+    or, once the table has statistics, the planner walks the primary key newest first and checks each row's
+    vector (measured at 100,000 cases: 540-700 ms for a tag, against 45-60 ms through the index). So the newest id
+    periods (``library.index.PERIOD_BITS``) are searched first, each step's query ANDed with the OR of its periods'
+    tokens (which the index holds) and the id range they cover (exact even were a period token also a word of
+    some text); a step that does not fill the window moves on to older periods, sized from the density of matches
+    seen so far. Once that would cover more than ``MAX_PERIODS`` periods (the period tokens' lists then cost the
+    index more than the query's own), the rest is searched in one query through the index. Each step's ids are
+    older than the previous step's, so the concatenation is what one ordered query over the whole index gives."""
+    top = conn.execute(select(func.max(ENTRIES.c.id))).scalar()
+    if top is None:
+        return []
+    out: list[int] = []
+    hi = top >> PERIOD_BITS                # the newest period not yet searched
+    span = FIRST_PERIODS
+    while hi >= 0 and len(out) < need:
+        lo = hi - span + 1
+        where = [ENTRIES.c.id < (hi + 1) << PERIOD_BITS]
+        if lo <= 0 or (top >> PERIOD_BITS) - lo >= MAX_PERIODS:   # the rest at once
+            lo = 0
+            where.append(_pg_match(expression))
+        else:
+            where += [ENTRIES.c.id >= lo << PERIOD_BITS,
+                      _pg_match(_all(expression, _any([_tok(period_token(p)) for p in range(lo, hi + 1)])))]
+        # "id + 0": order by a value no index provides, so the planner takes the GIN index and sorts its matches
+        # (tests/test_search_periods.py holds that plan) instead of walking the primary key.
+        out += [int(i) for (i,) in conn.execute(select(ENTRIES.c.id).where(*where)
+                                                .order_by((ENTRIES.c.id + 0).desc()).limit(need - len(out)))]
+        searched = (top >> PERIOD_BITS) - lo + 1
+        hi = lo - 1
+        per_period = len(out) / searched
+        span = max(2 * span, math.ceil((need - len(out)) / per_period * 1.25) if per_period else 4 * span)
+    return out
+
+
 class _Query:
     """One full-text query and the SQL around it, per dialect. Every filter is a token of the expression, so
     the index alone answers which entries match (no case row is read).
@@ -251,24 +297,23 @@ class _Query:
     def __init__(self, ctx: AppContext, conn: Connection, expression: Node) -> None:
         self.ctx, self.conn = ctx, conn
         self.pg = conn.dialect.name == "postgresql"
+        self.expression = expression
         self.q = literal(_render(expression, conn.dialect.name))
         if self.pg:
-            tsq = func.to_tsquery(literal_column("'simple'"), self.q)
-            tsv = literal_column("search_entries.tsv")
             self.source: Any = ENTRIES
             self.id = ENTRIES.c.id
-            self.where: list[Any] = [tsv.op("@@")(tsq)]
-            self.relevance: Any = func.ts_rank(tsv, tsq)
+            self.where: list[Any] = [_pg_match(expression)]
         else:
             fts = table("search_fts", column("rowid"))
             self.source, self.id = fts, fts.c.rowid
             self.where = [literal_column("search_fts").op("MATCH")(self.q)]
-            self.relevance = -literal_column("bm25(search_fts, 1.0, 0.0)")
 
     def window(self, bound: int, offset: int = 0) -> list[int]:
         """The entry ids of the newest ``bound + 1`` matches (after ``offset`` newer ones), newest first (one more
         than the bound tells that there are more): the index walks the matches from the newest and stops at the
-        limit."""
+        limit (SQLite: FTS5 walks its rowids in order; PostgreSQL: ``_pg_window``)."""
+        if self.pg:
+            return _pg_window(self.conn, self.expression, offset + bound + 1)[offset:]
         return [int(i) for (i,) in self.conn.execute(
             select(self.id).select_from(self.source).where(*self.where).order_by(self.id.desc())
             .limit(bound + 1).offset(offset))]
