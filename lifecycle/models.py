@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from casebook.core.crypto import SealedJSON, SealedText
-from casebook.core.db import Base, UTCDateTime
+from casebook.core.db import Base, partial_index, UTCDateTime
 from lifecycle import states as S
 
 #: The rows each scheduled job looks for. Their due-date indexes hold only these rows, so a
@@ -30,7 +30,7 @@ def _due_index(name: str, due: str, where: str) -> Index:
     """A job's due set in walking order: (due time, id), holding only the rows of the job's states. The id is
     part of the key so that PostgreSQL returns ties in keyset order without a sort (SQLite appends the rowid
     anyway)."""
-    return Index(name, due, "id", sqlite_where=text(where), postgresql_where=text(where))
+    return partial_index(name, due, "id", where=where)
 
 
 class Case(Base):

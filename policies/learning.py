@@ -14,7 +14,9 @@ CASE_KEY = re.compile(r"^CB-\d{6,}$")
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model builds its validator when it first validates, not at import; a command answered by
+    # the validated policy cache (policies.parsed_cache) validates nothing and saves building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class LearningPath(_Strict):

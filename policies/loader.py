@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from casebook.core.errors import Coded, InvalidInput, Problem, pydantic_problem
 from casebook.core.locales import LOCALES
-from policies.parsed_cache import ParsedPolicyCache
+from policies.parsed_cache import ParsedPolicyCache, ValidatedPolicyCache
 from policies.schema import PolicyDocument, ReviewLevel, RolePolicy
 
 
@@ -51,8 +51,12 @@ def _validated(raw: Any, text: str, source: str) -> "Policy":
         doc = PolicyDocument.model_validate(raw)
     except ValidationError as exc:
         raise InvalidInput(_problems_from_validation(exc), source) from None
-    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return Policy(doc=doc, digest=digest)
+    return Policy(doc=doc, digest=_digest(text))
+
+
+def _digest(text: str) -> str:
+    """The policy text's short content hash (part of ``Policy.version_tag``)."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def parse_policy(text: str, source: str = "policy") -> "Policy":
@@ -61,18 +65,24 @@ def parse_policy(text: str, source: str = "policy") -> "Policy":
 
 
 def load_policy(path: Path, cache_dir: Path | None = None) -> "Policy":
-    """The policy in the file at ``path``. With ``cache_dir``, the file's parsed YAML is kept there and reused
-    while the file's text is unchanged (``policies.parsed_cache``); the policy is validated at every load."""
+    """The policy in the file at ``path``. With ``cache_dir``, the file's parsed YAML and the document the schema
+    validated from it are kept there and reused while the file's text and the schema's code are unchanged
+    (``policies.parsed_cache``); any change is parsed and validated anew."""
     text = Path(path).read_text(encoding="utf-8")
     if cache_dir is None:
         return parse_policy(text, str(path))
+    validated = ValidatedPolicyCache(cache_dir, path)
+    hit, doc = validated.get(text)
+    if hit and isinstance(doc, PolicyDocument):
+        return Policy(doc=doc, digest=_digest(text))
     cache = ParsedPolicyCache(cache_dir, path)
     hit, raw = cache.get(text)
-    if hit:
-        return _validated(raw, text, str(path))
-    raw = _parsed(text, str(path))
+    if not hit:
+        raw = _parsed(text, str(path))
     policy = _validated(raw, text, str(path))
-    cache.put(text, raw)
+    if not hit:
+        cache.put(text, raw)
+    validated.put(text, policy.doc)
     return policy
 
 

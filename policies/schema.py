@@ -15,7 +15,9 @@ from policies.tier_rules import rule_matches as _matches
 class Strict(BaseModel):
     """Policy models refuse unknown keys so a typo is an error, not a silently ignored rule."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: a model builds its validator when it first validates, not at import; a command answered by
+    # the validated policy cache (policies.parsed_cache) validates nothing and saves building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 Labels = dict[str, str]

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.core.db import Base, UTCDateTime
+from casebook.core.db import Base, partial_index, UTCDateTime
 
 OPEN, CLAIMED, DONE, CANCELLED = "open", "claimed", "done", "cancelled"
 #: Tasks still waiting for a decision; the exact text of ix_review_tasks_live's predicate, which the deadline
@@ -43,7 +43,7 @@ class ReviewTask(Base):
         Index("ix_review_tasks_queue", "candidate_role", "status", "due_at"),
         Index("ix_review_tasks_claimed", "claimed_by", "status"),
         # Deadline work (escalations, SLA figures): live tasks only, in (due time, id) order for keyset batches.
-        Index("ix_review_tasks_live", "due_at", "id", sqlite_where=text(LIVE_TASK), postgresql_where=text(LIVE_TASK)),
+        partial_index("ix_review_tasks_live", "due_at", "id", where=LIVE_TASK),
         Index("ix_review_tasks_case", "case_id", "status"),
     )
 

@@ -108,3 +108,24 @@ def test_datetime_binding_remembers_only_the_very_same_value(sequence: list[date
         for value in sequence:
             fresh = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
             assert memo(value) == fresh(value)
+
+
+def test_partial_indexes_carry_their_postgresql_predicate_once_postgresql_is_used() -> None:
+    """The models name SQLite's predicate at import and PostgreSQL's when a PostgreSQL engine is made (so a SQLite
+    store never loads the PostgreSQL dialect); both compile to the same partial index."""
+    from sqlalchemy.schema import CreateIndex
+
+    from casebook.core.db import Base, make_engine, partial_index
+
+    engine = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")   # no connection is opened
+    partial = [ix for t in Base.metadata.tables.values() for ix in t.indexes if "partial_where" in ix.info]
+    assert {ix.name for ix in partial} >= {"ix_review_tasks_live", "ix_cases_submission_due", "ix_cases_expires_at"}
+    for index in [*partial, partial_index("ix_later", "a", where="a > 1")]:   # defined after the engine, too
+        if index.table is None:
+            continue
+        where = index.info["partial_where"]
+        assert str(CreateIndex(index).compile(dialect=postgresql.dialect())).endswith(f"WHERE {where}"), index.name
+        assert str(CreateIndex(index).compile(dialect=sqlite.dialect())).endswith(f"WHERE {where}"), index.name
+    later = partial_index("ix_later", "a", where="a > 1")
+    assert str(later.dialect_options["postgresql"]["where"]) == "a > 1"
+    engine.dispose()

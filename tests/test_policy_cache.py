@@ -74,6 +74,8 @@ def test_a_planted_entry_runs_no_code_and_a_broken_one_is_ignored(tmp_path: Path
     assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
     assert not marker.exists()
     entry.file.write_bytes(b"\x80\x05not a pickle")
+    for validated in cache_dir.glob("policy-validated-*"):   # so that the load reads the parsed entry
+        validated.unlink()
     assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
     assert entry.get(path.read_text(encoding="utf-8"))[0], "a broken entry is replaced by a good one"
 
@@ -84,3 +86,58 @@ def test_an_unwritable_cache_directory_only_costs_a_parse(tmp_path: Path) -> Non
     blocker.write_text("x", encoding="utf-8")
     policy = load_policy(path, cache_dir=blocker / "cache")
     assert policy.doc == parse_policy(path.read_text(encoding="utf-8")).doc
+
+
+def test_the_validated_document_is_kept_and_answers_only_for_the_same_text_and_schema(tmp_path: Path,
+                                                                                    monkeypatch) -> None:
+    """The validated policy is reused while the file and the schema's code are unchanged; either change misses."""
+    from policies import parsed_cache
+    from policies.parsed_cache import ValidatedPolicyCache
+
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    text = path.read_text(encoding="utf-8")
+    parsed = parse_policy(text, str(path))
+    load_policy(path, cache_dir=cache_dir)
+    entry = ValidatedPolicyCache(cache_dir, path)
+    hit, doc = entry.get(text)
+    assert hit and doc == parsed.doc
+    cached = load_policy(path, cache_dir=cache_dir)
+    assert cached.doc == parsed.doc and cached.version_tag == parsed.version_tag
+    monkeypatch.setattr(parsed_cache, "_schema_identity", lambda: "another schema")
+    assert not entry.get(text)[0], "a changed schema misses"
+    monkeypatch.undo()
+    assert entry.get(text)[0] and not entry.get(text + "\n# edited\n")[0]
+
+
+def test_a_validated_entry_is_refused_by_what_the_schema_refuses(tmp_path: Path) -> None:
+    """An entry that answers for a text holds what the schema accepted: one planted for an invalid text (a
+    document that never passed validation) is never made by the loader, and an invalid edit is refused."""
+    from policies.parsed_cache import ValidatedPolicyCache
+
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    load_policy(path, cache_dir=cache_dir)
+    text = path.read_text(encoding="utf-8")
+    bad = text.replace("clearance: internal", "clearance: top-secret", 1)
+    path.write_text(bad, encoding="utf-8")
+    with pytest.raises(InvalidInput):
+        load_policy(path, cache_dir=cache_dir)
+    assert not ValidatedPolicyCache(cache_dir, path).get(bad)[0]
+
+
+def test_a_planted_validated_entry_runs_no_code(tmp_path: Path) -> None:
+    from policies.parsed_cache import ValidatedPolicyCache
+
+    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
+    expected = parse_policy(path.read_text(encoding="utf-8"), str(path))
+    entry = ValidatedPolicyCache(cache_dir, path)
+    marker = tmp_path / "ran"
+
+    class Planted:
+        def __reduce__(self) -> tuple[object, tuple[Path]]:
+            return (Path.touch, (marker,))
+
+    cache_dir.mkdir()
+    for planted in (Planted(), {"not": "a policy"}):
+        entry.file.write_bytes(pickle.dumps((entry.key(path.read_text(encoding="utf-8")), planted)))
+        assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
+        assert not marker.exists()

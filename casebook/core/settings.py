@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Nothing in Casebook phones home: Prefect's analytics are off before Prefect is ever imported.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -17,10 +17,41 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
 
 
-class Settings(BaseSettings):
-    """Where the store, the policy and the audit key live."""
+#: The prefix of every setting's environment variable (``CASEBOOK_HOME`` is ``home``).
+PREFIX = "casebook_"
+#: Settings whose variable holds JSON (a list or a mapping).
+JSON_FIELDS = ("chat_groups", "trusted_origins")
 
-    model_config = SettingsConfigDict(env_prefix="CASEBOOK_", extra="ignore")
+
+class Settings(BaseModel):
+    """Where the store, the policy and the audit key live.
+
+    Each field not given is read from ``CASEBOOK_<NAME>`` (any letter case), as pydantic-settings read them before:
+    a list or mapping as JSON, everything else validated from its text by the field's own rules. A plain model
+    with the environment merged in, because importing pydantic-settings (and python-dotenv) cost every command
+    about 0.05 s of CPU."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _environment(cls, given: Any) -> Any:
+        """The given values over the environment's ``CASEBOOK_*`` variables."""
+        if not isinstance(given, dict):
+            return given
+        found = {k.lower().removeprefix(PREFIX): v for k, v in os.environ.items() if k.lower().startswith(PREFIX)}
+        merged = dict(given)
+        for name in cls.model_fields:
+            if name in merged or name not in found:
+                continue
+            value = found[name]
+            if name in JSON_FIELDS:
+                try:
+                    value = json.loads(value)
+                except ValueError:
+                    pass   # refused by the field's own type, naming the setting
+            merged[name] = value
+        return merged
 
     home: Path = Field(default_factory=lambda: Path.home() / ".casebook")
     db_url: str | None = None
