@@ -12,10 +12,12 @@ from functools import lru_cache
 from typing import Any, Literal
 
 from redaction.findings import Finding
+from redaction.operators import shape_of
 
 #: Stored with every version's findings. Raise it whenever recognizers, patterns, models or thresholds change what
-#: is found: ``casebook redact backfill`` re-detects every version stored under an older value.
-ANALYZER_VERSION = "2"
+#: is found, or what is stored with each finding: ``casebook redact backfill`` re-detects every version stored under
+#: an older value. 3: findings carry their span's parse (``redaction.operators.shape_of``).
+ANALYZER_VERSION = "3"
 Lang = Literal["auto", "zh", "en"]
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 
@@ -58,4 +60,5 @@ def _detect(text: str, lang: Lang, threshold: float, ner: bool = True) -> tuple[
 
     language = detect_language(text) if lang == "auto" else lang
     results = analyzer(ner).analyze(text=text, language=language, entities=ENTITIES, score_threshold=threshold)
-    return tuple(Finding(r.entity_type, r.start, r.end, text[r.start:r.end], r.score) for r in resolve(results))
+    return tuple(Finding(r.entity_type, r.start, r.end, span, r.score, shape_of(r.entity_type, span))
+                 for r in resolve(results) for span in (text[r.start:r.end],))

@@ -52,7 +52,8 @@ class VersionFindings(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
     version_no: Mapped[int] = mapped_column(Integer, primary_key=True)
     analyzer_version: Mapped[str] = mapped_column(String(32))
-    #: {field path: [[entity_type, start, end, score], ...]} (offsets into that field's text)
+    #: {field path: [[entity_type, start, end, score(, parse)], ...]} (offsets into that field's text; the parse,
+    #: ``redaction.operators.shape_of``, since analyzer version 3)
     findings: Mapped[dict[str, Any]] = mapped_column(JSON)
     detected_at: Mapped[datetime] = mapped_column(UTCDateTime())
 

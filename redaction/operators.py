@@ -11,6 +11,7 @@ import math
 import re
 from bisect import bisect_right
 from functools import lru_cache
+from typing import Any
 
 from casebook.core.textnorm import to_simplified
 from redaction.lexicon import COMPOUND_SURNAMES
@@ -58,54 +59,81 @@ def _bounds(amount: Amount, multiplier: int) -> tuple[float, float]:
     return amount.value * mult, (amount.value + step) * mult - 1e-9
 
 
+#: A span's parse, independent of policy: what ``redaction.analyzer`` stores with each finding (as JSON) so that a
+#: rendering only bands, formats and splices. The first item names the kind and its layout; raise the number
+#: when a layout changes (a stored parse under another tag is ignored and the span parsed again).
+MONEY_SHAPE, RELATIVE_SHAPE, DIGITS_SHAPE = "m1", "p1", "d1"
+#: (MONEY_SHAPE, lowest and highest value the span may stand for in base units, the multiplier its range is shown
+#: in, whether it writes thousands separators, the text before and after the figures); (MONEY_SHAPE,) when no number
+#: is readable (shown as a label).
+MoneyShape = tuple[Any, ...]
+
+
 def generalise_money(text: str, mantissas: list[float]) -> str:
     """50萬元 → 30-70萬元; 伍拾萬元 → 30-70萬元; 5,000至8,000元 → 3,000-10,000元; US$1.2 million → US$1-3 million.
 
     Every number of the span is replaced by one range on fixed edges (in the magnitude of its last number),
-    whatever form it was written in; a span with no readable number is replaced by a label. A span of one
-    exact Arabic amount (most figures) takes a fast path with the same result (``tests/test_redaction_numerals.py``
-    holds it to the general path in every form)."""
+    whatever form it was written in; a span with no readable number is replaced by a label. Parsing
+    (``money_shape``, policy-independent, stored with the finding at detection) and banding (``show_money``)
+    are apart, so a stored parse renders exactly what the span does."""
+    return show_money(money_shape(text), mantissas)
+
+
+def show_money(shape: MoneyShape, mantissas: list[float]) -> str:
+    """A parsed money span on the policy's bucket edges (see ``generalise_money``)."""
+    if len(shape) == 1:
+        return "[amount]"
+    _, low_total, high_total, mult, separators, head, tail = shape
+    if low_total == high_total:
+        low, high = money_edges(low_total, mantissas)
+    else:
+        low, _ = money_edges(low_total, mantissas)
+        _, high = money_edges(high_total, mantissas)
+    return f"{head}{_fmt(low / mult, separators)}-{_fmt(high / mult, separators)}{tail}"
+
+
+def money_shape(text: str) -> MoneyShape:
+    """The policy-independent part of ``generalise_money``: a span of one exact Arabic amount (most figures) takes a
+    fast path with the same result (``tests/test_redaction_numerals.py`` holds it to the general path)."""
     one = one_arabic_amount(text)
     if one is not None:
-        return _one_money(text, one, mantissas)
-    return _money(text, mantissas)
+        return _one_money(text, one)
+    return _money(text)
 
 
-def _money(text: str, mantissas: list[float]) -> str:
-    """``generalise_money`` by the general path (every form: ranges, 多/余, Chinese numerals)."""
+def _spacing(text: str, magnitude: str, end: int) -> str:
+    """The space shown before a magnitude: as written, and always before a word (US$1-3 million)."""
+    spaced = " " if magnitude and text[end - len(magnitude) - 1:end - len(magnitude)] == " " else ""
+    if magnitude and magnitude[0].isalpha() and magnitude.isascii() and len(magnitude) > 2:
+        spaced = " "
+    return spaced
+
+
+def _money(text: str) -> MoneyShape:
+    """``money_shape`` by the general path (every form: ranges, 多/余, Chinese numerals)."""
     found = amounts(text)
     if not found:
-        return "[amount]"
+        return (MONEY_SHAPE,)
     last = found[-1]
     mult = last.multiplier if last.magnitude else 1
     totals = [b for a in found for b in _bounds(a, mult)]
     if not all(math.isfinite(v) for v in totals):  # an absurd stored figure is labelled, never a crash
-        return "[amount]"
-    low, _ = money_edges(min(totals), mantissas)
-    _, high = money_edges(max(totals), mantissas)
+        return (MONEY_SHAPE,)
     magnitude = last.magnitude
-    spaced = " " if magnitude and text[last.end - len(magnitude) - 1:last.end - len(magnitude)] == " " else ""
-    if magnitude and magnitude[0].isalpha() and magnitude.isascii() and len(magnitude) > 2:
-        spaced = " "                                           # US$1-3 million
-    core = f"{_fmt(low / mult, ',' in text)}-{_fmt(high / mult, ',' in text)}{spaced}{magnitude}"
-    return text[:found[0].start] + core + text[last.end:]
+    return (MONEY_SHAPE, min(totals), max(totals), mult, "," in text, text[:found[0].start],
+            f"{_spacing(text, magnitude, last.end)}{magnitude}{text[last.end:]}")
 
 
-def _one_money(text: str, amount: Amount, mantissas: list[float]) -> str:
-    """``generalise_money`` of a span holding one exact Arabic amount (most figures): the same steps, without
-    the lists, bounds and second bucket lookup a range needs."""
+def _one_money(text: str, amount: Amount) -> MoneyShape:
+    """``money_shape`` of a span holding one exact Arabic amount (most figures): the same steps, without the
+    lists and bounds a range needs."""
     mult = amount.multiplier
     total = amount.value * mult
     if not math.isfinite(total):
-        return "[amount]"
-    low, high = money_edges(total, mantissas)
+        return (MONEY_SHAPE,)
     magnitude = amount.magnitude
-    spaced = " " if magnitude and text[amount.end - len(magnitude) - 1:amount.end - len(magnitude)] == " " else ""
-    if magnitude and magnitude[0].isalpha() and magnitude.isascii() and len(magnitude) > 2:
-        spaced = " "
-    separators = "," in text
-    return f"{text[:amount.start]}{_fmt(low / mult, separators)}-{_fmt(high / mult, separators)}{spaced}{magnitude}" \
-        f"{text[amount.end:]}"
+    return (MONEY_SHAPE, total, total, mult, "," in text, text[:amount.start],
+            f"{_spacing(text, magnitude, amount.end)}{magnitude}{text[amount.end:]}")
 
 
 _POINTS = re.compile(r"個百分點|个百分点|percentage points?|pp\b|basis points?|bps", re.I)
@@ -146,14 +174,36 @@ def _band(value: float, edges: list[float]) -> tuple[float, float | None]:
     return (edges[at - 1] if at else edges[0]), (edges[at] if at < len(edges) else None)
 
 
+#: A percentage or ratio span's parse (``relative_shape``): (RELATIVE_SHAPE, whether it is a ratio (banded on the
+#: ratio edges), its lowest and highest value, the mark after each edge (%), the unit after the band, what stands
+#: before and after the band (a sign, "1:")); (RELATIVE_SHAPE, label) when nothing is readable.
+RelativeShape = tuple[Any, ...]
+
+
+def show_relative(shape: RelativeShape, edges: list[float], ratio_edges: list[float]) -> str:
+    """A parsed percentage or ratio on the policy's band edges (see ``generalise_relative``)."""
+    if len(shape) == 2:
+        return shape[1]
+    _, ratio, lowest, highest, mark, tail, before, after = shape
+    table = ratio_edges if ratio else edges
+    low, high = _band(lowest, table)
+    if highest != lowest:
+        _, high = _band(highest, table)
+    if high is None:
+        return f"{before}≥{_fmt(low, False)}{mark}{tail}{after}"
+    return f"{before}{_fmt(low, False)}{mark}-{_fmt(high, False)}{mark}{tail}{after}"
+
+
 def band_percentage(text: str, edges: list[float]) -> str:
     """12.5% → 10%-20%; 百分之十五點五 → 10%-20%; 3個百分點 → 1-5個百分點; 三成 → 30%-50%; -12% → -(10%-20%)."""
+    return show_relative(_percentage_shape(text), edges, edges)
+
+
+def _percentage_shape(text: str) -> RelativeShape:
     values = percentage_values(text)
     if not values:
-        return "[percentage]"
+        return (RELATIVE_SHAPE, "[percentage]")
     negative = text.lstrip().startswith("-") or text.lstrip().startswith("−")
-    low, _ = _band(min(values), edges)
-    _, high = _band(max(values), edges)
     sign = "±" if "±" in text else ""
     point = _POINTS.search(text)
     word = _PERCENT_WORD.search(text)
@@ -167,22 +217,21 @@ def band_percentage(text: str, edges: list[float]) -> str:
     else:
         unit, sep = ("％" if "％" in text else "%"), ""
     mark = "" if point or word else unit
-    if high is None:
-        shown = f"≥{_fmt(low, False)}{mark}{sep if not mark else ''}{unit if not mark else ''}"
-    else:
-        shown = f"{_fmt(low, False)}{mark}-{_fmt(high, False)}{mark}{sep if not mark else ''}{unit if not mark else ''}"
-    return f"-({sign}{shown})" if negative else f"{sign}{shown}"
+    return (RELATIVE_SHAPE, False, min(values), max(values), mark, "" if mark else sep + unit, f"-({sign}" if negative else sign,
+            ")" if negative else "")
 
 
 def band_ratio(text: str, edges: list[float]) -> str:
     """A ratio as a band on the policy's fixed edges: 1:3.5 → 1:3-5, 3.5 → 3-5 (ROI 3.5 → ROI 3-5)."""
+    return show_relative(_ratio_shape(text), edges, edges)
+
+
+def _ratio_shape(text: str) -> RelativeShape:
     numbers = [a.value for a in amounts(text)]
     if not numbers:
-        return "[ratio]"
+        return (RELATIVE_SHAPE, "[ratio]")
     value = numbers[-1] / numbers[0] if len(numbers) == 2 and numbers[0] else numbers[-1]
-    low, high = _band(value, edges)
-    shown = f"{_fmt(low, False)}-{_fmt(high, False)}" if high is not None else f"≥{_fmt(low, False)}"
-    return f"1:{shown}" if ":" in normalise(text) else shown
+    return (RELATIVE_SHAPE, True, value, value, "", "", "1:" if ":" in normalise(text) else "", "")
 
 
 RATIO_SHAPE = re.compile(r"^\s*\d+(?:\.\d+)?\s*(?:[:：]\s*\d+(?:\.\d+)?)?\s*$")
@@ -195,30 +244,34 @@ _PLAIN_RATIO = re.compile(r"(\d+(?:\.\d+)?)(?:[:：](\d+(?:\.\d+)?))?")
 
 def generalise_relative(text: str, edges: list[float], ratio_edges: list[float]) -> str:
     """A PERCENTAGE finding: a ratio (a bare number or a:b, found next to ROI and the like) or a percentage.
-    A plain percentage or ratio with no space or word in it (most of them) is banded straight from its digits,
-    exactly as ``band_percentage`` / ``band_ratio`` would (``tests/test_redaction_numerals.py`` holds them to it)."""
+    Parsing (``relative_shape``, policy-independent, stored with the finding at detection) and banding
+    (``show_relative``) are apart, so a stored parse renders exactly what the span does."""
+    return show_relative(relative_shape(text), edges, ratio_edges)
+
+
+def relative_shape(text: str) -> RelativeShape:
+    """The policy-independent part of ``generalise_relative``. A plain percentage or ratio with no space or word
+    in it (most of them) is read straight from its digits, exactly as the general path would
+    (``tests/test_redaction_numerals.py`` holds them to it)."""
     ratio = _PLAIN_RATIO.fullmatch(text)
     if ratio:
         first, second = float(ratio.group(1)), ratio.group(2)
         value = float(second) / first if second is not None and first else float(second or first)
-        low, high = _band(value, ratio_edges)
-        shown = f"{_fmt(low, False)}-{_fmt(high, False)}" if high is not None else f"≥{_fmt(low, False)}"
-        return f"1:{shown}" if second is not None else shown
+        return (RELATIVE_SHAPE, True, value, value, "", "", "" if second is None else "1:", "")
     percent = _PLAIN_PERCENT.fullmatch(normalise(text))
     if percent:
-        low, high = _band(float(percent.group(1)), edges)
-        mark = "％" if "％" in text else "%"
-        shown = f"{_fmt(low, False)}{mark}-{_fmt(high, False)}{mark}" if high is not None \
-            else f"≥{_fmt(low, False)}{mark}"
-        return f"-({shown})" if text.startswith(("-", "−")) else shown
-    return _relative(text, edges, ratio_edges)
+        value = float(percent.group(1))
+        negative = text.startswith(("-", "−"))
+        return (RELATIVE_SHAPE, False, value, value, "％" if "％" in text else "%", "", "-(" if negative else "",
+                ")" if negative else "")
+    return _relative(text)
 
 
-def _relative(text: str, edges: list[float], ratio_edges: list[float]) -> str:
-    """``generalise_relative`` by the general path (every form)."""
+def _relative(text: str) -> RelativeShape:
+    """``relative_shape`` by the general path (every form)."""
     if RATIO_SHAPE.match(text):
-        return band_ratio(text, ratio_edges)
-    return band_percentage(text, edges)
+        return _ratio_shape(text)
+    return _percentage_shape(text)
 
 
 _CN_PREFIX = re.compile(r"^\s*(?:\+\s?86|0086)[\s-]?")
@@ -226,13 +279,54 @@ _CN_PREFIX = re.compile(r"^\s*(?:\+\s?86|0086)[\s-]?")
 
 def mask_digits(text: str, keep_start: int, keep_end: int, char: str = "*") -> str:
     """Mask every digit but the first ``keep_start`` and last ``keep_end`` (a +86 / 0086 prefix stays)."""
+    return show_masked(text, digits_shape(text), keep_start, keep_end, char)
+
+
+def digits_shape(text: str) -> tuple[Any, ...]:
+    """(DIGITS_SHAPE, where each maskable character of a number stands: digits and an ID card's X, after a +86 /
+    0086 prefix): the policy-independent part of ``mask_digits``."""
     prefix = _CN_PREFIX.match(text)
-    head = prefix.group(0) if prefix else ""
-    body = text[len(head):]
-    positions = [i for i, ch in enumerate(body) if ch.isdigit() or ch in "Xx"]
-    visible = set(positions[:keep_start]) | set(positions[len(positions) - keep_end:] if keep_end else [])
-    hidden = set(positions) - visible
-    return head + "".join(char if i in hidden else ch for i, ch in enumerate(body))
+    return (DIGITS_SHAPE, *(i for i in range(prefix.end() if prefix else 0, len(text))
+                            if text[i].isdigit() or text[i] in "Xx"))
+
+
+def show_masked(text: str, shape: tuple[Any, ...] | list[Any], keep_start: int, keep_end: int,
+                char: str = "*") -> str:
+    """``text`` with the characters of ``digits_shape`` masked but the first ``keep_start`` and last ``keep_end``."""
+    positions = shape[1:]
+    count = len(positions)
+    if 0 <= keep_start and 0 < keep_end <= count - keep_start:   # the usual case: one slice in the middle
+        hidden = positions[keep_start:count - keep_end]
+    else:
+        visible = set(positions[:keep_start]) | set(positions[count - keep_end:] if keep_end else [])
+        hidden = [i for i in positions if i not in visible]
+    if not hidden:
+        return text
+    chars = list(text)
+    for i in hidden:
+        chars[i] = char
+    return "".join(chars)
+
+
+def shape_of(entity: str, text: str) -> tuple[Any, ...] | None:
+    """A detected span's policy-independent parse, stored with its finding (JSON-safe: finite numbers, strings,
+    booleans): money and percentages parsed, digit positions of numbers that are masked. None for a span with no
+    such parse, or one whose parsing fails or gives a non-finite value: its rendering then parses the text (and
+    fails or labels it exactly as it would have)."""
+    try:
+        if entity == "MONEY":
+            return money_shape(text)
+        if entity == "PERCENTAGE":
+            shape = relative_shape(text)
+            return shape if len(shape) == 2 or (math.isfinite(shape[2]) and math.isfinite(shape[3])) else None
+        if entity in _NOT_DIGITS:
+            return None
+        return digits_shape(text)
+    except Exception:  # noqa: BLE001 - the rendering meets the same error on the text path
+        return None
+
+
+_NOT_DIGITS = frozenset({"PERSON", "EMAIL_ADDRESS", "STRATEGY"})
 
 
 def mask_email(text: str, keep_start: int, keep_end: int = 0, char: str = "*") -> str:

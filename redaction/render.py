@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from functools import lru_cache
 from operator import attrgetter
 from typing import Any
 
@@ -23,7 +22,7 @@ from policies.loader import Policy
 from redaction import pseudonyms as names
 from redaction.findings import Finding
 from redaction.operators import script_of
-from redaction.tiers import Audience, action_for, operator
+from redaction.tiers import Audience, action_for, operator, operators
 
 Lang = str
 
@@ -119,19 +118,48 @@ def _actions(policy: Policy, audience: Audience) -> dict[str, str]:
     return found
 
 
-def _replacer(policy: Policy, entity: str, action: str, script: str) -> Callable[[str], str]:
+#: Replacements remembered per policy, entity, action and script before the memo is emptied (bounds memory).
+MEMO_LIMIT = 65536
+
+
+class _Replacer:
+    """One entity's replacement under one action and script: remembered per span text, worked out from the
+    finding's stored parse where the operator has one (a new span costs banding and formatting, not parsing),
+    else from the text. Both give the same string, so the memo is shared by findings with and without a parse."""
+
+    __slots__ = ("memo", "plain", "tag", "shaped")
+
+    def __init__(self, plain: Callable[[str], str], shaped: Any) -> None:
+        self.memo: dict[str, str] = {}
+        self.plain = plain
+        self.tag, self.shaped = shaped if shaped is not None else (None, None)
+
+    def __call__(self, span: str, shape: Any = None) -> str:
+        shown = self.memo.get(span)
+        if shown is None:
+            if shape is not None and shape[0] == self.tag:
+                shown = self.shaped(span, shape)
+            else:
+                shown = self.plain(span)
+            if len(self.memo) >= MEMO_LIMIT:
+                self.memo.clear()
+            self.memo[span] = shown
+        return shown
+
+
+def _replacer(policy: Policy, entity: str, action: str, script: str) -> _Replacer:
     memo = _memo(policy)
     key = ("op", entity, action, script)
     found = memo.get(key)
     if found is None:
-        found = memo[key] = lru_cache(maxsize=65536)(operator(policy, entity, action, script))
+        found = memo[key] = _Replacer(*operators(policy, entity, action, script))
     return found
 
 
 _START = attrgetter("start")
 
 
-def _replacers(policy: Policy, audience: Audience, script: str) -> dict[str, Callable[[str], str]]:
+def _replacers(policy: Policy, audience: Audience, script: str) -> dict[str, _Replacer]:
     """The replacement function of every entity type for one audience and script (one lookup per call of
     ``render_findings`` instead of one per finding: rendering from stored findings is the read path)."""
     memo = _memo(policy)
@@ -150,7 +178,7 @@ def render_findings(policy: Policy, text: str, findings: list[Finding], audience
         return text
     parts: list[str] = []
     pos = 0
-    replacers: dict[str, Callable[[str], str]] | None = None
+    replacers: dict[str, _Replacer] | None = None
     actions = _actions(policy, audience)
     for f in sorted(findings, key=_START):
         if f.start < pos:                                  # overlapping (an override beside a finding): first wins
@@ -165,8 +193,8 @@ def render_findings(policy: Policy, text: str, findings: list[Finding], audience
         if shown is None:
             if replacers is None:
                 replacers = _replacers(policy, audience, script_of(text))
-            replace = replacers.get(f.entity_type)
-            shown = (replace or _replacer(policy, f.entity_type, action, script_of(text)))(span)
+            replace = replacers.get(f.entity_type) or _replacer(policy, f.entity_type, action, script_of(text))
+            shown = replace(span, f.shape)
         parts.append(text[pos:f.start])
         parts.append(shown)
         pos = f.end

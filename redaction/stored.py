@@ -65,14 +65,21 @@ def is_exact(tier: str) -> bool:
 
 # ----- findings -----
 def _encode(found: dict[str, list[Finding]]) -> dict[str, Any]:
-    return {path: [[f.entity_type, f.start, f.end, round(f.score, 3)] for f in items]
+    """[[entity, start, end, score]] per field, with the span's parse as a fifth item where it has one."""
+    return {path: [[f.entity_type, f.start, f.end, round(f.score, 3)] if f.shape is None
+                   else [f.entity_type, f.start, f.end, round(f.score, 3), f.shape] for f in items]
             for path, items in found.items() if items}
 
 
 def _decode(document: dict[str, Any], stored: dict[str, Any]) -> dict[str, list[Finding]]:
+    """Stored findings with their parse (findings stored before parses were have none: rendered from the text)."""
     texts = dict(text_fields(document))
-    return {path: [Finding(e, s, t, texts.get(path, "")[s:t], score) for e, s, t, score in items]
-            for path, items in stored.items()}
+    out = {}
+    for path, items in stored.items():
+        text = texts.get(path, "")
+        out[path] = [Finding(item[0], item[1], item[2], text[item[1]:item[2]], item[3],
+                             item[4] if len(item) > 4 else None) for item in items]
+    return out
 
 
 # ----- renderings -----
@@ -240,7 +247,7 @@ def titles_many(conn: Connection, versions: list[tuple[int, int]]
 def _title_spans(document: dict[str, Any], findings: dict[str, Any],
                  overrides: list[Override]) -> tuple[str, list[list[Any]]]:
     title = document.get("title") or ""
-    found = [Finding(e, s, t, title[s:t], score) for e, s, t, score in findings.get("title", [])]
+    found = [Finding(e, s, t, title[s:t], score) for e, s, t, score, *_shape in findings.get("title", [])]
     mine = field_overrides(overrides, "title")
     items = apply_overrides(title, found, mine) if mine else found
     return title, [[f.entity_type, f.start, f.end, f.score] for f in items]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import partial
-from typing import Callable
+from typing import Any, Callable
 
 from casebook.core.users import Actor
 from policies.loader import Policy
@@ -52,28 +52,43 @@ def actions(policy: Policy, audience: Audience) -> dict[str, str]:
 
 def operator(policy: Policy, entity: str, action: str, script: str) -> Callable[[str], str]:
     """The function that rewrites one span of ``entity`` under ``action`` (text in, text out)."""
+    return operators(policy, entity, action, script)[0]
+
+
+#: The same rewriting from a span's stored parse (``redaction.operators``' shapes): (shape tag, (text, shape) -> str).
+Shaped = tuple[str, Callable[[str, Any], str]]
+
+
+def operators(policy: Policy, entity: str, action: str, script: str) -> tuple[Callable[[str], str], Shaped | None]:
+    """The function that rewrites one span of ``entity`` under ``action``, and where the rewriting has a
+    policy-independent parse (money and percentage ranges, masked digits) the same rewriting from that parse
+    as stored with the finding at detection, so a rendering skips parsing."""
     red = policy.doc.redaction
     if action == "keep":
-        return lambda text: text
+        return (lambda text: text), None
     if entity == "STRATEGY" and action in ("generalise", "mask"):
         from redaction.strategy import label
 
-        return partial(label, policy, script=script)
+        return partial(label, policy, script=script), None
     if action == "generalise":
         if entity == "MONEY":
-            return partial(ops.generalise_money, mantissas=red.money_bucket_mantissas)
+            mantissas = red.money_bucket_mantissas
+            return (partial(ops.generalise_money, mantissas=mantissas),
+                    (ops.MONEY_SHAPE, lambda _text, shape: ops.show_money(shape, mantissas)))
         if entity == "PERCENTAGE":
-            return partial(ops.generalise_relative, edges=red.percentage_band_edges,
-                           ratio_edges=red.ratio_band_edges)
+            edges, ratio_edges = red.percentage_band_edges, red.ratio_band_edges
+            return (partial(ops.generalise_relative, edges=edges, ratio_edges=ratio_edges),
+                    (ops.RELATIVE_SHAPE, lambda _text, shape: ops.show_relative(shape, edges, ratio_edges)))
         if entity == "PERSON":
-            return ops.generalise_person
+            return ops.generalise_person, None
         action = "mask"  # contact data and numbers have no range: generalising them means masking
     if action == "mask":
         spec = red.masks.get(entity)  # type: ignore[call-overload]
         if entity == "EMAIL_ADDRESS" and spec:
-            return partial(ops.mask_email, keep_start=spec.keep_start, keep_end=spec.keep_end)
+            return partial(ops.mask_email, keep_start=spec.keep_start, keep_end=spec.keep_end), None
         if spec:
-            return partial(ops.mask_digits, keep_start=spec.keep_start, keep_end=spec.keep_end)
+            return (partial(ops.mask_digits, keep_start=spec.keep_start, keep_end=spec.keep_end),
+                    (ops.DIGITS_SHAPE, partial(ops.show_masked, keep_start=spec.keep_start, keep_end=spec.keep_end)))
         if entity == "PERSON":
-            return ops.generalise_person
-    return partial(lambda text, e: ops.remove_label(e, text, script), e=entity)
+            return ops.generalise_person, None
+    return partial(lambda text, e: ops.remove_label(e, text, script), e=entity), None
