@@ -410,6 +410,10 @@ class Prepared:
                   fn(params[key] if key is not None else const) for key, const, fn in steps] for params in rows]
         if dialect.name == "postgresql":
             _dump_json_wrappers(batch)
+        for row in batch:  # SQLite binds blobs as memoryview, which cannot be pickled to the writing process
+            for i, value in enumerate(row):
+                if type(value) is memoryview:
+                    row[i] = bytes(value)
         return BoundRows(keys, [name for name, _key, _const, _fn in plan.steps], batch)
 
     def execute_bound(self, conn: Connection, bound: "BoundRows") -> None:
