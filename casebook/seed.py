@@ -28,7 +28,8 @@ from casebook.core import access_log, audit
 from casebook.core.clock import add_months
 from casebook.core.context import AppContext
 from casebook.core.crypto import seal_for
-from casebook.core.db import bulk_insert
+from casebook.core.chain import BoundChain
+from casebook.core.db import BoundRows, bulk_bind, bulk_insert, bulk_insert_bound
 from casebook.core.textnorm import PartsMemo
 from casebook.core.users import Actor, User, add_user
 from lifecycle import states as S
@@ -268,6 +269,25 @@ class _Chunk:
     views: list[dict[str, Any]]
 
 
+@dataclass
+class _Bound:
+    """A chunk's rows bound for the store's dialect (``casebook.core.db.bulk_bind``) and sealed, audit and access
+    rows serialised around their chain links: what the writing process inserts (review tasks stay rows: their
+    ids are given in chunk order by the writer)."""
+
+    count: int
+    first_subject: str
+    cases: BoundRows | None
+    versions: BoundRows | None
+    tasks: list[dict[str, Any]]
+    ratings: BoundRows | None
+    events: BoundChain | None
+    views: BoundChain | None
+    index: Any
+    states: dict[str, int]
+    totals: dict[str, int]
+
+
 _PLAN: _Plan | None = None
 
 
@@ -288,14 +308,14 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
         next_task = (conn.execute(select(func.max(TASKS.c.id))).scalar() or 0) + 1
     _PLAN = _Plan(ctx, seed, cases, first_id, pools, users, published_share,
                   ctx.clock.now().astimezone(timezone.utc), Indexer(ctx))
-    _prepare(_PLAN)
     starts = list(range(0, cases, CHUNK))
     workers = min(workers or os.cpu_count() or 1, len(starts))
+    _prepare(_PLAN, workers)
     counts: dict[str, int] = {}
     totals = {"versions": 0, "events": 0, "ratings": 0, "views": 0}
     pool = multiprocessing.get_context("fork").Pool(workers) if workers > 1 else None
     try:
-        built = pool.imap(_build_chunk, starts) if pool else map(_build_chunk, starts)
+        built = pool.imap(_bound_chunk, starts) if pool else map(_bound_chunk, starts)
         with ctx.engine.connect() as conn, _bulk_load(conn), bulk_entries(conn):
             for number, chunk in enumerate(built):
                 for task in chunk.tasks:
@@ -304,12 +324,10 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
                     _write(conn, ctx, chunk, number)
                 for state, n in chunk.states.items():
                     counts[state] = counts.get(state, 0) + n
-                totals["versions"] += len(chunk.versions)
-                totals["events"] += len(chunk.events)
-                totals["ratings"] += len(chunk.ratings)
-                totals["views"] += len(chunk.views)
+                for name, n in chunk.totals.items():
+                    totals[name] += n
                 if progress:
-                    progress(len(chunk.cases))
+                    progress(chunk.count)
             if conn.dialect.name == "postgresql":  # explicit ids: move the sequences past them
                 with conn.begin():
                     for table in (CASES, TASKS):
@@ -323,20 +341,37 @@ def seed(ctx: AppContext, cases: int, seed: int = 1, *, published_share: float =
                   totals["versions"], totals["events"], totals["ratings"], totals["views"])
 
 
-def _write(conn: Connection, ctx: AppContext, chunk: "_Chunk", number: int) -> None:
+def _write(conn: Connection, ctx: AppContext, chunk: _Bound, number: int) -> None:
     """One chunk's rows in the caller's transaction: the audit events chained on the shard of the chunk's first
     subject (as ``audit.record_many`` chains a transaction's events), the views on an access-log shard of their own
     (batches rotate over the shards, as ``AccessLog`` writes them)."""
     assert _PLAN is not None
-    _seal(conn, chunk)
-    for table, rows in ((CASES, chunk.cases), (VERSIONS, chunk.versions), (TASKS, chunk.tasks),
-                        (RATINGS, chunk.ratings)):
-        bulk_insert(conn, table, rows)
-    audit.record_many(conn, ctx.audit, chunk.events, bulk=True)
-    if chunk.views:
-        access_log.CHAIN.append(conn, ctx.audit.key, number % ctx.audit.shards, chunk.views)
-        bulk_insert(conn, access_log.AccessEntry.__table__, chunk.views)
-    _PLAN.indexer.write_built(conn, chunk.findings, chunk.renderings, chunk.entries)
+    for table, rows in ((CASES, chunk.cases), (VERSIONS, chunk.versions), (RATINGS, chunk.ratings)):
+        bulk_insert_bound(conn, table, rows)
+    bulk_insert(conn, TASKS, chunk.tasks)
+    audit.record_bound(conn, ctx.audit, ("case", chunk.first_subject), chunk.events)
+    access_log.CHAIN.insert_bound(conn, ctx.audit.key, number % ctx.audit.shards, chunk.views)
+    _PLAN.indexer.write_bound(conn, chunk.index)
+
+
+def _bound_chunk(start: int) -> _Bound:
+    """The chunk of the cases ``start`` … ``start + CHUNK`` built and bound (no store access)."""
+    assert _PLAN is not None
+    chunk, engine = _build_chunk(start), _PLAN.ctx.engine
+    dialect = engine.dialect
+    classes = {row["id"]: row["classification"] for row in chunk.cases}
+    for row in chunk.cases:  # encrypted classifications sealed at rest (casebook.core.crypto), as the services do
+        row["title"] = seal_for(engine, row["classification"], row["title"])
+    fingerprints = {(row["case_id"], row["number"]): row["shingles"] for row in chunk.versions}
+    for row in chunk.versions:
+        row["document"] = seal_for(engine, classes[row["case_id"]], row["document"])
+    index = _PLAN.indexer.bind_built(engine, chunk.findings, chunk.renderings, chunk.entries, fingerprints)
+    totals = {"versions": len(chunk.versions), "events": len(chunk.events), "ratings": len(chunk.ratings),
+              "views": len(chunk.views)}
+    return _Bound(len(chunk.cases), chunk.events[0]["subject_id"], bulk_bind(dialect, CASES, chunk.cases),
+                  bulk_bind(dialect, VERSIONS, chunk.versions), chunk.tasks, bulk_bind(dialect, RATINGS, chunk.ratings),
+                  audit.bind_events(dialect, _PLAN.ctx.audit.policy_version, chunk.events),
+                  access_log.CHAIN.bind(dialect, chunk.views), index, chunk.states, totals)
 
 
 @contextmanager
@@ -358,31 +393,38 @@ def _bulk_load(conn: Connection) -> Iterator[None]:
         driver.execute(f"PRAGMA cache_size={int(cache)}")
 
 
-def _prepare(plan: _Plan) -> None:
-    """What every worker would otherwise repeat, done once here before they fork (they inherit it): detection
-    of every text the pools hold (so the analyzer runs once per distinct text, as it does per version), each
-    text's trigrams, and the tables script detection and the segmenter load on first use."""
+def _prepare(plan: _Plan, workers: int) -> None:
+    """What every worker would otherwise repeat, done once before they fork (they inherit it): detection
+    of every text the pools hold (so the analyzer runs once per distinct text, as it does per version; shared out
+    among ``workers`` processes forked once the analyzer is loaded), each text's trigrams, and the tables script
+    detection and the segmenter load on first use."""
     from library.index import indexed_words
-    from redaction.api import detect_text
     from redaction.operators import script_of
 
     policy, findings = plan.ctx.policy, plan.indexer.findings
+    texts = [text for text in plan.pools.all_texts(policy) if text not in findings]
+    if texts:
+        findings[texts[0]] = _detect(texts[0])  # loads the analyzer here, once, before any fork
+    rest = texts[1:]
+    if workers > 1 and len(rest) >= 100:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            found = pool.map(_detect, rest, chunksize=max(1, len(rest) // (8 * workers)))
+    else:
+        found = [_detect(text) for text in rest]
+    findings.update(zip(rest, found))
     for text in plan.pools.all_texts(policy):
-        if text not in findings:
-            findings[text] = detect_text(policy, text)
         plan.fingerprints.part(text)
     script_of("預熱")
     indexed_words("預熱")
 
 
-def _seal(conn: Connection, chunk: _Chunk) -> None:
-    """Titles and documents of an encrypted classification sealed at rest (casebook.core.crypto), as the services
-    write them; done here, in the writing process, where the connection carries the keyring."""
-    classes = {row["id"]: row["classification"] for row in chunk.cases}
-    for row in chunk.cases:
-        row["title"] = seal_for(conn, row["classification"], row["title"])
-    for row in chunk.versions:
-        row["document"] = seal_for(conn, classes[row["case_id"]], row["document"])
+def _detect(text: str) -> Any:
+    """One pool text's findings (in a detection worker when there are several)."""
+    from redaction.api import detect_text
+
+    assert _PLAN is not None
+    return detect_text(_PLAN.ctx.policy, text)
+
 
 
 def _build_chunk(start: int) -> _Chunk:

@@ -17,14 +17,14 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta, tzinfo
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from casebook.core.context import AppContext
 from casebook.core.crypto import seal_for
-from casebook.core.db import Prepared, bulk_insert
+from casebook.core.db import BoundRows, Prepared, bulk_bind, bulk_insert, bulk_insert_bound
 from casebook.core.textnorm import to_simplified
 from lifecycle import hooks
 from lifecycle import states as S
@@ -325,6 +325,41 @@ class Indexer:
         refresh_ratings(conn, list(dict.fromkeys(e["case_id"] for e in entries)))
         similar.remember(conn, [(e["case_id"], e["version_no"]) for e in entries])
 
+    def bind_built(self, engine: Engine, findings: list[dict[str, Any]], renderings: list[dict[str, Any]],
+                   entries: list[dict[str, Any]], fingerprints: dict[tuple[int, int], bytes]) -> "BoundBuilt":
+        """What ``write_built`` stores, bound for the engine's dialect and sealed with its keyring without a
+        connection (a seeding worker process), for new cases: their similar-cases signatures are computed here
+        from the published versions' ``fingerprints`` {(case id, number): fingerprint}."""
+        for r in renderings:
+            r["patch"] = seal_for(engine, r.pop(SEAL_AS, None), r["patch"])
+        published = {e["case_id"]: e["version_no"] for e in entries}
+        signatures, bands = similar.signature_rows({cid: (no, fingerprints[(cid, no)]) for cid, no in published.items()})
+        dialect = engine.dialect
+        return BoundBuilt(bulk_bind(dialect, stored.FINDINGS, findings), bulk_bind(dialect, stored.RENDERINGS, renderings),
+                          bulk_bind(dialect, ENTRIES, entries), list(published),
+                          bulk_bind(dialect, similar.SIGNATURES, signatures), bulk_bind(dialect, similar.BANDS_TABLE, bands))
+
+    def write_bound(self, conn: Connection, built: "BoundBuilt") -> None:
+        """Store what ``bind_built`` bound (new cases only: nothing of theirs is replaced)."""
+        bulk_insert_bound(conn, stored.FINDINGS, built.findings)
+        bulk_insert_bound(conn, stored.RENDERINGS, built.renderings)
+        insert_entries(conn, built.entries)
+        refresh_ratings(conn, built.indexed)
+        bulk_insert_bound(conn, similar.SIGNATURES, built.signatures)
+        bulk_insert_bound(conn, similar.BANDS_TABLE, built.bands)
+
+
+class BoundBuilt(NamedTuple):
+    """A batch of new versions' findings, renderings, index entries (of the ``indexed`` cases) and similar-cases
+    rows, bound (``casebook.core.db.bulk_bind``)."""
+
+    findings: BoundRows | None
+    renderings: BoundRows | None
+    entries: BoundRows | None
+    indexed: list[int]
+    signatures: BoundRows | None
+    bands: BoundRows | None
+
 
 def unindex(conn: Connection, case_ids: int | list[int]) -> None:
     """Remove the entries of one case or of many."""
@@ -347,24 +382,24 @@ def refresh_ratings(conn: Connection, case_ids: list[int]) -> None:
         .where(ENTRIES.c.case_id.in_(case_ids)).group_by(ENTRIES.c.id)))
 
 
-def insert_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
+def insert_entries(conn: Connection, entries: list[dict[str, Any]] | BoundRows | None) -> None:
     """Many new entries at once (seeding, backfills). On SQLite the full-text rows are added by one
     INSERT … SELECT after the entries instead of the per-row trigger (about 4x cheaper for the same words);
     the trigger is dropped and re-created inside this transaction, so no other connection ever sees it gone."""
     if not entries:
         return
     if conn.dialect.name != "sqlite":
-        bulk_insert(conn, ENTRIES, entries)
+        _insert(conn, entries)
         return
     trigger = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
                                    "AND name = 'search_entries_ai'").scalar()
     if trigger is None:
-        bulk_insert(conn, ENTRIES, entries)
+        _insert(conn, entries)
         return
     first = (conn.execute(select(func.max(ENTRIES.c.id))).scalar() or 0) + 1
     conn.exec_driver_sql("DROP TRIGGER search_entries_ai")
     try:
-        bulk_insert(conn, ENTRIES, entries)
+        _insert(conn, entries)
         conn.exec_driver_sql("INSERT INTO search_fts(rowid, terms, facts) SELECT id, terms, facts "
                              "FROM search_entries WHERE id >= ?", (first,))
     finally:
@@ -388,6 +423,13 @@ def bulk_entries(conn: Connection) -> Iterator[None]:
         with conn.begin():
             conn.exec_driver_sql(f"ALTER INDEX {GIN_INDEX} SET (fastupdate = off)")
             conn.exec_driver_sql(f"SELECT gin_clean_pending_list('{GIN_INDEX}')")
+
+
+def _insert(conn: Connection, entries: list[dict[str, Any]] | BoundRows) -> None:
+    if isinstance(entries, BoundRows):
+        bulk_insert_bound(conn, ENTRIES, entries)
+    else:
+        bulk_insert(conn, ENTRIES, entries)
 
 
 _indexers: dict[int, Indexer] = {}

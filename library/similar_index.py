@@ -97,17 +97,24 @@ def remember(conn: Connection, items: Iterable[tuple[int, int]]) -> None:
         document = conn.execute(select(VERSIONS.c.document).where(
             VERSIONS.c.case_id == case_id, VERSIONS.c.number == wanted[case_id])).scalar()
         prints[case_id] = document_fingerprint(document) if document is not None else b""
-    signatures, bands = [], []
-    for case_id, fingerprint in prints.items():
-        sig = signature(fingerprint)
-        if sig is None:
-            continue
-        signatures.append({"case_id": case_id, "version_no": wanted[case_id], "signature": sig})
-        bands += [{"case_id": case_id, "bucket": b} for b in dict.fromkeys(buckets(sig))]
+    signatures, bands = signature_rows({case_id: (wanted[case_id], fp) for case_id, fp in prints.items()})
     conn.execute(BANDS_TABLE.delete().where(BANDS_TABLE.c.case_id.in_(ids)))
     conn.execute(SIGNATURES.delete().where(SIGNATURES.c.case_id.in_(ids)))
     bulk_insert(conn, SIGNATURES, signatures)
     bulk_insert(conn, BANDS_TABLE, bands)
+
+
+def signature_rows(prints: dict[int, tuple[int, bytes]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The signature and bucket rows of {case id: (published version number, fingerprint)} (no store access:
+    seeding workers build them, ``remember`` stores them)."""
+    signatures, bands = [], []
+    for case_id, (version_no, fingerprint) in prints.items():
+        sig = signature(fingerprint)
+        if sig is None:
+            continue
+        signatures.append({"case_id": case_id, "version_no": version_no, "signature": sig})
+        bands += [{"case_id": case_id, "bucket": b} for b in dict.fromkeys(buckets(sig))]
+    return signatures, bands
 
 
 def backfill(ctx: AppContext, *, batch: int = 500, progress: Any = None) -> int:

@@ -18,7 +18,8 @@ from sqlalchemy import JSON, Index, String, UniqueConstraint, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from casebook.core.chain import GENESIS, Chain, ChainCheck, ChainedRow, ShardHead, row_hash, shard_of
+from casebook.core.chain import (GENESIS, BoundChain, Chain, ChainCheck, ChainedRow, ShardHead, row_hash,
+                                  shard_of)
 from casebook.core.db import Base, UTCDateTime, bulk_insert, insert_many
 
 __all__ = ["GENESIS", "AuditEvent", "AuditHead", "AuditContext", "record", "record_many", "verify", "events_for",
@@ -102,15 +103,34 @@ def record_many(conn: Connection, ctx: AuditContext, events: list[dict[str, Any]
     statement events; the services' batches stay one statement that those events see."""
     if not events:
         return []
-    full = [{"at": e["at"], "actor": e["actor"], "action": e["action"], "subject_type": e["subject_type"],
-             "subject_id": e["subject_id"], "ip": e.get("ip"), "before": e.get("before"), "after": e.get("after"),
-             "details": e.get("details"), "policy_version": ctx.policy_version} for e in events]
+    full = event_rows(ctx.policy_version, events)
     CHAIN.append(conn, ctx.key, _shard(conn, ctx, full[0]["subject_type"], full[0]["subject_id"]), full)
     if bulk and conn.dialect.name == "sqlite":
         bulk_insert(conn, AuditEvent.__table__, full)  # the driver's executemany: no per-row statement work
     else:
         insert_many(conn, AuditEvent.__table__, full)  # one statement for the batch
     return full
+
+
+def event_rows(policy_version: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events given as ``record``'s keyword arguments, as rows (not yet linked)."""
+    return [{"at": e["at"], "actor": e["actor"], "action": e["action"], "subject_type": e["subject_type"],
+             "subject_id": e["subject_id"], "ip": e.get("ip"), "before": e.get("before"), "after": e.get("after"),
+             "details": e.get("details"), "policy_version": policy_version} for e in events]
+
+
+def bind_events(dialect: Any, policy_version: str, events: list[dict[str, Any]]) -> BoundChain | None:
+    """``record_many``'s rows bound and serialised without a connection (a seeding worker process);
+    ``record_bound`` chains and inserts them."""
+    return CHAIN.bind(dialect, event_rows(policy_version, events))
+
+
+def record_bound(conn: Connection, ctx: AuditContext, first_subject: tuple[str, str],
+                 events: BoundChain | None) -> None:
+    """Append events ``bind_events`` bound, as ``record_many`` appends them (on the shard of the transaction's
+    first subject, ``first_subject`` = (type, id)), inside the caller's transaction."""
+    if events is not None:
+        CHAIN.insert_bound(conn, ctx.key, _shard(conn, ctx, *first_subject), events)
 
 
 @dataclass(frozen=True)

@@ -17,16 +17,16 @@ import hmac
 import json
 import weakref
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Integer, String, Table, bindparam, select, tuple_
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
-from casebook.core.db import Prepared, insert_if_absent
+from casebook.core.db import BoundRows, Prepared, bulk_bind, bulk_insert_bound, insert_if_absent
 
 GENESIS = "0" * 64
 BIG = BigInteger().with_variant(Integer, "sqlite")
@@ -70,6 +70,26 @@ def canonical(fields: dict[str, Any], names: tuple[str, ...]) -> bytes:
     return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode()
 
 
+_HOLE_SEQ, _HOLE_PREV = "\x00seq\x00", "\x00prev_hash\x00"
+_HOLE = json.dumps({"prev_hash": _HOLE_PREV, "seq": _HOLE_SEQ}, ensure_ascii=False,
+                   separators=(",", ":"))[1:-1].encode()
+
+
+def canonical_parts(fields: dict[str, Any], names: tuple[str, ...]) -> tuple[bytes, bytes]:
+    """A row's canonical content around its link: ``head + link_bytes(prev_hash, seq) + tail`` equals
+    ``canonical`` of the row once linked. For bulk loads, where another process serialises the rows before the
+    writer knows where they go in the chain (the sorted names must have ``prev_hash`` and ``seq`` adjacent)."""
+    head, sep, tail = canonical(fields | {"prev_hash": _HOLE_PREV, "seq": _HOLE_SEQ}, names).partition(_HOLE)
+    if not sep:
+        raise ValueError("prev_hash and seq are not adjacent in the canonical content")
+    return head, tail
+
+
+def link_bytes(prev_hash: str, seq: int) -> bytes:
+    """What fills the hole ``canonical_parts`` leaves."""
+    return b'"prev_hash":"%s","seq":%d' % (prev_hash.encode(), seq)
+
+
 def row_hash(key: bytes, fields: dict[str, Any], names: tuple[str, ...]) -> str:
     """HMAC-SHA256 of a row's canonical content (one C call; the same as ``hmac.new(…).hexdigest()``)."""
     return hmac.digest(key, canonical(fields, names), "sha256").hex()
@@ -103,21 +123,48 @@ class Chain:
             row["hash"] = row_hash(key, row, self.hashed)
             prev_seq, prev_hash = row["seq"], row["hash"]
 
+    def link_bound(self, key: bytes, shard: int, bound: BoundRows, parts: list[tuple[bytes, bytes]],
+                   prev_seq: int, prev_hash: str) -> tuple[int, str]:
+        """``link`` for rows already bound (``casebook.core.db.bulk_bind``) whose canonical content was
+        serialised around the link (``canonical_parts``): only the HMAC is left. Returns the new tip."""
+        i_shard, i_seq, i_prev, i_hash = (bound.slot(name) for name in ("shard", "seq", "prev_hash", "hash"))
+        digest = hmac.digest
+        for row, (head, tail) in zip(bound.batch, parts):
+            prev_seq += 1
+            row[i_shard], row[i_seq], row[i_prev] = shard, prev_seq, prev_hash
+            prev_hash = row[i_hash] = digest(key, head + link_bytes(prev_hash, prev_seq) + tail, "sha256").hex()
+        return prev_seq, prev_hash
+
     def append(self, conn: Connection, key: bytes, shard: int, rows: list[dict[str, Any]]) -> None:
         """Link ``rows`` after ``shard``'s tip and move its head past them, inside the caller's transaction.
 
         By compare-and-set from this process's last tip, else after a locked read (FOR UPDATE on PostgreSQL;
         SQLite writers are serialised by BEGIN IMMEDIATE). The caller inserts the rows (one, or many at once)."""
+
+        def linker(prev_seq: int, prev_hash: str) -> tuple[int, str]:
+            self.link(key, shard, rows, prev_seq, prev_hash)
+            return rows[-1]["seq"], rows[-1]["hash"]
+
+        self.append_with(conn, key, shard, linker)
+
+    def append_bound(self, conn: Connection, key: bytes, shard: int, bound: BoundRows,
+                     parts: list[tuple[bytes, bytes]]) -> None:
+        """``append`` for bound rows (``link_bound``); the caller inserts them (``bulk_insert_bound``)."""
+        self.append_with(conn, key, shard, lambda seq, prev: self.link_bound(key, shard, bound, parts, seq, prev))
+
+    def append_with(self, conn: Connection, key: bytes, shard: int,
+                    linker: Callable[[int, str], tuple[int, str]]) -> None:
+        """Link rows after ``shard``'s tip with ``linker`` (given the tip, it numbers and hashes the rows and
+        returns their last (seq, hash)) and move the head there."""
         tips = self._tips.get(conn.engine)
         if tips is None:
             tips = self._tips.setdefault(conn.engine, {})
         tip = tips.get(shard)
-        last = rows[-1]
         if tip is not None:
-            self.link(key, shard, rows, *tip)
-            if self._move_if.execute(conn, {"new_seq": last["seq"], "new_hash": last["hash"], "b_shard": shard,
+            last = linker(*tip)
+            if self._move_if.execute(conn, {"new_seq": last[0], "new_hash": last[1], "b_shard": shard,
                                             "old_seq": tip[0], "old_hash": tip[1]}) == 1:
-                tips[shard] = (last["seq"], last["hash"])
+                tips[shard] = last
                 return
         read = self._read_head_locked if conn.dialect.name == "postgresql" else self._read_head
         head = conn.execute(read, {"b_shard": shard}).one_or_none()
@@ -127,10 +174,26 @@ class Chain:
             insert_if_absent(conn, self.heads, {"shard": shard, "seq": 0, "hash": genesis(key, self.stream, shard)},
                              ["shard"])
             head = conn.execute(read, {"b_shard": shard}).one()
-        start = (head.seq, head.hash)
-        self.link(key, shard, rows, *start)
-        conn.execute(self._move, {"new_seq": last["seq"], "new_hash": last["hash"], "b_shard": shard})
-        tips[shard] = (last["seq"], last["hash"])
+        last = linker(head.seq, head.hash)
+        conn.execute(self._move, {"new_seq": last[0], "new_hash": last[1], "b_shard": shard})
+        tips[shard] = last
+
+    def bind(self, dialect: Any, rows: list[dict[str, Any]]) -> "BoundChain | None":
+        """Rows bound for an insert and serialised around their link, without a connection (a seeding worker
+        process does this; the writer then only hashes and inserts: ``insert_bound``). None for no rows."""
+        if not rows:
+            return None
+        parts = [canonical_parts(row, self.hashed) for row in rows]
+        unlinked = {"shard": 0, "seq": 0, "prev_hash": "", "hash": ""}
+        bound = bulk_bind(dialect, self.rows, [row | unlinked for row in rows])
+        assert bound is not None
+        return BoundChain(bound, parts)
+
+    def insert_bound(self, conn: Connection, key: bytes, shard: int, rows: "BoundChain | None") -> None:
+        """Append rows ``bind`` bound to ``shard`` and insert them, inside the caller's transaction."""
+        if rows is not None:
+            self.append_bound(conn, key, shard, rows.rows, rows.parts)
+            bulk_insert_bound(conn, self.rows, rows.rows)
 
     def heads_now(self, conn: Connection) -> dict[int, tuple[int, str]]:
         """Every shard's head as stored: {shard: (seq, hash)}."""
@@ -191,6 +254,14 @@ class Chain:
                 return
             yield from rows
             after = rows[-1].seq
+
+
+class BoundChain(NamedTuple):
+    """Chained rows bound for insertion (``Chain.bind``): their driver values and canonical content around
+    the link."""
+
+    rows: BoundRows
+    parts: list[tuple[bytes, bytes]]
 
 
 @dataclass(frozen=True)

@@ -426,20 +426,42 @@ class Prepared:
         """Run an INSERT for many rows with the same keys in one ``executemany`` (bulk loading: seeding)."""
         if not rows:
             return
-        plan = self._plan(conn.dialect, frozenset(rows[0]))
-        if plan.steps is None:
+        bound = self.bind_many(conn.dialect, rows)
+        if bound is None:
             conn.execute(self.stmt, rows)
             return
-        batch = []
-        for params in rows:
-            values = [(params[key] if key is not None else const) for _, key, const, _fn in plan.steps]
-            batch.append([v if step[3] is None else step[3](v) for v, step in zip(values, plan.steps)])
+        self.execute_bound(conn, bound)
+
+    def bind_many(self, dialect: Any, rows: list[dict[str, Any]]) -> "BoundRows | None":
+        """The driver's values of many rows with the same keys, through the dialect's bind processors (JSON
+        serialised, datetimes converted, marked values sealed), without a connection: a seeding worker process
+        binds, the writing process only runs ``execute_bound``. None when the statement needs SQLAlchemy."""
+        keys = frozenset(rows[0])
+        plan = self._plan(dialect, keys)
+        if plan.steps is None:
+            return None
+        steps = [(key, const, fn) for _, key, const, fn in plan.steps]
+        batch = [[(params[key] if key is not None else const) if fn is None else
+                  fn(params[key] if key is not None else const) for key, const, fn in steps] for params in rows]
+        if dialect.name == "postgresql":
+            _dump_json_wrappers(batch)
+        for row in batch:  # SQLite binds blobs as memoryview, which cannot be pickled to the writing process
+            for i, value in enumerate(row):
+                if type(value) is memoryview:
+                    row[i] = bytes(value)
+        return BoundRows(keys, [name for name, _key, _const, _fn in plan.steps], batch)
+
+    def execute_bound(self, conn: Connection, bound: "BoundRows") -> None:
+        """Run the INSERT for rows ``bind_many`` bound (for this connection's dialect)."""
+        if not bound.batch:
+            return
+        plan = self._plan(conn.dialect, bound.keys)
         cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             if plan.compiled.positional:
-                cursor.executemany(plan.compiled.string, batch)
+                cursor.executemany(plan.compiled.string, bound.batch)
             else:
-                cursor.executemany(plan.compiled.string, [dict(zip(plan.names, v)) for v in batch])
+                cursor.executemany(plan.compiled.string, [dict(zip(plan.names, v)) for v in bound.batch])
         finally:
             cursor.close()
 
@@ -478,13 +500,59 @@ class Prepared:
         return row_type._make(values)
 
 
+class BoundRows(NamedTuple):
+    """Rows bound for one INSERT: the given keys, the statement's parameter names and each row's driver values in
+    that order (plain values: they cross a process boundary by pickling)."""
+
+    keys: frozenset[str]
+    names: list[str]
+    batch: list[list[Any]]
+
+    def slot(self, key: str) -> int:
+        """The position of a given key's value in each row (for values set after binding, such as chain links)."""
+        return self.names.index(key)
+
+
+def _dump_json_wrappers(batch: list[list[Any]]) -> None:
+    """psycopg's JSON adapters (``Json``/``Jsonb``: what SQLAlchemy's psycopg dialect binds JSON as) serialised here,
+    with the adapter's own function (``dumps``, else ``json.dumps`` as psycopg does): the statement casts the
+    parameter (``::JSON``), so the text reads back as the same value, and the writing process skips the work
+    (tests/test_seed.py compares what reads back)."""
+    from psycopg.types.json import Json, Jsonb
+
+    for row in batch:
+        for i, value in enumerate(row):
+            if isinstance(value, (Json, Jsonb)):
+                row[i] = (value.dumps or json.dumps)(value.obj)
+
+
 _INSERTS: dict[str, Prepared] = {}
+
+
+def _insert_of(table: Table) -> Prepared:
+    prepared = _INSERTS.get(table.name)
+    if prepared is None:
+        prepared = _INSERTS[table.name] = Prepared(table.insert())
+    return prepared
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
     """Many rows into one table through the driver's executemany (SQLAlchemy's bind processors applied)."""
     if rows:
-        prepared = _INSERTS.get(table.name)
-        if prepared is None:
-            prepared = _INSERTS[table.name] = Prepared(table.insert())
-        prepared.execute_many(conn, rows)
+        _insert_of(table).execute_many(conn, rows)
+
+
+def bulk_bind(dialect: Any, table: Table, rows: list[dict[str, Any]]) -> BoundRows | None:
+    """``rows`` bound for ``bulk_insert_bound`` into ``table`` (None for no rows); no connection needed."""
+    if not rows:
+        return None
+    bound = _insert_of(table).bind_many(dialect, rows)
+    if bound is None:
+        raise ValueError(f"{table.name}: these rows need SQLAlchemy's own insert")
+    return bound
+
+
+def bulk_insert_bound(conn: Connection, table: Table, bound: BoundRows | None) -> None:
+    """Insert rows ``bulk_bind`` bound for ``table``."""
+    if bound is not None:
+        _insert_of(table).execute_bound(conn, bound)
