@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from casebook.core.context import AppContext
@@ -21,6 +23,8 @@ from casebook.core.settings import Settings
 #: How the serving process hands the listen address and an injected "now" to its workers (settings go as
 #: ``CASEBOOK_*`` variables, which every worker's ``Settings()`` reads).
 ENV_HOST, ENV_NOW, ENV_WORKERS = "CASEBOOK_SERVE_HOST", "CASEBOOK_SERVE_NOW", "CASEBOOK_SERVE_WORKERS"
+#: The workers' shared table of live connections (``casebook.web.balance``), created by the serving process.
+ENV_BALANCE = "CASEBOOK_SERVE_BALANCE"
 
 
 def worker_count(settings: Settings) -> int:
@@ -44,8 +48,12 @@ def worker_app() -> Any:
     from casebook.web.app import create_app
 
     LIMITER.processes = int(os.environ.get(ENV_WORKERS) or 1)   # each worker admits its share of a partner's rate
-    return create_app(build_context(now=os.environ.get(ENV_NOW) or None),
-                      listen_host=os.environ.get(ENV_HOST))
+    app: Any = create_app(build_context(now=os.environ.get(ENV_NOW) or None), listen_host=os.environ.get(ENV_HOST))
+    if os.environ.get(ENV_BALANCE):
+        from casebook.web.balance import Rebalance, SharedCounts
+
+        app = Rebalance(app, SharedCounts(Path(os.environ[ENV_BALANCE])))
+    return app
 
 
 def serve(ctx: AppContext, host: str, port: int, *, workers: int | None = None, now: str | None = None) -> None:
@@ -60,11 +68,19 @@ def serve(ctx: AppContext, host: str, port: int, *, workers: int | None = None, 
         uvicorn.Server(uvicorn.Config(create_app(ctx, listen_host=host), host=host, port=port,
                                       log_level="warning")).run()
         return
+    from casebook.web.balance import create_table
+
+    handle, table = tempfile.mkstemp(prefix="casebook-web-", suffix=".balance")
+    os.close(handle)
+    create_table(Path(table))
     os.environ.update(settings_environment(ctx.settings) | {ENV_HOST: host, ENV_NOW: now or "",
-                                                            ENV_WORKERS: str(count)})
+                                                            ENV_WORKERS: str(count), ENV_BALANCE: table})
     _stdin_for_workers()
-    uvicorn.run("casebook.web.serving:worker_app", factory=True, host=host, port=port, workers=count,
-                log_level="warning")
+    try:
+        uvicorn.run("casebook.web.serving:worker_app", factory=True, host=host, port=port, workers=count,
+                    log_level="warning")
+    finally:
+        Path(table).unlink(missing_ok=True)
 
 
 def _stdin_for_workers() -> None:
