@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -59,10 +60,11 @@ def test_a_valid_change_is_seen_at_once(tmp_path: Path) -> None:
     assert load_policy(path, cache_dir=cache_dir).doc == before.doc
 
 
-def test_a_planted_entry_runs_no_code_and_a_broken_one_is_ignored(tmp_path: Path) -> None:
+def _planted(tmp_path: Path, cache: type[ParsedPolicyCache]) -> tuple[Path, Path, Any, ParsedPolicyCache, Path, Any]:
+    """A policy file, its cache directory, the policy parsed without a cache, an entry of ``cache`` for the file,
+    a marker path and an object whose unpickling would touch the marker (code an entry must never run)."""
     path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
     expected = parse_policy(path.read_text(encoding="utf-8"), str(path))
-    entry = ParsedPolicyCache(cache_dir, path)
     marker = tmp_path / "ran"
 
     class Planted:
@@ -70,7 +72,12 @@ def test_a_planted_entry_runs_no_code_and_a_broken_one_is_ignored(tmp_path: Path
             return (Path.touch, (marker,))
 
     cache_dir.mkdir()
-    entry.file.write_bytes(pickle.dumps((entry.key(path.read_text(encoding="utf-8")), Planted())))
+    return path, cache_dir, expected, cache(cache_dir, path), marker, Planted()
+
+
+def test_a_planted_entry_runs_no_code_and_a_broken_one_is_ignored(tmp_path: Path) -> None:
+    path, cache_dir, expected, entry, marker, planted = _planted(tmp_path, ParsedPolicyCache)
+    entry.file.write_bytes(pickle.dumps((entry.key(path.read_text(encoding="utf-8")), planted)))
     assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
     assert not marker.exists()
     entry.file.write_bytes(b"\x80\x05not a pickle")
@@ -127,17 +134,8 @@ def test_a_validated_entry_is_refused_by_what_the_schema_refuses(tmp_path: Path)
 def test_a_planted_validated_entry_runs_no_code(tmp_path: Path) -> None:
     from policies.parsed_cache import ValidatedPolicyCache
 
-    path, cache_dir = _policy_file(tmp_path), tmp_path / "cache"
-    expected = parse_policy(path.read_text(encoding="utf-8"), str(path))
-    entry = ValidatedPolicyCache(cache_dir, path)
-    marker = tmp_path / "ran"
-
-    class Planted:
-        def __reduce__(self) -> tuple[object, tuple[Path]]:
-            return (Path.touch, (marker,))
-
-    cache_dir.mkdir()
-    for planted in (Planted(), {"not": "a policy"}):
+    path, cache_dir, expected, entry, marker, code = _planted(tmp_path, ValidatedPolicyCache)
+    for planted in (code, {"not": "a policy"}):
         entry.file.write_bytes(pickle.dumps((entry.key(path.read_text(encoding="utf-8")), planted)))
         assert load_policy(path, cache_dir=cache_dir).doc == expected.doc
         assert not marker.exists()
